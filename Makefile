@@ -1,0 +1,38 @@
+# Two commands matter: `make run` (the product on embedded defaults) and `make test` (everything CI checks).
+VENV ?= .venv
+PYTHON ?= python3
+BIN = $(VENV)/bin
+
+.PHONY: help install run test lint typecheck unit fmt bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed ## create the virtual environment and install the project
+
+run: install ## migrate the database and serve on embedded defaults (SQLite, HCP sandbox, guided intake)
+	$(BIN)/voice-agent db upgrade
+	$(BIN)/voice-agent serve
+
+lint: install ## ruff
+	$(BIN)/ruff check .
+
+typecheck: install ## mypy --strict on voice_agent and hcp
+	$(BIN)/mypy
+
+unit: install ## the pytest suite
+	$(BIN)/pytest
+
+test: lint typecheck unit ## everything CI checks: lint, types and the whole test suite
+
+fmt: install ## format the code
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+bench: install ## run the benchmarks and print their figures
+	for b in bench/*.py; do $(BIN)/python $$b; done

@@ -1,0 +1,23 @@
+"""The `voice-agent` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from voice_agent.cli.serve import register as register_serve
+from voice_agent.errors import ConfigError
+
+app = typer.Typer(
+    help="hcp-voice-agent: the phone and SMS agent for Housecall Pro businesses.",
+    no_args_is_help=True,
+)
+register_serve(app)
+
+
+def main() -> None:
+    """Entry point of the `voice-agent` console script; config errors are one clear line."""
+    try:
+        app()
+    except ConfigError as exc:
+        typer.secho(f"configuration error: {exc}", fg="red", err=True)
+        raise SystemExit(2) from None

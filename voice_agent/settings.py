@@ -1,0 +1,235 @@
+"""Configuration: one `Settings` class read from the environment and `.env`.
+
+Settings are built by the app factory or the CLI (`load_settings`), never at import time.
+A missing or malformed value raises `ConfigError` with one line per bad setting, naming
+the environment variable to fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from voice_agent.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_HCP_BASE_URL = "https://api.housecallpro.com"
+DEFAULT_BUSINESS_HOURS = "mon-fri 08:00-17:00"
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS_PART = re.compile(
+    r"^(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))?\s+(?P<open>\d{1,2}:\d{2})-(?P<close>\d{1,2}:\d{2})$"
+)
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """Weekly opening hours: weekday (0 = Monday) -> (open, close) in local time."""
+
+    days: dict[int, tuple[time, time]]
+
+    def is_open(self, weekday: int, at: time) -> bool:
+        """Whether the business is open on `weekday` at local time `at`."""
+        span = self.days.get(weekday)
+        return span is not None and span[0] <= at < span[1]
+
+
+def parse_business_hours(text: str) -> OpeningHours:
+    """Parse `"mon-fri 08:00-17:00; sat 09:00-13:00"` into `OpeningHours`."""
+    days: dict[int, tuple[time, time]] = {}
+    for raw in filter(None, (part.strip().lower() for part in text.split(";"))):
+        match = _HOURS_PART.match(raw)
+        if not match or match["first"] not in _DAYS or (match["last"] or "mon") not in _DAYS:
+            raise ValueError(
+                f"cannot read {raw!r}; expected e.g. 'mon-fri 08:00-17:00; sat 09:00-13:00'"
+            )
+        first = _DAYS.index(match["first"])
+        last = _DAYS.index(match["last"]) if match["last"] else first
+        opens, closes = (
+            time.fromisoformat(match["open"].zfill(5)),
+            time.fromisoformat(match["close"].zfill(5)),
+        )
+        if closes <= opens:
+            raise ValueError(f"in {raw!r} the closing time must be after the opening time")
+        for day in range(first, last + 1):
+            days[day] = (opens, closes)
+    return OpeningHours(days)
+
+
+def _e164(value: str, setting: str) -> str:
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{value!r} is not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{value!r} is not a valid phone number for {setting}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Settings(BaseSettings):
+    """Every setting of the product; each field is the upper-case environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    # Infrastructure
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    public_base_url: AnyHttpUrl | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    voice_agent_master_key: SecretStr | None = None
+    admin_password: SecretStr | None = None
+
+    # LLM
+    openai_api_key: SecretStr | None = None
+    openai_base_url: AnyHttpUrl | None = None
+    openai_model: str = "gpt-4.1-mini"
+    openai_timeout: float = Field(default=8.0, gt=0)
+
+    # Housecall Pro
+    hcp_api_key: SecretStr | None = None
+    hcp_base_url: AnyHttpUrl | None = None
+    hcp_allowed_domains: CommaList = ("*.housecallpro.com",)
+    hcp_webhook_secret: SecretStr | None = None
+    hcp_timeout: float = Field(default=5.0, gt=0)
+
+    # Twilio
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_phone_number: str | None = None
+
+    # Business profile
+    business_name: str = "Demo Home Services"
+    business_timezone: str = "America/Chicago"
+    business_hours: str = DEFAULT_BUSINESS_HOURS
+    on_call_number: str | None = None
+    office_number: str | None = None
+    service_area: CommaList = ()
+    pay_url: AnyHttpUrl | None = None
+    booking_lead_source: str = "Phone agent"
+    booking_tag: str = "voice-agent"
+    test_numbers: CommaList = ()
+
+    @field_validator("hcp_allowed_domains", "service_area", "test_numbers", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone such as America/Chicago") from exc
+        return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _readable_hours(cls, value: str) -> str:
+        parse_business_hours(value)
+        return value
+
+    @field_validator("on_call_number", "office_number", "twilio_phone_number")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else _e164(value, "this setting")
+
+    @field_validator("test_numbers")
+    @classmethod
+    def _phones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_e164(v, "TEST_NUMBERS") for v in value)
+
+    @field_validator("voice_agent_master_key")
+    @classmethod
+    def _master_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(
+                "must be base64 (generate one with `voice-agent credentials new-master-key`)"
+            ) from exc
+        if len(raw) != 32:
+            raise ValueError(f"must decode to 32 bytes, got {len(raw)}")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """`DATABASE_URL`, or a SQLite file in the data directory."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'voice-agent.db').as_posix()}"
+
+    @property
+    def opening_hours(self) -> OpeningHours:
+        """`BUSINESS_HOURS` parsed."""
+        return parse_business_hours(self.business_hours)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """`BUSINESS_TIMEZONE` as a `ZoneInfo`."""
+        return ZoneInfo(self.business_timezone)
+
+    @property
+    def llm_enabled(self) -> bool:
+        """Whether an OpenAI-compatible model is configured (else guided intake)."""
+        return self.openai_api_key is not None
+
+    @property
+    def twilio_enabled(self) -> bool:
+        """Whether Twilio credentials are configured."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    def components(self) -> dict[str, str]:
+        """Which components are real and which are embedded defaults (no secrets)."""
+        db = self.effective_database_url.split(":", 1)[0].split("+", 1)[0]
+        return {
+            "database": "postgresql" if db.startswith("postgres") else "sqlite (embedded default)",
+            "llm": f"openai ({self.openai_model})"
+            if self.llm_enabled
+            else "guided intake (embedded default)",
+            "hcp": "housecall pro"
+            if self.hcp_api_key or self.hcp_base_url
+            else "sandbox (embedded default)",
+            "twilio": "configured" if self.twilio_enabled else "not configured",
+            "vault": "master key set" if self.voice_agent_master_key else "no master key",
+        }
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver for plain `postgres://`, `postgresql://` and `sqlite://` URLs."""
+    for prefix, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(prefix):
+            return driver + url[len(prefix) :]
+    return url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build `Settings` from the environment (and overrides), or raise one clear `ConfigError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"setting {name}: {message}")
+        raise ConfigError("; ".join(lines)) from None
