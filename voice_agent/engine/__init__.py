@@ -1,0 +1,1 @@
+"""The transport-independent dialogue engine."""
