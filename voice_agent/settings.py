@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_phone_number: str | None = None
+    voice_name: str = "Polly.Joanna-Neural"
+    voice_language: str = "en-US"
+    filler_after_seconds: float = Field(default=1.2, gt=0)
 
     # Business profile
     business_name: str = "Demo Home Services"
