@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: help install run test lint typecheck unit fmt bench
+.PHONY: help install browser run test lint typecheck unit fmt bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,7 +26,14 @@ lint: install ## ruff
 typecheck: install ## mypy --strict on voice_agent and hcp
 	$(BIN)/mypy
 
-unit: install ## the pytest suite
+CHROMIUM ?= /usr/bin/chromium
+
+browser: ## Debian's Chromium for the dashboard's browser tests (apt, as root)
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "browser tests need Chromium at $(CHROMIUM): sudo apt-get install chromium"; exit 1; fi; }
+
+unit: install browser ## the pytest suite
 	$(BIN)/pytest
 
 test: lint typecheck unit ## everything CI checks: lint, types and the whole test suite
