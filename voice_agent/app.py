@@ -1,4 +1,4 @@
-"""The application factory: `create_app(settings)` builds the FastAPI app."""
+"""The application factory: `create_app(settings, services)` builds the FastAPI app."""
 
 from __future__ import annotations
 
@@ -8,23 +8,60 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from voice_agent.channels import hcp_webhooks, sms  # SMS and HCP webhooks (issue 7)
+from voice_agent.channels import routes as voice_routes
+from voice_agent.channels.voice_setup import start_voice
+from voice_agent.followups.runtime import start_messaging
+from voice_agent.services import Services, build_services
 from voice_agent.settings import Settings, load_settings
+from voice_agent.storage import upgrade
+from voice_agent.web import dashboard_router  # dashboard (issue 8)
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; settings come from the environment unless given."""
+async def _start_services(settings: Settings) -> Services:
+    """Build the services; the embedded SQLite database is migrated first (idempotent).
+
+    PostgreSQL is migrated by `voice-agent db upgrade` (the Procfile's release step).
+    """
+    if settings.effective_database_url.startswith("sqlite"):
+        await upgrade(settings.effective_database_url)
+    return build_services(settings)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app; settings come from the environment unless given.
+
+    `services` (store, engine, hcp client; see `voice_agent.services`) are built in the
+    lifespan from `settings` unless given, and closed on shutdown only when built here.
+    They are exposed as `app.state.services`; the voice channel as `app.state.voice`.
+    """
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for name, state in settings.components().items():
             log.info("component %s: %s", name, state)
-        yield
+        running = services if services is not None else await _start_services(settings)
+        app.state.services = running
+        voice = await start_voice(settings, running)
+        app.state.voice = voice
+        app.state.messaging = start_messaging(settings, running, run_scheduler=services is None)
+        try:
+            yield
+        finally:
+            await app.state.messaging.aclose()
+            await voice.aclose()
+            if services is None:
+                await running.aclose()
 
     app = FastAPI(title="hcp-voice-agent", lifespan=lifespan)
     app.state.settings = settings
+    app.include_router(voice_routes.router)
+    app.include_router(sms.router)
+    app.include_router(hcp_webhooks.router)
+    app.include_router(dashboard_router())  # dashboard and browser test line (voice_agent/web)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:

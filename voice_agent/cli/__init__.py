@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from voice_agent.cli.chat import register as register_chat
+from voice_agent.cli.credentials import register as register_credentials
+from voice_agent.cli.db import register as register_db
+from voice_agent.cli.followups import register as register_followups
+from voice_agent.cli.sandbox import register as register_sandbox
 from voice_agent.cli.serve import register as register_serve
 from voice_agent.errors import ConfigError
 
@@ -12,6 +17,11 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 register_serve(app)
+register_db(app)
+register_followups(app)
+register_credentials(app)
+register_chat(app)
+register_sandbox(app)
 
 
 def main() -> None:

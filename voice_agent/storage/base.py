@@ -7,6 +7,7 @@ by a unique natural key, and the store answers "already had it" instead of writi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -285,6 +286,10 @@ class Store(Protocol):
     # credentials (ciphertext only; see voice_agent.vault)
     async def put_credential(self, record: CredentialRecord) -> None:
         """Insert or replace the credential with this id."""
+        ...
+
+    async def put_credentials(self, records: Sequence[CredentialRecord]) -> None:
+        """Insert or replace several credentials in one transaction (key rotation)."""
         ...
 
     async def get_credential(self, service: str) -> CredentialRecord | None: ...

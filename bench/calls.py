@@ -1,0 +1,471 @@
+"""Load benchmark for the Twilio voice channel: N concurrent simulated phone calls.
+
+The script starts a fake OpenAI-compatible server (configurable time to first token and
+token rate) in this process and the real app under uvicorn on 127.0.0.1 in a child process
+(SQLite by default, the HCP sandbox in-process with injected latency, the OpenAI model
+pointed at the fake). Then N simulated callers, signed exactly like Twilio, talk to it over
+real HTTP: greeting, several turns (every other one makes the fake model call a tool, so
+fillers and continuations happen), and the status callback.
+
+It prints, per webhook request, the server overhead (wall time inside the app minus the time
+spent waiting on the engine, which includes the model and HCP) and, per gap, the silence the
+caller hears (the time a request takes to answer), plus errors and calls per second.
+Bounded: every call has a deadline and the whole run stops after --max-seconds.
+
+    .venv/bin/python bench/calls.py --calls 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+TOKEN = "bench-twilio-token-not-real"
+OPENAI_KEY = "bench-openai-key-not-real"
+LINES = (
+    "Hi, my air conditioner is blowing warm air",
+    "It started yesterday afternoon",
+    "What times do you have this week?",
+    "Tuesday morning would be great",
+    "Can you also check the thermostat while you're there?",
+    "Okay, thanks",
+)
+
+
+# --- server side (child process) ---------------------------------------------------------
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Run the app under uvicorn with timing middleware and GET /bench/stats."""
+    import uvicorn
+
+    import hcp
+    from hcp.sandbox import SandboxState, create_sandbox_app, seed_demo_company
+    from hcp.sandbox.faults import FaultRule, Faults
+    from hcp.sandbox.testing import SANDBOX_BASE_URL
+    from voice_agent.app import create_app
+    from voice_agent.channels.voice_turns import engine_wait_meter
+    from voice_agent.services import build_services
+    from voice_agent.settings import load_settings
+    from voice_agent.storage import open_store, upgrade
+
+    data_dir = Path(args.data_dir)
+    settings = load_settings(
+        _env_file=None,
+        data_dir=data_dir,
+        database_url=args.database_url,
+        openai_api_key=OPENAI_KEY,
+        openai_base_url=args.openai_base_url,
+        twilio_auth_token=TOKEN,
+        public_base_url=args.public_base_url,
+        filler_after_seconds=args.budget,
+        log_level="WARNING",
+    )
+    samples: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        schema = args.pg_schema or None
+        await upgrade(settings.effective_database_url, schema=schema)
+        store = open_store(settings.effective_database_url, schema=schema)
+        state = SandboxState.open(None)
+        seed_demo_company(state)
+        faults = Faults([FaultRule("latency", seconds=args.hcp_latency)])
+        sandbox = create_sandbox_app(state=state, api_key="sandbox", faults=faults)
+        client = hcp.HcpClient(
+            "sandbox",
+            base_url=SANDBOX_BASE_URL,
+            allowed_domains=(httpx.URL(SANDBOX_BASE_URL).host,),
+            transport=httpx.ASGITransport(app=sandbox),
+        )
+        services = build_services(settings, store, hcp_client=client)
+        if args.engine == "scripted":
+            services.engine = ScriptedEngine(store, args)  # type: ignore[assignment]
+        app = create_app(settings, services)
+
+        async def timed(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http" and scope["path"] == "/bench/stats":
+                body = json.dumps(samples).encode()
+                headers = [(b"content-type", b"application/json")]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            if scope["type"] != "http" or not scope["path"].startswith("/twilio/"):
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            with engine_wait_meter() as waits:
+                await app(scope, receive, send)
+            wall = time.perf_counter() - started
+            samples.append({"path": scope["path"], "wall": wall, "engine": sum(waits)})
+
+        config = uvicorn.Config(
+            timed, host="127.0.0.1", port=args.port, log_level="warning", lifespan="on"
+        )
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            await services.aclose()
+            await store.close()
+            state.close()
+
+    import cProfile
+
+    profile = cProfile.Profile() if args.profile else None
+    if profile is not None:
+        profile.enable()
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it shut down on
+        pass
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(args.profile)
+
+
+class ScriptedEngine:
+    """The engine's voice surface with the fake LLM's timing but none of its CPU cost.
+
+    It writes the caller and agent turns like the real engine, so what remains is the
+    channel, the store and the HTTP stack: the server overhead of the voice channel itself.
+    """
+
+    def __init__(self, store: Any, args: argparse.Namespace) -> None:
+        self.store = store
+        self.delay = args.ttft + 12 / args.tokens_per_second
+        self.tool_delay = self.delay * 2 + args.hcp_latency
+        self.replies: dict[str, str] = {}
+        self.seq: dict[str, int] = {}
+
+    async def start(self, new: Any) -> Any:
+        from types import SimpleNamespace
+
+        conversation, _ = await self.store.create_conversation(new)
+        await asyncio.sleep(0.02)  # caller lookup
+        return SimpleNamespace(conversation=conversation, greeting="Thanks for calling!")
+
+    async def respond(self, conversation_id: str, text: str, *, turn_key: str | None = None) -> Any:
+        from voice_agent.engine.events import TextDelta
+
+        if turn_key in self.replies:
+            yield TextDelta(self.replies[turn_key])
+            return
+        seq = self.seq[conversation_id] = self.seq.get(conversation_id, 0) + 1
+        await self.store.add_turn(conversation_id, seq, "caller", text)
+        await asyncio.sleep(self.tool_delay if seq % 2 == 0 else self.delay)
+        reply = "Got it, thanks. Could you tell me a little more about the problem?"
+        await self.store.add_turn(conversation_id, seq, "agent", reply)
+        if turn_key is not None:
+            self.replies[turn_key] = reply
+        yield TextDelta(reply)
+
+
+# --- client side ---------------------------------------------------------------------------
+
+
+@dataclass
+class CallResult:
+    gaps: list[float] = field(default_factory=list)  # seconds of silence per webhook answer
+    turn_silence: list[float] = field(default_factory=list)  # silence summed per turn
+    fillers: int = 0
+    turns: int = 0
+    slow_fallbacks: int = 0
+    error: str | None = None
+
+
+def responder_for(seed: int) -> Any:
+    """The fake model: every other caller turn starts with a tool call, then text."""
+    from voice_agent.testing.fake_openai import Reply
+
+    def respond(body: dict[str, Any]) -> Reply:
+        messages = body.get("messages", [])
+        tools = {t.get("function", {}).get("name") for t in body.get("tools", [])}
+        if messages and messages[-1].get("role") == "tool":
+            return Reply.text("Thanks. I have Tuesday or Wednesday morning. Which works best?")
+        user_turns = sum(1 for m in messages if m.get("role") == "user")
+        if user_turns % 2 == 0 and "check_availability" in tools:
+            return Reply.tool_call("check_availability", {})
+        return Reply.text("Got it, thanks. Could you tell me a little more about the problem?")
+
+    return respond
+
+
+async def one_call(
+    client: httpx.AsyncClient, base: str, args: argparse.Namespace, rng: random.Random, n: int
+) -> CallResult:
+    from voice_agent.channels.twilio_sim import SimulatedCall
+    from voice_agent.channels.voice import TOO_SLOW
+
+    result = CallResult()
+
+    async def speak(text: str) -> None:  # the caller hears the filler while work continues
+        result.fillers += 1
+        await asyncio.sleep(len(text.split()) / args.words_per_second)
+
+    caller = f"+1312555{n % 10000:04d}"
+    sim = SimulatedCall(client, auth_token=TOKEN, public_base_url=base, caller=caller, speak=speak)
+    await asyncio.sleep(rng.uniform(0, args.ramp))
+    try:
+        async with asyncio.timeout(args.call_timeout):
+            replies = [await sim.start()]
+            for line in LINES[: args.turns]:
+                await asyncio.sleep(rng.uniform(0.2, 0.8) * args.think)
+                replies.append(await sim.say(line))
+                result.turns += 1
+            for reply in replies:
+                gaps = [e.seconds for e in reply.exchanges]
+                result.gaps.extend(gaps)
+                result.turn_silence.append(sum(gaps))
+                bad = [e.status for e in reply.exchanges if e.status != 200]
+                if bad or reply.gather is None:
+                    raise RuntimeError(f"status {bad or 200}, gather {reply.gather is not None}")
+                result.slow_fallbacks += TOO_SLOW in reply.said
+            ended = await sim.hang_up(duration=60)
+            if ended.status != 200:
+                raise RuntimeError(f"status callback {ended.status}")
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) in milliseconds."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return 1000 * ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def line(name: str, values: list[float]) -> str:
+    return (
+        f"{name:<34} p50 {pct(values, 50):8.1f}  p95 {pct(values, 95):8.1f}  "
+        f"p99 {pct(values, 99):8.1f}  max {pct(values, 100):8.1f}  (n={len(values)})"
+    )
+
+
+async def pg_exec(url: str, sql: str) -> None:
+    """Run one statement on the PostgreSQL server of `url` (schema set-up and clean-up)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def wait_ready(
+    client: httpx.AsyncClient, proc: asyncio.subprocess.Process, port: int
+) -> None:
+    for _ in range(300):
+        if proc.returncode is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise SystemExit("server did not start in 30 s")
+
+
+class SpreadTransport(httpx.AsyncHTTPTransport):
+    """A load balancer without stickiness: each webhook goes to a random worker."""
+
+    def __init__(self, ports: list[int], rng: random.Random, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ports, self.rng = ports, rng
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/twilio/"):
+            request.url = request.url.copy_with(port=self.rng.choice(self.ports))
+        return await super().handle_async_request(request)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def stop(proc: asyncio.subprocess.Process) -> None:
+    """Stop a server this script started (SIGINT: uvicorn shuts down cleanly)."""
+    if proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        await asyncio.wait_for(proc.wait(), 30)
+    except TimeoutError:
+        print("server did not stop in 30 s; killing it", file=sys.stderr)
+        proc.kill()
+        await proc.wait()
+
+
+async def run(args: argparse.Namespace) -> int:
+    from voice_agent.storage import upgrade
+    from voice_agent.testing.fake_openai import FakeOpenAIServer
+
+    ports = [free_port() for _ in range(args.workers)]
+    base = f"http://127.0.0.1:{ports[0]}"  # the public URL every worker validates against
+    fake = FakeOpenAIServer(
+        responder=responder_for(args.seed), ttft=args.ttft, tokens_per_second=args.tokens_per_second
+    )
+    fake.start()
+    data_dir = tempfile.mkdtemp(prefix="bench-calls-")
+    common = [
+        "--data-dir", data_dir, "--public-base-url", base, "--openai-base-url", fake.base_url,
+        "--budget", str(args.budget), "--hcp-latency", str(args.hcp_latency),
+        "--engine", args.engine, "--ttft", str(args.ttft),
+        "--tokens-per-second", str(args.tokens_per_second),
+    ]  # fmt: skip
+    schema = ""
+    database_url = f"sqlite:///{Path(data_dir) / 'bench.db'}"
+    if args.postgres:
+        schema = f"bench_calls_{os.getpid()}"
+        database_url = args.postgres
+        await pg_exec(args.postgres, f'CREATE SCHEMA "{schema}"')
+        common += ["--pg-schema", schema]
+    common += ["--database-url", database_url]
+    await upgrade(database_url, schema=schema or None)  # once, before the workers start
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "OPENAI_", "HCP_"))}
+    procs = []
+    for n, port in enumerate(ports):
+        command = [sys.executable, __file__, "--serve", "--port", str(port), *common]
+        if args.profile and n == 0:
+            command += ["--profile", args.profile]
+        procs.append(await asyncio.create_subprocess_exec(*command, env=env))
+    limits = httpx.Limits(max_connections=args.calls + 10, max_keepalive_connections=args.calls)
+    transport = SpreadTransport(ports, random.Random(args.seed), limits=limits)
+    stats: list[dict[str, Any]] = []
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=20.0, transport=transport) as client:
+            for proc, port in zip(procs, ports, strict=True):
+                await wait_ready(client, proc, port)
+            rng = random.Random(args.seed)
+            started = time.perf_counter()
+            async with asyncio.timeout(args.max_seconds):
+                results = await asyncio.gather(
+                    *(one_call(client, base, args, random.Random(rng.random()), n)
+                      for n in range(args.calls))
+                )  # fmt: skip
+            elapsed = time.perf_counter() - started
+            for port in ports:
+                stats += (await client.get(f"http://127.0.0.1:{port}/bench/stats")).json()
+    finally:
+        await asyncio.gather(*(stop(proc) for proc in procs))
+        fake.stop()
+        if schema:
+            await pg_exec(args.postgres, f'DROP SCHEMA "{schema}" CASCADE')
+    report(args, results, stats, elapsed, len(fake.requests))
+    return 0 if all(r.error is None for r in results) else 1
+
+
+def report(
+    args: argparse.Namespace,
+    results: list[CallResult],
+    stats: list[dict[str, Any]],
+    elapsed: float,
+    llm_requests: int,
+) -> None:
+    errors = [r.error for r in results if r.error]
+    ok = len(results) - len(errors)
+    gaps = [g for r in results for g in r.gaps]
+    overhead = [max(0.0, s["wall"] - s["engine"]) for s in stats]
+    turn_overhead = [
+        max(0.0, s["wall"] - s["engine"]) for s in stats if s["path"] == "/twilio/voice/turn"
+    ]
+    turns = sum(r.turns for r in results)
+    print(
+        f"[{args.engine} engine, {args.workers} worker(s), "
+        f"{'PostgreSQL' if args.postgres else 'SQLite'}] "
+        f"voice calls: {args.calls} concurrent, {args.turns} turns each; "
+        f"fake LLM ttft "
+        f"{args.ttft}s at {args.tokens_per_second} tok/s; HCP sandbox latency "
+        f"{args.hcp_latency}s; filler budget {args.budget}s"
+    )
+    print(
+        f"completed {ok}/{len(results)} calls in {elapsed:.1f}s ({ok / elapsed:.1f} calls/s), "
+        f"{turns} turns, {len(stats)} webhooks, {llm_requests} LLM requests"
+    )
+    print(f"errors: {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
+    print(
+        f"fillers spoken: {sum(r.fillers for r in results)}; honest 'too slow' fallbacks: "
+        f"{sum(r.slow_fallbacks for r in results)}"
+    )
+    print(line("server overhead per webhook (ms)", overhead))
+    print(line("server overhead per turn POST (ms)", turn_overhead))
+    print(line("caller silence per gap (ms)", gaps))
+    over = sum(g > args.budget for g in gaps)
+    print(f"gaps longer than the {args.budget * 1000:.0f} ms budget: {over} of {len(gaps)}")
+    if errors:
+        for error, count in sorted(
+            {e: errors.count(e) for e in errors}.items(), key=lambda kv: -kv[1]
+        )[:5]:
+            print(f"  {count} x {error}")
+    if gaps:
+        print(f"mean silence per gap: {1000 * statistics.fmean(gaps):.1f} ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--turns", type=int, default=4, choices=range(1, len(LINES) + 1))
+    parser.add_argument("--ttft", type=float, default=0.4, help="fake LLM time to first token")
+    parser.add_argument("--tokens-per-second", type=float, default=50.0)
+    parser.add_argument("--hcp-latency", type=float, default=0.15, help="sandbox latency, s")
+    parser.add_argument("--budget", type=float, default=1.2, help="FILLER_AFTER_SECONDS")
+    parser.add_argument("--words-per-second", type=float, default=2.5, help="filler speech pace")
+    parser.add_argument("--think", type=float, default=1.0, help="caller pause scale")
+    parser.add_argument("--ramp", type=float, default=1.0, help="spread call starts over s")
+    parser.add_argument("--call-timeout", type=float, default=90.0)
+    parser.add_argument("--max-seconds", type=float, default=240.0)
+    parser.add_argument(
+        "--postgres",
+        nargs="?",
+        const="postgresql://postgres@127.0.0.1:5432/test",
+        default=None,
+        help="use PostgreSQL (a throwaway schema in this database) instead of SQLite",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes; each webhook goes to any one"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("real", "scripted"),
+        default="real",
+        help="real: the dialogue engine, OpenAI SDK and sandbox; scripted: same timing, no CPU",
+    )
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--openai-base-url", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--pg-schema", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--public-base-url", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--profile", default="", help="server: write cProfile stats here")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args)
+        return 0
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per HCP API area; each resource is an attribute of `HcpClient`."""

@@ -1,0 +1,280 @@
+"""Domain operations shared by several routes (call them with `state.lock` held)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from hcp.sandbox import render
+from hcp.sandbox._common import ApiError, Sandbox, not_found, unprocessable
+from hcp.sandbox.scheduling import Interval, free_employees, parse_instant, to_utc_z
+from hcp.sandbox.store import Doc, new_id
+
+INACTIVE_WORK_STATUSES = {"user canceled", "pro canceled"}
+INVOICE_DUE_DAYS = 30
+
+
+def busy_map(sb: Sandbox, skip_appointment: str | None = None) -> dict[str, list[Interval]]:
+    """Each employee's booked intervals across live jobs and estimates."""
+    busy: dict[str, list[Interval]] = {}
+    for collection in ("jobs", "estimates"):
+        for doc in sb.state.iter(collection):
+            if doc.get("work_status") in INACTIVE_WORK_STATUSES or doc.get("deleted_at"):
+                continue
+            for appt in doc.get("appointments", []):
+                if appt["id"] == skip_appointment:
+                    continue
+                span = (parse_instant(appt["start_time"]), parse_instant(appt["end_time"]))
+                for emp in appt.get("dispatched_employees_ids", []):
+                    busy.setdefault(emp, []).append(span)
+    return busy
+
+
+def bookable_employee_ids(sb: Sandbox) -> list[str]:
+    """Employees that can be booked online, in seed order."""
+    return [
+        e["id"]
+        for e in sb.state.iter("employees")
+        if e.get("permissions", {}).get("can_be_booked_online", True)
+    ]
+
+
+def check_lead_source(sb: Sandbox, name: str | None) -> str | None:
+    """Return `name` if it is a configured lead source; HCP's 400 otherwise."""
+    if name is None or name == "":
+        return None
+    if any(s["name"] == name for s in sb.state.iter("lead_sources")):
+        return name
+    raise ApiError(400, {"message": "Lead source not found"})
+
+
+def ensure_tags(sb: Sandbox, names: list[Any] | None) -> list[str]:
+    """Tag names as given, creating unknown tags as HCP does."""
+    result: list[str] = []
+    for raw in names or []:
+        name = str(raw)
+        if not any(t["name"] == name for t in sb.state.iter("tags")):
+            sb.state.put("tags", {"id": new_id("tag_"), "name": name, "created_at": sb.now_z()})
+        result.append(name)
+    return result
+
+
+def require_employees(sb: Sandbox, ids: list[Any] | None) -> list[str]:
+    """Validate employee ids (404 for unknown ones)."""
+    out = [str(i) for i in ids or []]
+    for emp in out:
+        if sb.state.get("employees", emp) is None:
+            raise not_found("Employee")
+    return out
+
+
+def book(
+    sb: Sandbox,
+    start: datetime,
+    end: datetime,
+    employee_ids: list[str],
+    *,
+    skip_appointment: str | None = None,
+) -> list[str]:
+    """Employees for a visit in [start, end): the given ones if all are free, else the first
+    free bookable employee when none were given; 422 when the slot is taken."""
+    if end <= start:
+        raise unprocessable("end_time", "must be after start_time")
+    busy = busy_map(sb, skip_appointment)
+    if employee_ids:
+        if len(free_employees(busy, employee_ids, (start, end))) != len(employee_ids):
+            raise unprocessable("schedule", "employee is already booked at this time")
+        return employee_ids
+    free = free_employees(busy, bookable_employee_ids(sb), (start, end))
+    if not free:
+        raise unprocessable("schedule", "no employee is available at this time")
+    return [free[0]]
+
+
+def new_appointment(
+    start: datetime, end: datetime, arrival_window: int, employee_ids: list[str]
+) -> Doc:
+    """A stored appointment."""
+    return {
+        "id": new_id("appt_"),
+        "start_time": to_utc_z(start),
+        "end_time": to_utc_z(end),
+        "arrival_window_minutes": arrival_window,
+        "anytime": False,
+        "dispatched_employees_ids": employee_ids,
+    }
+
+
+def new_line_item(raw: dict[str, Any], index: int) -> Doc:
+    """A stored line item from a LineItemCreate-like body."""
+    if not raw.get("name"):
+        raise unprocessable("name", "can't be blank")
+    return {
+        "id": str(raw.get("id") or new_id("prli_")),
+        "name": str(raw["name"]),
+        "description": str(raw.get("description") or ""),
+        "unit_price": int(raw.get("unit_price") or 0),
+        "unit_cost": int(raw.get("unit_cost") or 0),
+        "quantity": round(float(raw.get("quantity") or 1), 2),
+        "kind": str(raw.get("kind") or "labor"),
+        "taxable": bool(raw.get("taxable", True)),
+        "unit_of_measure": str(raw.get("unit_of_measure") or "each"),
+        "order_index": index,
+    }
+
+
+def create_job(sb: Sandbox, body: dict[str, Any], **extra: Any) -> Doc:
+    """Create a job from a JobCreate body; emits job.created (and job.scheduled)."""
+    for field in ("customer_id", "address_id"):
+        if not body.get(field):
+            raise unprocessable(field, "can't be blank")
+    cust = sb.state.get("customers", str(body["customer_id"]))
+    if cust is None:
+        raise not_found("Customer")
+    if render.find_address(sb, cust["id"], str(body["address_id"])) is None:
+        raise not_found("Address")
+    lead_source = check_lead_source(sb, body.get("lead_source"))
+    job_type_id = (body.get("job_fields") or {}).get("job_type_id")
+    if job_type_id and sb.state.get("job_types", str(job_type_id)) is None:
+        raise not_found("Job type")
+    employees = require_employees(sb, body.get("assigned_employee_ids"))
+    appointments: list[Doc] = []
+    schedule = body.get("schedule") or {}
+    arrival = int(schedule.get("arrival_window") or 0)
+    if schedule.get("scheduled_start"):
+        start = parse_instant(str(schedule["scheduled_start"]))
+        end_raw = schedule.get("scheduled_end")
+        end = parse_instant(str(end_raw)) if end_raw else start + timedelta(hours=1)
+        employees = book(sb, start, end, employees)
+        appointments.append(new_appointment(start, end, arrival, employees))
+    number = body.get("invoice_number") or sb.state.next_number("job_number", start=1001)
+    now = sb.now_z()
+    notes = body.get("notes")
+    job: Doc = {
+        "id": new_id("job_"),
+        "invoice_number": str(int(number)),
+        "description": body.get("description") or "",
+        "customer_id": cust["id"],
+        "address_id": str(body["address_id"]),
+        "notes": [{"id": new_id("nte_"), "content": str(notes)}] if notes else [],
+        "work_status": "scheduled" if appointments else "needs scheduling",
+        "work_timestamps": {"on_my_way_at": None, "started_at": None, "completed_at": None},
+        "arrival_window": arrival,
+        "appointments": appointments,
+        "assigned_employee_ids": employees,
+        "line_items": [new_line_item(li, i) for i, li in enumerate(body.get("line_items") or [])],
+        "tags": ensure_tags(sb, body.get("tags")),
+        "lead_source": lead_source,
+        "job_type_id": job_type_id,
+        "original_estimate_id": None,
+        "created_at": now,
+        "updated_at": now,
+        **extra,
+    }
+    sb.state.put("jobs", job)
+    sb.webhooks.emit("job.created", "job", render.job(sb, job))
+    if appointments:
+        sb.webhooks.emit("job.scheduled", "job", render.job(sb, job))
+    sync_invoice(sb, job)
+    return job
+
+
+def touch(sb: Sandbox, collection: str, doc: Doc) -> Doc:
+    """Set updated_at and save."""
+    doc["updated_at"] = sb.now_z()
+    return sb.state.put(collection, doc)
+
+
+def reschedule_status(doc: Doc) -> None:
+    """Keep "needs scheduling"/"scheduled" in step with the appointments."""
+    if doc["work_status"] in ("needs scheduling", "scheduled"):
+        doc["work_status"] = "scheduled" if doc.get("appointments") else "needs scheduling"
+    if doc.get("appointments"):
+        doc["assigned_employee_ids"] = sorted(
+            {e for a in doc["appointments"] for e in a.get("dispatched_employees_ids", [])}
+        )
+
+
+def invoice_items(job: Doc) -> list[dict[str, Any]]:
+    """Invoice items from a job's line items."""
+    return [
+        {
+            "id": li["id"],
+            "name": li["name"],
+            "unit_cost": li["unit_cost"],
+            "unit_price": li["unit_price"],
+            "qty_in_hundredths": round(float(li["quantity"]) * 100),
+            "amount": render.line_amount(li),
+            "invoiced_amount": render.line_amount(li),
+            "description": li.get("description", ""),
+            "type": li.get("kind", "labor"),
+        }
+        for li in job.get("line_items", [])
+    ]
+
+
+def sync_invoice(sb: Sandbox, job: Doc, *, paid_at: str | None = None) -> Doc | None:
+    """Create or refresh the job's invoice from its line items (none without line items)."""
+    if not job.get("line_items"):
+        return None
+    existing = next((i for i in sb.state.iter("invoices") if i["job_id"] == job["id"]), None)
+    amount = sum(render.line_amount(li) for li in job["line_items"])
+    now = sb.now()
+    if existing is None:
+        inv: Doc = {
+            "id": new_id(""),
+            "job_id": job["id"],
+            "customer_id": job["customer_id"],
+            "invoice_number": f"{job['invoice_number']}",
+            "status": "open",
+            "amount": amount,
+            "subtotal": amount,
+            "due_amount": amount,
+            "due_at": to_utc_z(now + timedelta(days=INVOICE_DUE_DAYS)),
+            "display_due_concept": f"Net {INVOICE_DUE_DAYS}",
+            "due_concept": f"net_{INVOICE_DUE_DAYS}",
+            "paid_at": None,
+            "sent_at": to_utc_z(now),
+            "service_date": to_utc_z(now),
+            "invoice_date": to_utc_z(now),
+            "created_at": to_utc_z(now),
+            "items": invoice_items(job),
+            "taxes": [],
+            "discounts": [],
+            "payments": [],
+        }
+        sb.state.put("invoices", inv)
+        sb.webhooks.emit("invoice.created", "invoice", render.invoice(inv))
+        return inv
+    if existing["status"] == "open" and existing["amount"] != amount:
+        existing.update(amount=amount, subtotal=amount, due_amount=amount)
+        existing["items"] = invoice_items(job)
+        sb.state.put("invoices", existing)
+        sb.webhooks.emit("invoice.amount_updated", "invoice", render.invoice(existing))
+    return existing
+
+
+def pay_invoice(sb: Sandbox, inv: Doc, method: str = "credit_card") -> Doc:
+    """Record full payment of an open invoice; emits invoice.paid and job.paid."""
+    if inv["status"] != "open":
+        raise unprocessable("status", f"invoice is {inv['status']}")
+    now = sb.now_z()
+    inv["payments"] = [
+        *inv.get("payments", []),
+        {
+            "id": new_id("pmt_"),
+            "status": "succeeded",
+            "payment_method": method,
+            "amount": inv["due_amount"],
+            "note": "",
+            "paid_at": now,
+            "category": "payment",
+        },
+    ]
+    inv.update(status="paid", due_amount=0, paid_at=now)
+    sb.state.put("invoices", inv)
+    sb.webhooks.emit("invoice.paid", "invoice", render.invoice(inv))
+    job = sb.state.get("jobs", inv["job_id"])
+    if job is not None:
+        sb.webhooks.emit("job.paid", "job", render.job(sb, job))
+    return inv

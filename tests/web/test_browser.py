@@ -1,0 +1,211 @@
+"""The dashboard in real headless Chromium against the real services (guided intake + sandbox).
+
+Logs in, books a job over the browser test line, finds it in the calls list with its tool
+calls and HCP link, changes the business name and hears the agent use it. Screenshots of the
+main pages go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from pydantic import SecretStr
+
+from voice_agent.settings import Settings
+from voice_agent.storage import upgrade
+
+from .conftest import ADMIN_PASSWORD, MASTER_KEY
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CALLER = "+15557654321"  # not a sandbox customer: the agent treats it as a new caller
+MAX_TURNS = 14
+WAIT_MS = 15_000
+
+
+def _serve(settings: Settings, sock: socket.socket, ready: dict[str, object]) -> None:
+    """Run the real app (services built here, in the server's own event loop)."""
+    from voice_agent.app import create_app
+    from voice_agent.services import build_services
+
+    async def main() -> None:
+        services = build_services(settings)
+        try:
+            app = create_app(settings, services=services)
+            config = uvicorn.Config(
+                app, http="h11", ws="none", lifespan="on", log_config=None, loop="asyncio"
+            )
+            server = uvicorn.Server(config)
+            ready["server"] = server
+            await server.serve(sockets=[sock])
+        finally:
+            await services.aclose()
+
+    asyncio.run(main())
+
+
+@pytest.fixture
+def server_url(settings: Settings) -> Iterator[str]:
+    """The app on a free 127.0.0.1 port; the socket listens before the thread starts."""
+    web = settings.model_copy(
+        update={
+            "admin_password": SecretStr(ADMIN_PASSWORD),
+            "voice_agent_master_key": SecretStr(MASTER_KEY),
+        }
+    )
+    asyncio.run(upgrade(web.effective_database_url))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    ready: dict[str, object] = {}
+    thread = threading.Thread(target=_serve, args=(web, sock, ready), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server = ready.get("server")
+        if isinstance(server, uvicorn.Server):
+            server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()
+
+
+@pytest.fixture
+def page(server_url: str) -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"browser tests need Chromium at {CHROMIUM} (make browser)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=server_url, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(WAIT_MS)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            yield page
+        finally:
+            browser.close()
+        assert not errors, errors
+
+
+def _shot(page: object, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def _answer(agent: str) -> str:
+    """What a caller who wants a plumber says next, given the agent's last line."""
+    said = agent.lower()
+    if "book that" in said or "shall i" in said or "should i" in said:
+        return "Yes, please book it."
+    if "works best" in said or "which of those" in said or "which one" in said:
+        return "The first one."
+    if "first and last name" in said or "your name" in said:
+        return "Jamie Rivera"
+    if "address" in said:
+        return "742 Evergreen Terrace, Austin, TX 78701"
+    if "anything else" in said:
+        return "No, that's all, thanks."
+    return "My kitchen sink drain is clogged and I need a plumber."
+
+
+def _say(page: object, text: str, turn: int) -> None:
+    if page.is_disabled("#utterance"):  # type: ignore[attr-defined]
+        pytest.fail("the call ended early: " + page.inner_text("#chat"))  # type: ignore[attr-defined]
+    page.fill("#utterance", text)  # type: ignore[attr-defined]
+    page.click("#send")  # type: ignore[attr-defined]
+    page.wait_for_selector(f"#status[data-turns='{turn}']")  # type: ignore[attr-defined]
+
+
+def _start_call(page: object) -> str:
+    page.goto("/test-line")  # type: ignore[attr-defined]
+    page.fill("#caller", CALLER)  # type: ignore[attr-defined]
+    page.click("#start")  # type: ignore[attr-defined]
+    page.wait_for_selector("#chat li.agent")  # type: ignore[attr-defined]
+    return str(page.inner_text("#chat li.agent"))  # type: ignore[attr-defined]
+
+
+def test_book_over_the_test_line_and_find_it_in_the_dashboard(page: object) -> None:
+    p = page
+    p.goto("/")  # type: ignore[attr-defined]
+    assert "/login" in p.url  # type: ignore[attr-defined]
+    _shot(p, "login")
+    p.fill("input[name=password]", ADMIN_PASSWORD)  # type: ignore[attr-defined]
+    p.click("button[type=submit]")  # type: ignore[attr-defined]
+    p.wait_for_selector("h1:has-text('Calls')")  # type: ignore[attr-defined]
+
+    greeting = _start_call(p)
+    assert "Demo Home Services" in greeting
+    conversation_id = p.get_attribute("#status", "data-conversation")  # type: ignore[attr-defined]
+    watcher = p.context.new_page()  # type: ignore[attr-defined]
+    watcher.goto(f"/calls/{conversation_id}")  # the office watching the live call
+    assert watcher.locator(".badge.live").count() == 1
+    p.bring_to_front()  # type: ignore[attr-defined]  # background tabs poll selectors slowly
+    booked = False
+    for turn in range(1, MAX_TURNS + 1):
+        agent_lines = p.locator("#chat li.agent .text").all_inner_texts()  # type: ignore[attr-defined]
+        _say(p, _answer(agent_lines[-1]), turn)
+        log = p.inner_text("#tool-log")  # type: ignore[attr-defined]
+        if re.search(r"✓ book_job", log):
+            booked = True
+            break
+    _shot(p, "test-line")
+    assert booked, p.inner_text("#chat")  # type: ignore[attr-defined]
+    # the watcher's page updated itself while the call went on (polling)
+    watcher.bring_to_front()
+    watcher.wait_for_selector(".tool-name:has-text('book_job')")
+    watcher.close()
+
+    p.goto("/")  # type: ignore[attr-defined]
+    row = p.locator(f"a[href='/calls/{conversation_id}']")  # type: ignore[attr-defined]
+    assert row.count() == 1
+    listing = p.inner_text("#calls")  # type: ignore[attr-defined]
+    assert "•••-•••-4321" in listing and "7654321" not in listing
+    _shot(p, "calls")
+
+    row.click()
+    p.wait_for_selector("#transcript")  # type: ignore[attr-defined]
+    tools = p.locator(".tool-name").all_inner_texts()  # type: ignore[attr-defined]
+    assert "book_job" in tools
+    job_row = "#hcp-writes tr:has(code:text-is('create_job'))"
+    link = p.locator(f"{job_row} a.hcp-link")  # type: ignore[attr-defined]
+    assert link.count() == 1
+    _shot(p, "conversation")
+    link.click()
+    p.wait_for_selector("#hcp-response")  # type: ignore[attr-defined]
+    assert '"id": "job_' in p.inner_text("#hcp-response")  # type: ignore[attr-defined]
+
+    p.goto("/setup")  # type: ignore[attr-defined]
+    p.fill("input[name=business_name]", "Riverside Plumbing Co")  # type: ignore[attr-defined]
+    p.click("#profile-form button[type=submit]")  # type: ignore[attr-defined]
+    p.wait_for_selector("text=Business profile saved.")  # type: ignore[attr-defined]
+    p.click("#hcp-test")  # type: ignore[attr-defined]
+    p.wait_for_selector("#hcp-test-result.ok")  # type: ignore[attr-defined]
+    _shot(p, "setup")
+
+    assert "Riverside Plumbing Co" in _start_call(p)
+
+    p.goto("/stats?period=7&include_test=1")  # type: ignore[attr-defined]
+    assert int(p.inner_text("#n-calls")) >= 2  # type: ignore[attr-defined]
+    _shot(p, "stats")

@@ -1,0 +1,1 @@
+"""Transport adapters (edge only): parse Twilio webhooks, call the engine, render TwiML."""

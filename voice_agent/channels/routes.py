@@ -1,0 +1,85 @@
+"""The HTTP routes of the voice channel: thin wrappers that verify, parse and render TwiML."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from voice_agent.channels import twiml
+from voice_agent.channels.twilio_auth import TwilioForm, received_at
+from voice_agent.channels.voice import (
+    CONTINUE_PATH,
+    DIAL_PATH,
+    FALLBACK_PATH,
+    MAX_CONTINUE_HOPS,
+    MAX_SEQ,
+    MESSAGE_PATH,
+    STATUS_PATH,
+    TURN_PATH,
+    VOICE_PATH,
+    VoiceChannel,
+)
+from voice_agent.channels.voice_calls import call_ended, dial_finished, message_left
+
+router = APIRouter(tags=["twilio voice"])
+
+Seq = Annotated[int, Query(ge=1, le=MAX_SEQ)]
+Miss = Annotated[int, Query(ge=0, le=10)]
+Hop = Annotated[int, Query(ge=1, le=MAX_CONTINUE_HOPS)]
+
+
+def xml(body: str) -> Response:
+    """A TwiML HTTP response."""
+    return Response(content=body, media_type="application/xml")
+
+
+def channel(request: Request) -> VoiceChannel:
+    """The app's `VoiceChannel` (built in the lifespan), or 503 while it is not running."""
+    voice: VoiceChannel | None = getattr(request.app.state, "voice", None)
+    if voice is None:
+        raise HTTPException(status_code=503, detail="voice channel not started")
+    return voice
+
+
+@router.post(VOICE_PATH)
+async def incoming_call(request: Request, params: TwilioForm) -> Response:
+    """The number's Voice URL: answer the call."""
+    return xml(await channel(request).incoming(params, received_at(request)))
+
+
+@router.post(TURN_PATH)
+async def gather_turn(request: Request, params: TwilioForm, seq: Seq, miss: Miss = 0) -> Response:
+    """The Gather action: one caller utterance."""
+    return xml(await channel(request).turn(params, seq, miss, received_at(request)))
+
+
+@router.post(CONTINUE_PATH)
+async def continue_turn(request: Request, params: TwilioForm, seq: Seq, hop: Hop) -> Response:
+    """Where a filler's `<Redirect>` lands: the answer of turn `seq`."""
+    return xml(await channel(request).resume(params, seq, hop, received_at(request)))
+
+
+@router.post(DIAL_PATH)
+async def dial_action(request: Request, params: TwilioForm, seq: Seq) -> Response:
+    """`<Dial action>`: the outcome of a transfer."""
+    return xml(await dial_finished(channel(request), params, seq))
+
+
+@router.post(MESSAGE_PATH)
+async def message_action(request: Request, params: TwilioForm, seq: Seq) -> Response:
+    """The caller's message after an unanswered transfer."""
+    return xml(await message_left(channel(request), params, seq))
+
+
+@router.post(STATUS_PATH)
+async def status_callback(request: Request, params: TwilioForm) -> Response:
+    """The number's call-status callback: record the end, queue the summary and the SMS."""
+    await call_ended(channel(request), params)
+    return xml(twiml.empty())
+
+
+@router.post(FALLBACK_PATH)
+async def fallback(request: Request, params: TwilioForm) -> Response:
+    """The number's Fallback URL while the app is up: apologise and hand over to a person."""
+    return xml(channel(request).fallback(params))

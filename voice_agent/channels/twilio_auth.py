@@ -1,0 +1,111 @@
+"""`X-Twilio-Signature` checking as a FastAPI dependency, shared by every Twilio route.
+
+Twilio signs the public URL it called (scheme, host, port, path and query) plus every POST
+parameter with the account Auth Token. Behind a proxy the app sees another host, so the URL
+is rebuilt from `PUBLIC_BASE_URL` when it is set. Nothing of the request is acted on before
+the signature is checked; there is no switch that turns the check off.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from starlette.datastructures import FormData, UploadFile
+from twilio.request_validator import RequestValidator
+
+from voice_agent.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+MAX_BODY_BYTES = 64 * 1024  # Twilio's webhook bodies are a few kilobytes
+MAX_FIELDS = 200
+
+TwilioParams = dict[str, str]
+
+
+def mask_number(value: str | None) -> str:
+    """A phone number reduced to its last two digits, for logs (`"+15551234567"` -> `"***67"`)."""
+    digits = "".join(ch for ch in value or "" if ch.isdigit())
+    return f"***{digits[-2:]}" if len(digits) >= 2 else "unknown"
+
+
+def public_url(request: Request, settings: Settings) -> str:
+    """The URL Twilio called: `PUBLIC_BASE_URL` + path + raw query, else the request's own URL."""
+    if settings.public_base_url is None:
+        return str(request.url)
+    base = str(settings.public_base_url).rstrip("/")
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{base}{request.url.path}" + (f"?{query}" if query else "")
+
+
+def received_at(request: Request) -> float | None:
+    """When the verified request arrived (`time.monotonic()`), for silence budgets."""
+    value = getattr(request.state, "twilio_received", None)
+    return value if isinstance(value, float) else None
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _reject(request: Request, reason: str, form: FormData) -> HTTPException:
+    caller = form.get("From")
+    log.warning(
+        "security: rejected Twilio request path=%s reason=%s from=%s client=%s",
+        request.url.path,
+        reason,
+        mask_number(caller if isinstance(caller, str) else None),
+        request.client.host if request.client else "?",
+    )
+    return HTTPException(status_code=403, detail="invalid Twilio signature")
+
+
+async def _read_form(request: Request) -> FormData:
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        raise HTTPException(status_code=413, detail="request body too large")
+    try:
+        return await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_BODY_BYTES)
+    except HTTPException:
+        raise
+    except Exception as exc:  # malformed bodies raise parser-specific errors
+        raise HTTPException(status_code=400, detail="unreadable form body") from exc
+
+
+async def verified_twilio_params(request: Request) -> TwilioParams:
+    """Check `X-Twilio-Signature` and return the POST parameters (first value of each name).
+
+    Raises:
+        HTTPException: 503 when `TWILIO_AUTH_TOKEN` is not configured, 413 for an oversized
+            body, 400 for an unreadable one, and 403 (logged as a security event) when the
+            signature is missing or wrong.
+    """
+    request.state.twilio_received = time.monotonic()
+    settings = _settings(request)
+    if settings.twilio_auth_token is None:
+        raise HTTPException(
+            status_code=503,
+            detail="Twilio webhooks are disabled: set TWILIO_AUTH_TOKEN (the account's Auth Token)",
+        )
+    signature = request.headers.get(SIGNATURE_HEADER)
+    form = await _read_form(request)
+    if not signature:
+        raise _reject(request, "missing signature", form)
+    validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
+    if not validator.validate(public_url(request, settings), form, signature):
+        raise _reject(request, "signature mismatch", form)
+    params: TwilioParams = {}
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            raise HTTPException(status_code=400, detail="unexpected file upload")
+        params.setdefault(key, value)
+    return params
+
+
+TwilioForm = Annotated[TwilioParams, Depends(verified_twilio_params)]
+"""Route parameter type: the verified Twilio POST parameters."""

@@ -1,0 +1,114 @@
+"""Every TwiML document the voice channel answers with, built with the `twilio` SDK.
+
+Speech recognition choice: `speech_timeout="auto"` (end of speech at the caller's first
+natural pause, the shortest silence Twilio offers) with no explicit `speech_model`, because
+Twilio rejects `auto` together with a model (warning 13335) and the generic default model
+fails over between recognition providers. Set `SPEECH_MODEL` to trade that for a named
+model with a whole-second timeout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+SPEECH_MODEL: str | None = None  # e.g. "experimental_conversations" (then a numeric timeout)
+SPEECH_TIMEOUT_WITH_MODEL = 1
+START_TIMEOUT_SECONDS = 6  # how long Gather waits for the caller to start talking
+DIAL_TIMEOUT_SECONDS = 20
+MAX_HINTS = 100
+MAX_HINT_CHARS = 100
+
+
+@dataclass(frozen=True)
+class VoiceStyle:
+    """How the agent sounds and listens: `<Say>` voice, language and recognition hints."""
+
+    voice: str
+    language: str
+    hints: tuple[str, ...] = ()
+
+    @property
+    def hints_text(self) -> str | None:
+        """Comma-separated hints within Twilio's limits, or None."""
+        cleaned = [h.replace(",", " ").strip()[:MAX_HINT_CHARS] for h in self.hints]
+        unique = list(dict.fromkeys(h for h in cleaned if h))[:MAX_HINTS]
+        return ", ".join(unique) or None
+
+
+def _say(node: VoiceResponse | Gather, text: str, style: VoiceStyle) -> None:
+    if text:
+        node.say(text, voice=style.voice, language=style.language)
+
+
+def _gather(response: VoiceResponse, action: str, style: VoiceStyle) -> Gather:
+    options: dict[str, object] = {
+        "input": "speech dtmf",
+        "action": action,
+        "method": "POST",
+        "timeout": START_TIMEOUT_SECONDS,
+        "num_digits": 1,
+        "language": style.language,
+        "hints": style.hints_text,
+        "action_on_empty_result": True,
+    }
+    if SPEECH_MODEL:
+        options.update(speech_model=SPEECH_MODEL, speech_timeout=SPEECH_TIMEOUT_WITH_MODEL)
+    else:
+        options["speech_timeout"] = "auto"
+    gather: Gather = response.gather(**options)
+    return gather
+
+
+def ask(text: str, *, action: str, style: VoiceStyle, before: str = "") -> str:
+    """Say `text` inside a speech-and-keypad `<Gather>` that posts to `action`.
+
+    `before` is spoken first, outside the Gather, so the caller cannot cut it off (used for
+    safety instructions and test-mode notices). A `<Redirect>` to `action` follows the
+    Gather as a safety net; with `actionOnEmptyResult` Twilio never reaches it.
+    """
+    response = VoiceResponse()
+    _say(response, before, style)
+    _say(_gather(response, action, style), text, style)
+    response.redirect(action, method="POST")
+    return str(response)
+
+
+def hold(text: str, *, redirect: str, style: VoiceStyle) -> str:
+    """A short filler line, then fetch `redirect` (where the real answer waits)."""
+    response = VoiceResponse()
+    _say(response, text, style)
+    response.redirect(redirect, method="POST")
+    return str(response)
+
+
+def transfer(
+    text: str, *, number: str, caller_id: str | None, action: str, style: VoiceStyle
+) -> str:
+    """Say `text`, then `<Dial>` `number`; Twilio posts the outcome to `action`."""
+    response = VoiceResponse()
+    _say(response, text, style)
+    dial = response.dial(
+        action=action,
+        method="POST",
+        timeout=DIAL_TIMEOUT_SECONDS,
+        caller_id=caller_id,
+        answer_on_bridge=True,
+    )
+    dial.number(number)
+    return str(response)
+
+
+def goodbye(text: str, *, style: VoiceStyle) -> str:
+    """Say `text` and hang up."""
+    response = VoiceResponse()
+    _say(response, text, style)
+    response.pause(length=1)
+    response.hangup()
+    return str(response)
+
+
+def empty() -> str:
+    """An empty `<Response/>` (for callbacks that need no instructions)."""
+    return str(VoiceResponse())

@@ -1,0 +1,416 @@
+"""Phone calls over Twilio `<Gather>` webhooks: greeting, turns, fillers and continuations.
+
+Routes (all signed, see `twilio_auth`):
+    POST /twilio/voice            incoming call: conversation, caller lookup, greeting
+    POST /twilio/voice/turn       Gather action: one caller utterance (speech or keys)
+    POST /twilio/voice/continue   where a filler's `<Redirect>` fetches the real answer
+Transfers, messages and the status callback live in `voice_calls`; the HTTP wrappers in
+`routes`.
+
+Every Gather action URL carries the turn number (`seq`), signed with the rest of the URL,
+so a duplicate or replayed delivery maps onto the same turn key and runs nothing twice.
+Nothing about a call lives in process memory between requests: any worker serves any one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import phonenumbers
+from fastapi import HTTPException
+
+from hcp import HcpClient
+from voice_agent.channels import twiml
+from voice_agent.channels.twilio_auth import TwilioParams, mask_number
+from voice_agent.channels.twiml import VoiceStyle
+from voice_agent.channels.voice_turns import (
+    TurnOutcome,
+    TurnRunner,
+    VoiceEngine,
+    note_engine_wait,
+)
+from voice_agent.settings import Settings
+from voice_agent.speech import FILLERS, LOW_CONFIDENCE, REPROMPTS, STILL_WORKING, for_speech, pick
+from voice_agent.storage.base import Conversation, NewConversation, Store
+
+log = logging.getLogger(__name__)
+
+VOICE_PATH = "/twilio/voice"
+TURN_PATH = "/twilio/voice/turn"
+CONTINUE_PATH = "/twilio/voice/continue"
+DIAL_PATH = "/twilio/voice/dial"
+MESSAGE_PATH = "/twilio/voice/message"
+STATUS_PATH = "/twilio/voice/status"
+FALLBACK_PATH = "/twilio/voice/fallback"
+
+RENDER_MARGIN_SECONDS = 0.15  # kept back from the silence budget for loop lag and the answer
+MAX_CONTINUE_HOPS = 6  # filler + redirect rounds before the honest fallback line
+MAX_SPEECH_CHARS = 1000
+MIN_CONFIDENCE = 0.3  # below this (and above 0, which means "not reported") re-prompt
+MISSES_BEFORE_OFFER = 2
+MAX_CACHED_CALLS = 10_000
+MAX_SEQ = 500
+UNKNOWN_CALLER = "unknown"
+
+_CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+_YES_NO_QUESTION = re.compile(
+    r"(?:^|[.!?]\s+)(shall|should|can|may|is|are|does|do|did|would|will|ok|okay)\b[^.!?]*\?$",
+    re.IGNORECASE,
+)
+_KEYS = {"1": "yes", "2": "no", "0": "I'd like to talk to a person"}
+_TEXT_ME = re.compile(r"\b(text|message|sms)\b", re.IGNORECASE)
+
+TEST_MODE_NOTICE = "This is a test call, so nothing will be booked or changed for real."
+GREETING_FALLBACK = "Thanks for calling {business}. How can I help you today?"
+ENGINE_TROUBLE = "I'm sorry, something went wrong on my end. Could you tell me that once more?"
+TOO_SLOW = (
+    "I'm sorry, that's taking longer than it should. I've noted what you asked, and if I "
+    "can't sort it out, someone from the office will call you back. What else can I help with?"
+)
+OFFER_TEXT_OR_PERSON = (
+    "I'm having trouble hearing you. Press 1 and I'll text you so we can carry on by "
+    "message{person}."
+)
+CANT_HEAR_GOODBYE = (
+    "I'll send you a text so we can pick this up there. Thanks for calling, goodbye."
+)
+CANT_HEAR_NO_TEXT = (
+    "I'm sorry, I can't hear you on this line. Please call us back. Thanks for calling, goodbye."
+)
+CANT_HEAR_SMS = (
+    "Hi, this is {business}. Sorry, we had trouble hearing you on the phone just now. "
+    "Reply to this text and we'll help you here, or call us back anytime."
+)
+CALL_OVER = "Thanks for calling. Goodbye."
+LOST_CALL = "Sorry, I lost track of our call for a moment."
+DTMF_HINT = " You can also press 1 for yes, or 2 for no."
+FALLBACK_TRANSFER = "I'm sorry, I'm having trouble on my end. Let me connect you with the office."
+FALLBACK_GOODBYE = (
+    "I'm sorry, I'm having trouble on my end right now. Please call us back in a few "
+    "minutes. Goodbye."
+)
+
+
+def url(path: str, **query: int | str) -> str:
+    """A relative URL with a query string; Twilio resolves it against the public URL it called."""
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def call_sid_of(params: TwilioParams) -> str:
+    """The request's CallSid, or 400."""
+    sid = params.get("CallSid", "")
+    if not _CALL_SID.match(sid):
+        raise HTTPException(status_code=400, detail="missing or malformed CallSid")
+    return sid
+
+
+def e164_or_unknown(raw: str | None) -> str:
+    """A caller number as E.164; "anonymous", "restricted" or garbage become "unknown"."""
+    try:
+        number = phonenumbers.parse(raw or "", "US")
+    except phonenumbers.NumberParseException:
+        return UNKNOWN_CALLER
+    if not phonenumbers.is_possible_number(number):
+        return UNKNOWN_CALLER
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def heard_text(params: TwilioParams) -> tuple[str, float | None]:
+    """What the caller said or pressed, bounded, and the recogniser's confidence if reported."""
+    digits = params.get("Digits", "").strip()
+    if digits:
+        return _KEYS.get(digits, " ".join(ch for ch in digits if ch.isdigit())), None
+    speech = " ".join(params.get("SpeechResult", "").split())
+    if len(speech) > MAX_SPEECH_CHARS:
+        speech = speech[:MAX_SPEECH_CHARS].rsplit(" ", 1)[0]
+    try:
+        confidence: float | None = float(params.get("Confidence", ""))
+    except ValueError:
+        confidence = None
+    return speech, confidence
+
+
+class VoiceChannel:
+    """The voice call flow; the HTTP routes are thin wrappers around its methods."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        engine: VoiceEngine,
+        *,
+        hints: tuple[str, ...] = (),
+        hcp: HcpClient | None = None,
+        test_engine: VoiceEngine | None = None,
+        test_hcp: HcpClient | None = None,
+        closers: Sequence[Callable[[], Awaitable[None]]] = (),
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.engine = engine
+        self.hcp = hcp
+        self.test_engine = test_engine or engine
+        self.test_hcp = test_hcp or hcp
+        self._closers = tuple(closers)
+        self.runner = TurnRunner(engine, store)
+        self.test_runner = self.runner if test_engine is None else TurnRunner(test_engine, store)
+        self.style = VoiceStyle(settings.voice_name, settings.voice_language, hints)
+        self._background: set[asyncio.Future[Any]] = set()
+        self._calls: OrderedDict[str, Conversation] = OrderedDict()
+
+    @property
+    def budget(self) -> float:
+        """Longest silence before the caller hears a filler (`FILLER_AFTER_SECONDS`)."""
+        return self.settings.filler_after_seconds
+
+    def runner_for(self, conversation: Conversation) -> TurnRunner:
+        """Test-mode calls run on the test engine (the sandbox), others on the real one."""
+        return self.test_runner if conversation.test_mode else self.runner
+
+    def hcp_for(self, conversation: Conversation) -> HcpClient | None:
+        """The HCP client behind the conversation's engine (the sandbox in test mode)."""
+        return self.test_hcp if conversation.test_mode else self.hcp
+
+    async def aclose(self) -> None:
+        """Stop background work (shutdown)."""
+        await self.runner.aclose()
+        await self.test_runner.aclose()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        for close in self._closers:
+            await close()
+
+    # --- incoming call -------------------------------------------------------------------
+
+    def wait_left(self, received: float | None) -> float:
+        """How long this request may still wait on the engine within the silence budget."""
+        spent = 0.0 if received is None else time.monotonic() - received
+        return max(0.0, self.budget - spent - RENDER_MARGIN_SECONDS)
+
+    async def incoming(self, params: TwilioParams, received: float | None = None) -> str:
+        """Answer a new call: create the conversation, look the caller up, greet, listen."""
+        sid = call_sid_of(params)
+        caller = e164_or_unknown(params.get("From"))
+        to = e164_or_unknown(params.get("To"))
+        test_mode = bool({caller, to} & set(self.settings.test_numbers))
+        new = NewConversation(
+            channel="voice",
+            external_id=sid,
+            caller=caller,
+            business_number=None if to == UNKNOWN_CALLER else to,
+            test_mode=test_mode,
+        )
+        log.info("voice call %s from %s (test mode: %s)", sid, mask_number(caller), test_mode)
+        engine = self.test_engine if test_mode else self.engine
+        start = asyncio.ensure_future(engine.start(new))
+        notice = ""
+        waited = time.monotonic()
+        try:
+            started = await asyncio.wait_for(asyncio.shield(start), self.wait_left(received))
+        except TimeoutError:
+            started = None
+        note_engine_wait(time.monotonic() - waited)
+        if started is not None:
+            greeting, conversation = started.greeting, started.conversation
+        else:
+            log.warning("voice call %s: greeting without caller lookup (slow start)", sid)
+            self._keep(start)
+            conversation, _ = await self.store.create_conversation(new)
+            greeting = GREETING_FALLBACK.format(business=self.settings.business_name)
+            notice = TEST_MODE_NOTICE if test_mode else ""
+        if conversation.status != "active":  # a late duplicate of a finished call
+            return twiml.goodbye(CALL_OVER, style=self.style)
+        self._remember(conversation)
+        return twiml.ask(
+            for_speech(greeting), action=url(TURN_PATH, seq=1), style=self.style, before=notice
+        )
+
+    # --- turns ---------------------------------------------------------------------------
+
+    async def turn(
+        self, params: TwilioParams, seq: int, miss: int, received: float | None = None
+    ) -> str:
+        """One Gather result: re-prompt on silence, else run the engine turn (or fill in)."""
+        sid = call_sid_of(params)
+        conversation = await self._conversation(sid)
+        if conversation is None:
+            return self._lost_call()
+        if conversation.status != "active":
+            return twiml.goodbye(CALL_OVER, style=self.style)
+        text, confidence = heard_text(params)
+        low = confidence is not None and 0 < confidence < MIN_CONFIDENCE
+        if miss >= MISSES_BEFORE_OFFER and (digits := params.get("Digits", "").strip()):
+            if digits in ("1", "0"):
+                return await self._take_offer(conversation, wants_text=digits == "1", seq=seq)
+        if miss >= MISSES_BEFORE_OFFER and text and not low:
+            if _TEXT_ME.search(text) and len(text.split()) <= 6:
+                return await self._take_offer(conversation, wants_text=True, seq=seq)
+        if not text or low:
+            return await self._missed(conversation, seq, miss, low=bool(text))
+        key = f"{sid}:{seq}"
+        runner = self.runner_for(conversation)
+        await runner.submit(conversation.id, key, text, {"call_sid": sid, "seq": str(seq)})
+        outcome = await runner.outcome(conversation.id, key, self.wait_left(received))
+        if outcome is None:
+            return twiml.hold(
+                pick(FILLERS, key), redirect=url(CONTINUE_PATH, seq=seq, hop=1), style=self.style
+            )
+        return await self.render(conversation, params, outcome, seq)
+
+    async def resume(
+        self, params: TwilioParams, seq: int, hop: int, received: float | None = None
+    ) -> str:
+        """A filler's continuation: the real answer if ready, else another short filler."""
+        sid = call_sid_of(params)
+        conversation = await self._conversation(sid)
+        if conversation is None:
+            return self._lost_call()
+        if conversation.status != "active":
+            return twiml.goodbye(CALL_OVER, style=self.style)
+        key = f"{sid}:{seq}"
+        runner = self.runner_for(conversation)
+        outcome = await runner.outcome(conversation.id, key, self.wait_left(received))
+        if outcome is not None:
+            return await self.render(conversation, params, outcome, seq)
+        if hop < MAX_CONTINUE_HOPS:
+            return twiml.hold(
+                pick(STILL_WORKING, f"{key}:{hop}"),
+                redirect=url(CONTINUE_PATH, seq=seq, hop=hop + 1),
+                style=self.style,
+            )
+        log.error("voice turn %s not ready after %d fillers; fallback line", key, hop)
+        return twiml.ask(TOO_SLOW, action=url(TURN_PATH, seq=seq + 1), style=self.style)
+
+    async def render(
+        self, conversation: Conversation, params: TwilioParams, outcome: TurnOutcome, seq: int
+    ) -> str:
+        """The TwiML for a finished turn: answer and listen, transfer, or say goodbye."""
+        if outcome.failed:
+            return twiml.ask(ENGINE_TROUBLE, action=url(TURN_PATH, seq=seq + 1), style=self.style)
+        text = for_speech(outcome.text)
+        if outcome.transfer_to:
+            return twiml.transfer(
+                text or "Connecting you now, one moment.",
+                number=outcome.transfer_to,
+                caller_id=self._caller_id(params),
+                action=url(DIAL_PATH, seq=seq),
+                style=self.style,
+            )
+        if outcome.end_reason is not None:
+            return twiml.goodbye(text or CALL_OVER, style=self.style)
+        if not text:
+            text = pick(REPROMPTS, f"{conversation.id}:{seq}:empty")
+        elif _YES_NO_QUESTION.search(text):
+            text += DTMF_HINT
+        return twiml.ask(text, action=url(TURN_PATH, seq=seq + 1), style=self.style)
+
+    def fallback(self, params: TwilioParams) -> str:
+        """Twilio's Fallback URL (another webhook failed): apologise, then a person or goodbye."""
+        sid = call_sid_of(params)
+        log.error(
+            "voice call %s: Twilio fallback (error %s on %s)",
+            sid,
+            params.get("ErrorCode", "?"),
+            params.get("ErrorUrl", "?"),
+        )
+        number = self.human_number()
+        if number is None:
+            return twiml.goodbye(FALLBACK_GOODBYE, style=self.style)
+        return twiml.transfer(
+            FALLBACK_TRANSFER,
+            number=number,
+            caller_id=self._caller_id(params),
+            action=url(DIAL_PATH, seq=1),
+            style=self.style,
+        )
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _conversation(self, sid: str) -> Conversation | None:
+        """The call's conversation: from this worker's cache of active calls, else storage.
+
+        Only fields that never change (id, caller, test mode) are read from a cached
+        record; a call that ended is dropped from the cache by `forget`.
+        """
+        cached = self._calls.get(sid)
+        if cached is not None:
+            self._calls.move_to_end(sid)
+            return cached
+        conversation = await self.store.find_conversation("voice", sid)
+        if conversation is None:
+            log.warning("voice request for unknown call %s", sid)
+        elif conversation.status == "active":
+            self._remember(conversation)
+        return conversation
+
+    def _remember(self, conversation: Conversation) -> None:
+        self._calls[conversation.external_id] = conversation
+        self._calls.move_to_end(conversation.external_id)
+        while len(self._calls) > MAX_CACHED_CALLS:
+            self._calls.popitem(last=False)
+
+    def forget(self, sid: str) -> None:
+        """Drop a finished call from the cache of active calls."""
+        self._calls.pop(sid, None)
+
+    def _lost_call(self) -> str:
+        # Signed by Twilio but unknown here (e.g. the database was reset): start over cleanly.
+        return twiml.hold(LOST_CALL, redirect=VOICE_PATH, style=self.style)
+
+    def _caller_id(self, params: TwilioParams) -> str | None:
+        to = e164_or_unknown(params.get("To"))
+        return self.settings.twilio_phone_number or (None if to == UNKNOWN_CALLER else to)
+
+    def human_number(self) -> str | None:
+        """Where a caller who asks for a person is sent (office first, then on-call)."""
+        return self.settings.office_number or self.settings.on_call_number
+
+    async def _missed(self, conversation: Conversation, seq: int, miss: int, *, low: bool) -> str:
+        """Nothing (or nothing clear) heard: re-prompt differently, then offer a way out."""
+        key = f"{conversation.external_id}:{seq}:{miss}"
+        action = url(TURN_PATH, seq=seq, miss=miss + 1)
+        if miss < MISSES_BEFORE_OFFER:
+            line = pick(LOW_CONFIDENCE, key) if low else REPROMPTS[miss % len(REPROMPTS)]
+            return twiml.ask(line, action=action, style=self.style)
+        if miss == MISSES_BEFORE_OFFER:
+            person = ", or press 0 to talk to someone" if self.human_number() else ""
+            return twiml.ask(
+                OFFER_TEXT_OR_PERSON.format(person=person), action=action, style=self.style
+            )
+        return await self._take_offer(conversation, wants_text=True, seq=seq)
+
+    async def _take_offer(self, conversation: Conversation, *, wants_text: bool, seq: int) -> str:
+        number = self.human_number()
+        if not wants_text and number:
+            return twiml.transfer(
+                "Connecting you now, one moment.",
+                number=number,
+                caller_id=self.settings.twilio_phone_number or conversation.business_number,
+                action=url(DIAL_PATH, seq=seq),
+                style=self.style,
+            )
+        if conversation.caller == UNKNOWN_CALLER:
+            return twiml.goodbye(CANT_HEAR_NO_TEXT, style=self.style)
+        await self.store.enqueue(
+            "sms",
+            {
+                "to": conversation.caller,
+                "body": CANT_HEAR_SMS.format(business=self.settings.business_name),
+                "conversation_id": conversation.id,
+                "purpose": "voice_cant_hear",
+            },
+            idempotency_key=f"voice:{conversation.external_id}:cant-hear",
+        )
+        return twiml.goodbye(CANT_HEAR_GOODBYE, style=self.style)
+
+    def _keep(self, future: asyncio.Future[Any]) -> None:
+        self._background.add(future)
+        future.add_done_callback(self._background.discard)

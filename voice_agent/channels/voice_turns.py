@@ -1,0 +1,226 @@
+"""Running one caller turn through the engine in the background, so Twilio never waits long.
+
+A turn is keyed by CallSid + the turn number carried (signed) in the Gather action URL. The
+first delivery claims the key in storage (`record_webhook_event`, unique per key) and starts
+the engine turn as a task; the webhook waits only a short budget for it. Whoever asks for
+the result later — a `<Redirect>` continuation, a duplicate delivery, another worker — gets
+it from the local task, or from the engine's own replay of the stored reply (a repeated
+`turn_key` runs no tool again). A claim left unfinished past `stale_after` (its worker died)
+is re-run from the stored caller text with the same key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from voice_agent.engine.events import (
+    EndConversation,
+    Event,
+    FallbackTaken,
+    ToolStarted,
+    Transfer,
+    collect,
+)
+from voice_agent.storage.base import Conversation, NewConversation, Store
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "twilio"
+TURN_EVENT = "voice.turn"
+TURN_LIMIT_SECONDS = 15.0  # hard stop for one engine turn (the engine's own bound is 12 s)
+STALE_AFTER_SECONDS = 16.0  # an unfinished claim this old belongs to a dead worker
+SHUTDOWN_GRACE_SECONDS = 5.0  # on shutdown, running turns get this long to finish
+POLL_SECONDS = 0.1  # how often a worker re-reads a claim another worker is running
+RETAIN_SECONDS = 120.0  # finished local results kept for continuations and duplicates
+
+
+_waits: ContextVar[list[float] | None] = ContextVar("voice_engine_waits", default=None)
+
+
+@contextmanager
+def engine_wait_meter() -> Iterator[list[float]]:
+    """Collect the seconds the current request spends waiting on the engine (benchmarks).
+
+    Server overhead of a webhook = its wall time minus the sum of these waits.
+    """
+    waits: list[float] = []
+    token = _waits.set(waits)
+    try:
+        yield waits
+    finally:
+        _waits.reset(token)
+
+
+def note_engine_wait(seconds: float) -> None:
+    """Add `seconds` of waiting on the engine to the current request's meter, if any."""
+    waits = _waits.get()
+    if waits is not None:
+        waits.append(seconds)
+
+
+class StartResultLike(Protocol):
+    """What `DialogueEngine.start` returns."""
+
+    @property
+    def greeting(self) -> str: ...
+
+    @property
+    def conversation(self) -> Conversation: ...
+
+
+class VoiceEngine(Protocol):
+    """The two engine methods the voice channel uses."""
+
+    async def start(self, new: NewConversation) -> StartResultLike: ...
+
+    def respond(
+        self, conversation_id: str, user_text: str, *, turn_key: str | None = None
+    ) -> AsyncIterator[Event]: ...
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    """What one engine turn produced, reduced to what the phone line needs."""
+
+    text: str
+    transfer_to: str | None = None
+    transfer_reason: str | None = None
+    end_reason: str | None = None
+    fallback: bool = False
+    tools: tuple[str, ...] = ()
+    failed: bool = False
+
+
+async def run_turn(events: AsyncIterator[Event]) -> TurnOutcome:
+    """Drain a turn's events into a `TurnOutcome`."""
+    text, seen = await collect(events)
+    transfer = next((e for e in seen if isinstance(e, Transfer)), None)
+    end = next((e for e in seen if isinstance(e, EndConversation)), None)
+    return TurnOutcome(
+        text=text,
+        transfer_to=transfer.number if transfer else None,
+        transfer_reason=transfer.reason if transfer else None,
+        end_reason=end.reason if end else None,
+        fallback=any(isinstance(e, FallbackTaken) for e in seen),
+        tools=tuple(e.name for e in seen if isinstance(e, ToolStarted)),
+    )
+
+
+@dataclass
+class _Running:
+    task: asyncio.Task[TurnOutcome]
+    finished_at: float | None = None
+
+
+class TurnRunner:
+    """Starts engine turns once per key and hands their outcome to whoever asks."""
+
+    def __init__(
+        self,
+        engine: VoiceEngine,
+        store: Store,
+        *,
+        turn_limit: float | None = None,
+        stale_after: float | None = None,
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._turn_limit = TURN_LIMIT_SECONDS if turn_limit is None else turn_limit
+        self._stale_after = STALE_AFTER_SECONDS if stale_after is None else stale_after
+        self._running: dict[str, _Running] = {}
+
+    async def submit(self, conversation_id: str, key: str, text: str, meta: dict[str, str]) -> bool:
+        """Claim `key` and start the turn; False when the key was already claimed."""
+        payload = {"conversation_id": conversation_id, "text": text, **meta}
+        if not await self._store.record_webhook_event(PROVIDER, key, TURN_EVENT, payload):
+            return False
+        self._start(conversation_id, key, text)
+        return True
+
+    async def outcome(self, conversation_id: str, key: str, timeout: float) -> TurnOutcome | None:
+        """The turn's outcome, waiting at most `timeout` seconds; None if not ready yet."""
+        deadline = time.monotonic() + timeout
+        running = self._running.get(key)
+        while running is None:
+            pending = await self._pending_claim(key)
+            if pending is None:  # finished elsewhere (or never claimed): the engine replays
+                running = self._start(conversation_id, key, "")
+            elif self._is_stale(pending[1]):
+                log.warning("voice turn %s abandoned by its worker; running it again", key)
+                running = self._start(conversation_id, key, pending[0])
+            elif time.monotonic() >= deadline:
+                return None
+            else:
+                pause = min(POLL_SECONDS, max(0.0, deadline - time.monotonic()))
+                await asyncio.sleep(pause)
+                note_engine_wait(pause)
+                running = self._running.get(key)
+        waited = time.monotonic()
+        try:
+            remaining = max(0.0, deadline - time.monotonic())
+            return await asyncio.wait_for(asyncio.shield(running.task), remaining)
+        except TimeoutError:
+            return None
+        finally:
+            note_engine_wait(time.monotonic() - waited)
+
+    async def aclose(self) -> None:
+        """Shutdown: let running turns finish briefly, then cancel (another worker re-runs them)."""
+        tasks = [r.task for r in self._running.values() if not r.task.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._running.clear()
+
+    def _start(self, conversation_id: str, key: str, text: str) -> _Running:
+        self._prune()
+        task = asyncio.create_task(self._run(conversation_id, key, text), name=f"voice-turn {key}")
+        running = _Running(task)
+        self._running[key] = running
+        task.add_done_callback(lambda _: setattr(running, "finished_at", time.monotonic()))
+        return running
+
+    async def _run(self, conversation_id: str, key: str, text: str) -> TurnOutcome:
+        error: str | None = None
+        try:
+            async with asyncio.timeout(self._turn_limit):
+                result = await run_turn(self._engine.respond(conversation_id, text, turn_key=key))
+        except TimeoutError:
+            log.error("voice turn %s exceeded %.0f s", key, self._turn_limit)
+            error, result = "timeout", TurnOutcome(text="", failed=True)
+        except Exception:
+            log.exception("voice turn %s failed", key)
+            error, result = "engine error", TurnOutcome(text="", failed=True)
+        try:
+            await self._store.mark_webhook_processed(PROVIDER, key, error)
+        except Exception:
+            log.exception("could not mark voice turn %s processed", key)
+        return result
+
+    async def _pending_claim(self, key: str) -> tuple[str, datetime] | None:
+        """(caller text, received_at) of an unfinished claim for `key`, else None."""
+        for event in await self._store.list_unprocessed_webhooks(PROVIDER):
+            if event.event_id == key:
+                return str(event.payload.get("text", "")), event.received_at
+        return None
+
+    def _is_stale(self, received_at: datetime) -> bool:
+        if received_at.tzinfo is None:
+            received_at = received_at.replace(tzinfo=UTC)
+        return datetime.now(UTC) - received_at > timedelta(seconds=self._stale_after)
+
+    def _prune(self) -> None:
+        cutoff = time.monotonic() - RETAIN_SECONDS
+        for key, running in list(self._running.items()):
+            if running.finished_at is not None and running.finished_at < cutoff:
+                del self._running[key]

@@ -1,0 +1,116 @@
+"""`voice-agent chat`: talk to the agent in the terminal as a caller.
+
+Runs on whatever components are configured (the in-process HCP sandbox, SQLite and guided
+intake by default). On a terminal, tool calls show dimmed beside the conversation; when stdin is
+not a terminal, each input line is one caller utterance and each reply is printed on its own
+line, so conversations can be scripted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from typing import TextIO
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from voice_agent.engine.events import (
+    EndConversation,
+    FallbackTaken,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+    Transfer,
+)
+from voice_agent.logs import configure_logging
+from voice_agent.services import Services, build_services
+from voice_agent.settings import Settings, load_settings
+from voice_agent.storage.base import NewConversation
+
+
+def register(app: typer.Typer) -> None:
+    """Add the chat command to `app`."""
+
+    @app.command()
+    def chat(
+        caller: str = typer.Option("+15551230001", "--from", help="Caller ID to call from."),
+        test_mode: bool = typer.Option(False, "--test-mode", help="Announce a test call."),
+        verbose: bool = typer.Option(False, "--verbose", help="Show log lines on stderr."),
+    ) -> None:
+        """Talk to the agent as a caller (pipe lines in to script a conversation)."""
+        settings = load_settings()
+        configure_logging("INFO" if verbose else "ERROR")
+        asyncio.run(_run(settings_caller=caller, test_mode=test_mode, settings=settings))
+
+
+async def _run(*, settings_caller: str, test_mode: bool, settings: Settings) -> None:
+    services = build_services(settings)
+    try:
+        await _converse(services, settings_caller, test_mode, sys.stdin)
+    finally:
+        await services.aclose()
+
+
+async def _converse(services: Services, caller: str, test_mode: bool, stdin: TextIO) -> None:
+    interactive = stdin.isatty()
+    console = Console(highlight=False) if interactive else None
+    new = NewConversation(
+        channel="console",
+        external_id=f"chat-{uuid.uuid4().hex[:12]}",
+        caller=caller,
+        test_mode=test_mode,
+    )
+    started = await services.engine.start(new)
+    _say(console, started.greeting)
+    while True:
+        line = await _read(console, stdin)
+        if line is None:
+            return
+        if not line.strip():
+            continue
+        finished = False
+        async for event in services.engine.respond(started.conversation.id, line.strip()):
+            if isinstance(event, TextDelta):
+                _say(console, event.text)
+            elif console is not None:
+                _show(console, event)
+            if isinstance(event, Transfer | EndConversation):
+                finished = True
+        if finished:
+            return
+
+
+def _say(console: Console | None, text: str) -> None:
+    if console is None:
+        typer.echo(text)
+    else:
+        console.print(f"[bold cyan]Agent:[/] {escape(text)}")
+
+
+def _show(console: Console, event: object) -> None:
+    if isinstance(event, ToolStarted):
+        args = json.dumps(event.arguments)[:120]
+        console.print(f"[dim]    ⚙ {event.name}({escape(args)})[/]")
+    elif isinstance(event, ToolFinished):
+        outcome = f"error: {event.error}" if event.error else json.dumps(event.result, default=str)
+        console.print(f"[dim]    ↳ {escape(outcome[:160])} ({event.duration_ms:.0f} ms)[/]")
+    elif isinstance(event, Transfer):
+        console.print(f"[yellow]    ☎ transferring to {event.number} ({escape(event.reason)})[/]")
+    elif isinstance(event, EndConversation):
+        console.print(f"[dim]    call ended ({escape(event.reason)})[/]")
+    elif isinstance(event, FallbackTaken):
+        console.print(f"[yellow]    ⚠ fell back to guided intake: {escape(event.reason)}[/]")
+
+
+async def _read(console: Console | None, stdin: TextIO) -> str | None:
+    if console is not None:
+        try:
+            return await asyncio.to_thread(console.input, "[bold green]You:[/] ")
+        except (EOFError, KeyboardInterrupt):
+            return None
+    line = await asyncio.to_thread(stdin.readline)
+    return line if line else None

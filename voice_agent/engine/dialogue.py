@@ -1,0 +1,464 @@
+"""The dialogue engine: one transport-independent loop from caller text to events.
+
+`start` opens (or re-opens) a conversation and greets the caller; `respond` runs one turn:
+deterministic exits first (emergency, "a person please"), the server-side yes/no gate, then the
+model with tools, bounded in rounds and time. All state is loaded from and saved to the store,
+so any worker can serve any turn; a repeated `turn_key` replays the stored reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import hcp
+from voice_agent.engine import intents, prompts
+from voice_agent.engine.events import (
+    EndConversation,
+    Event,
+    FallbackTaken,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+    Transfer,
+)
+from voice_agent.engine.messages import ChatMessage, ChatModel, ChatModelError, Completion, ToolCall
+from voice_agent.engine.policy import tools_for
+from voice_agent.engine.session import Replay, Session
+from voice_agent.errors import AgentError
+from voice_agent.settings import Settings
+from voice_agent.storage.base import Conversation, NewConversation, StaleStateError, Store
+from voice_agent.tools.context import ReferenceCache, ToolContext
+from voice_agent.tools.registry import ToolOutcome, ToolRegistry
+
+log = logging.getLogger(__name__)
+
+LINE_TOO_SLOW = "Sorry, our system is slow right now. I can take a message and the office will call you back. What would you like me to pass on?"  # noqa: E501
+LINE_TOO_MANY_STEPS = "Sorry, I couldn't finish that. I can take a message for the office instead. What would you like me to pass on?"  # noqa: E501
+LINE_TOO_LONG = "We've covered a lot, so I'll have the office follow up with you directly. Thanks for calling, goodbye."  # noqa: E501
+LINE_ENDED = "This call has ended. Please call back any time. Goodbye."
+LINE_EMPTY = "Sorry, could you say that again?"
+LINE_CONNECT_ON_CALL = "I'm connecting you to our on-call technician now."
+LINE_NO_ON_CALL = "I've alerted our team and someone will call you back right away. If anyone is in danger, hang up and call 9 1 1."  # noqa: E501
+LINE_CONNECT_OFFICE = "Sure, I'll connect you with the office now."
+LINE_OFFICE_CLOSED = "Our office is closed right now, but I can take a message and someone will call you back. What would you like me to pass on?"  # noqa: E501
+
+
+MODEL_GRACE_SECONDS = 0.25
+"""The engine's own deadline on a model call, beyond the timeout the model was given."""
+
+
+class ConversationNotFoundError(AgentError):
+    """`respond` was called for a conversation id the store does not know."""
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """Bounds on every turn and conversation."""
+
+    max_tool_rounds: int = 8
+    turn_seconds: float = 12.0
+    max_turns: int = 60
+    lookup_seconds: float = 1.5
+    hcp_call_timeout: float = 4.0
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """The opened conversation and the greeting to say."""
+
+    conversation: Conversation
+    greeting: str
+    created: bool
+
+
+def utcnow() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Turn:
+    conversation: Conversation
+    session: Session
+    seq: int
+    texts: list[str] = field(default_factory=list)
+    control: list[dict[str, Any]] = field(default_factory=list)
+    stopped: bool = False
+
+
+class DialogueEngine:
+    """Runs conversations over a `ChatModel`, the tools and the store.
+
+    Args:
+        store: Conversation state, turns, tool calls, writes and outbox.
+        hcp_client: The HCP client (real or sandbox).
+        model: The dialogue policy (OpenAI or guided intake).
+        settings: Business profile and timeouts.
+        tools: The tool registry (default: every tool in `voice_agent.tools`).
+        fallback: Policy used when `model` fails (default: guided intake).
+        limits: Round, time and length bounds.
+        clock: The clock (aware UTC).
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        hcp_client: hcp.HcpClient,
+        model: ChatModel,
+        settings: Settings,
+        tools: ToolRegistry | None = None,
+        fallback: ChatModel | None = None,
+        limits: EngineLimits | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        from voice_agent.engine.guided import GuidedIntakeModel
+        from voice_agent.tools import default_registry
+
+        self.store = store
+        self.hcp = hcp_client
+        self.model = model
+        self.settings = settings
+        self.tools = tools or default_registry()
+        self.fallback = fallback or GuidedIntakeModel()
+        self.limits = limits or EngineLimits()
+        self.clock = clock
+        self.cache = ReferenceCache()
+        self.model_seconds = 0.0  # time spent waiting on models, for benchmarks
+
+    # -- start -------------------------------------------------------------------------------
+
+    async def start(self, new: NewConversation) -> StartResult:
+        """Create or get the conversation, look the caller up (bounded) and greet."""
+        conversation, created = await self.store.create_conversation(new)
+        session = Session.load(conversation.state)
+        if session.greeting is not None:
+            return StartResult(conversation, session.greeting, created)
+        session.caller = new.caller
+        if self.model is self.fallback:
+            session.mode = "guided"
+        await self._lookup_caller(session)
+        greeting = prompts.greeting(
+            self.settings, first_name=session.first_name, test_mode=conversation.test_mode
+        )
+        session.greeting = greeting
+        session.history.append(ChatMessage(role="assistant", content=greeting).to_dict())
+        try:
+            await self.store.save_state(
+                conversation.id, session.dump(), expected_version=conversation.version
+            )
+        except StaleStateError:
+            fresh = await self.store.get_conversation(conversation.id)
+            assert fresh is not None
+            stored = Session.load(fresh.state).greeting
+            return StartResult(fresh, stored or greeting, created)
+        await self.store.add_turn(conversation.id, 0, "agent", greeting)
+        if session.matched_customer_id:
+            await self.store.update_conversation(
+                conversation.id, hcp_customer_id=session.matched_customer_id
+            )
+        fresh = await self.store.get_conversation(conversation.id)
+        return StartResult(fresh or conversation, greeting, created)
+
+    async def _lookup_caller(self, session: Session) -> None:
+        """Match the caller ID to exactly one customer, within the lookup deadline."""
+        try:
+            async with asyncio.timeout(self.limits.lookup_seconds):
+                matches = await self.hcp.customers.find_by_phone(session.caller)
+        except (TimeoutError, hcp.HcpError, ValueError) as exc:
+            log.info("caller lookup skipped: %s", type(exc).__name__)
+            return
+        session.lookup_done = True
+        if len(matches) == 1:
+            session.matched_customer_id = matches[0].id
+            session.first_name = matches[0].first_name
+
+    # -- respond -----------------------------------------------------------------------------
+
+    async def respond(
+        self, conversation_id: str, user_text: str, *, turn_key: str | None = None
+    ) -> AsyncIterator[Event]:
+        """Run one caller turn and yield its events; see the module docstring."""
+        conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None:
+            raise ConversationNotFoundError(conversation_id)
+        session = Session.load(conversation.state)
+        if turn_key is not None and turn_key in session.replays:
+            for event in _replay(session.replays[turn_key]):
+                yield event
+            return
+        session.seq += 1
+        turn = _Turn(conversation, session, session.seq)
+        await self.store.add_turn(conversation.id, turn.seq, "caller", user_text)
+        async for event in self._turn(turn, user_text):
+            yield event
+        reply = " ".join(t.strip() for t in turn.texts if t.strip()) or LINE_EMPTY
+        if not turn.texts:
+            yield TextDelta(reply)
+        if turn_key is not None:
+            session.remember_reply(turn_key, Replay(reply=reply, control=turn.control))
+        await self.store.add_turn(conversation.id, turn.seq, "agent", reply, {"mode": session.mode})
+        await self._save(conversation, session)
+
+    async def _save(self, conversation: Conversation, session: Session) -> None:
+        try:
+            await self.store.save_state(
+                conversation.id, session.dump(), expected_version=conversation.version
+            )
+        except StaleStateError:
+            log.warning(
+                "conversation %s changed during the turn; keeping the other write", conversation.id
+            )
+            return
+        fields: dict[str, Any] = {}
+        if session.outcome and session.outcome != conversation.outcome:
+            fields["outcome"] = session.outcome
+        if session.customer_id and session.customer_id != conversation.hcp_customer_id:
+            fields["hcp_customer_id"] = session.customer_id
+        if session.ended and conversation.status == "active":
+            fields["status"] = "completed"
+            fields["ended_at"] = self.clock()
+        if fields:
+            await self.store.update_conversation(conversation.id, **fields)
+
+    async def _turn(self, turn: _Turn, text: str) -> AsyncIterator[Event]:
+        session = turn.session
+        if session.ended:
+            yield self._say(turn, LINE_ENDED)
+            return
+        if turn.seq > self.limits.max_turns:
+            yield self._say(turn, LINE_TOO_LONG)
+            yield self._end(turn, "conversation too long")
+            return
+        self._gate_confirmation(session, text, turn.seq)
+        emergency = intents.detect_emergency(text)
+        if emergency is not None:
+            async for event in self._emergency(turn, emergency):
+                yield event
+            return
+        if intents.wants_human(text) and not session.awaiting_message:
+            async for event in self._to_person(turn):
+                yield event
+            return
+        async for event in self._model_loop(turn, text):
+            yield event
+
+    def _gate_confirmation(self, session: Session, text: str, seq: int) -> None:
+        """Record a clear yes to the action proposed in the previous turn (server-side)."""
+        pending = session.pending
+        if pending is None:
+            return
+        answer = intents.classify_yes_no(text)
+        if answer == "yes" and pending.proposed_seq == seq - 1:
+            session.confirmed_id, session.confirmed_seq = pending.id, seq
+        elif answer == "no":
+            session.pending = None
+
+    async def _emergency(self, turn: _Turn, emergency: intents.Emergency) -> AsyncIterator[Event]:
+        yield self._say(turn, emergency.instruction)
+        number = self.settings.on_call_number or self.settings.office_number
+        ctx = self._context(turn)
+        await ctx.notify_office(f"Emergency call ({emergency.kind}).", key=f"emergency:{turn.seq}")
+        turn.session.outcome = "emergency"
+        if number:
+            yield self._say(turn, LINE_CONNECT_ON_CALL)
+            yield self._transfer(turn, number, f"emergency:{emergency.kind}")
+        else:
+            yield self._say(turn, LINE_NO_ON_CALL)
+
+    async def _to_person(self, turn: _Turn) -> AsyncIterator[Event]:
+        now = self.clock().astimezone(self.settings.zone)
+        hours = self.settings.opening_hours
+        if self.settings.office_number and hours.is_open(now.weekday(), now.time()):
+            turn.session.outcome = "transferred"
+            yield self._say(turn, LINE_CONNECT_OFFICE)
+            yield self._transfer(turn, self.settings.office_number, "caller asked for a person")
+            return
+        turn.session.awaiting_message = True
+        yield self._say(turn, LINE_OFFICE_CLOSED)
+
+    # -- the model loop ------------------------------------------------------------------------
+
+    async def _model_loop(self, turn: _Turn, text: str) -> AsyncIterator[Event]:
+        session = turn.session
+        deadline = time.monotonic() + self.limits.turn_seconds
+        session.history.append(ChatMessage(role="user", content=text).to_dict())
+        for _ in range(self.limits.max_tool_rounds):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                yield self._say(turn, LINE_TOO_SLOW)
+                session.awaiting_message = True
+                return
+            completion: Completion | None = None
+            fallback_event: FallbackTaken | None = None
+            try:
+                completion = await self._complete(turn, remaining)
+            except ChatModelError as exc:
+                if session.mode == "guided":
+                    log.exception("guided intake failed")
+                    yield self._say(turn, LINE_TOO_MANY_STEPS)
+                    session.awaiting_message = True
+                    return
+                fallback_event = await self._take_fallback(turn, str(exc))
+            if fallback_event is not None:
+                yield fallback_event
+                continue
+            assert completion is not None
+            session.history.append(completion.as_message().to_dict())
+            if completion.content and completion.content.strip():
+                yield self._say(turn, completion.content.strip())
+            if not completion.tool_calls:
+                return
+            async for event in self._run_tools(turn, completion.tool_calls, deadline):
+                yield event
+            if turn.control or turn.stopped:
+                return
+        yield self._say(turn, LINE_TOO_MANY_STEPS)
+        session.awaiting_message = True
+
+    async def _complete(self, turn: _Turn, remaining: float) -> Completion:
+        session = turn.session
+        model = self.fallback if session.mode == "guided" else self.model
+        system = prompts.system_prompt(
+            self.settings,
+            "sms" if turn.conversation.channel == "sms" else "voice",
+            now=self.clock().astimezone(self.settings.zone),
+        )
+        messages = [ChatMessage(role="system", content=system)]
+        messages += [ChatMessage.from_dict(m) for m in session.history]
+        schemas = self.tools.schemas(tools_for(session))
+        timeout = min(self.settings.openai_timeout, remaining)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout + MODEL_GRACE_SECONDS):
+                return await model.complete(messages, schemas, timeout=timeout)
+        except TimeoutError:
+            raise ChatModelError(f"model gave no answer within {timeout:g}s") from None
+        finally:
+            self.model_seconds += time.perf_counter() - started
+
+    async def _take_fallback(self, turn: _Turn, reason: str) -> FallbackTaken:
+        """Switch this conversation to guided intake for good, and record why."""
+        log.warning("model failed, switching to guided intake: %s", reason)
+        turn.session.mode = "guided"
+        turn.session.fallback_reason = reason
+        await self.store.add_turn(
+            turn.conversation.id, turn.seq, "system", f"fallback to guided intake: {reason}"
+        )
+        _close_open_tool_calls(turn.session)
+        return FallbackTaken(reason)
+
+    async def _run_tools(
+        self, turn: _Turn, calls: tuple[ToolCall, ...], deadline: float
+    ) -> AsyncIterator[Event]:
+        ctx = self._context(turn)
+        allowed = set(tools_for(turn.session))
+        for call in calls:
+            yield ToolStarted(call.name, _loose_arguments(call.arguments))
+        remaining = max(deadline - time.monotonic(), 0.001)
+        runs = [self._run_one(ctx, call, allowed) for call in calls]
+        try:
+            async with asyncio.timeout(remaining):
+                outcomes = await asyncio.gather(*runs)
+        except TimeoutError:
+            outcomes = [
+                ToolOutcome(c.name, {}, None, "That took too long.", remaining * 1000)
+                for c in calls
+            ]
+            turn.session.awaiting_message = True
+            turn.stopped = True
+            ctx.control.append({"type": "say", "text": LINE_TOO_SLOW})
+        for call, outcome in zip(calls, outcomes, strict=True):
+            turn.session.history.append(
+                ChatMessage(
+                    role="tool", content=outcome.for_model(), tool_call_id=call.id
+                ).to_dict()
+            )
+            await self.store.add_tool_call(
+                turn.conversation.id,
+                turn.seq,
+                outcome.name,
+                outcome.arguments,
+                outcome.result,
+                outcome.error,
+                outcome.duration_ms,
+            )
+            yield ToolFinished(outcome.name, outcome.result, outcome.error, outcome.duration_ms)
+        for item in ctx.control:
+            if item["type"] == "say" or not turn.texts:
+                yield self._say(turn, item["text"])
+            if item["type"] == "transfer":
+                yield self._transfer(turn, item["number"], item["reason"])
+            elif item["type"] == "end":
+                yield self._end(turn, item["reason"])
+
+    async def _run_one(self, ctx: ToolContext, call: ToolCall, allowed: set[str]) -> ToolOutcome:
+        tool = self.tools.get(call.name)
+        if tool is None or call.name not in allowed:
+            error = (
+                f"There is no tool called {call.name}."
+                if tool is None
+                else f"{call.name} is not available right now."
+            )
+            return ToolOutcome(call.name, _loose_arguments(call.arguments), None, error, 0.0)
+        return await tool.run(ctx, call.arguments)
+
+    def _context(self, turn: _Turn) -> ToolContext:
+        client = self.hcp.with_options(timeout=self.limits.hcp_call_timeout, max_retries=1)
+        return ToolContext(
+            hcp=client,
+            store=self.store,
+            settings=self.settings,
+            session=turn.session,
+            conversation=turn.conversation,
+            now=self.clock,
+            cache=self.cache,
+        )
+
+    # -- events ------------------------------------------------------------------------------
+
+    def _say(self, turn: _Turn, text: str) -> TextDelta:
+        turn.texts.append(text)
+        return TextDelta(text)
+
+    def _transfer(self, turn: _Turn, number: str, reason: str) -> Transfer:
+        turn.control.append({"type": "transfer", "number": number, "reason": reason})
+        turn.session.ended = True
+        turn.session.outcome = turn.session.outcome or "transferred"
+        return Transfer(number, reason)
+
+    def _end(self, turn: _Turn, reason: str) -> EndConversation:
+        turn.control.append({"type": "end", "reason": reason})
+        turn.session.ended = True
+        return EndConversation(reason)
+
+
+def _replay(replay: Replay) -> list[Event]:
+    events: list[Event] = [TextDelta(replay.reply)]
+    for item in replay.control:
+        if item["type"] == "transfer":
+            events.append(Transfer(item["number"], item["reason"]))
+        elif item["type"] == "end":
+            events.append(EndConversation(item["reason"]))
+    return events
+
+
+def _loose_arguments(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError:
+        return {"_raw": raw[:200]}
+    return value if isinstance(value, dict) else {"_raw": raw[:200]}
+
+
+def _close_open_tool_calls(session: Session) -> None:
+    """Drop a trailing assistant tool-call message that never got its answers."""
+    if session.history and session.history[-1].get("tool_calls"):
+        session.history.pop()

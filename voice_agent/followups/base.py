@@ -1,0 +1,123 @@
+"""What every follow-up needs (store, HCP, threads, opt-outs, config) and small shared steps."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import phonenumbers
+
+from hcp import Customer
+from hcp.models.jobs import Schedule
+from voice_agent.followups.config import FollowupConfig
+from voice_agent.followups.gateway import FollowupHcp
+from voice_agent.followups.texts import window
+from voice_agent.followups.timing import customer_zone, next_sendable
+from voice_agent.messaging.optout import OptOuts
+from voice_agent.messaging.outbox import queue_sms
+from voice_agent.messaging.threads import SmsThreads
+from voice_agent.storage.base import JSON, Store
+
+log = logging.getLogger(__name__)
+
+OWN_WRITE_PREFIX = "hcp-own-write:"
+TEXTED_SCHEDULE_PREFIX = "job-texted-schedule:"
+
+
+def e164(raw: str | None) -> str | None:
+    """HCP's stored number ("5550101234", "(555) 010-1234") as E.164, or None.
+
+    Only "possible" is required, not "valid": fictional 555 numbers must still work.
+    """
+    if not raw or not raw.strip():
+        return None
+    try:
+        number = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_of(customer: Customer | None) -> str | None:
+    """The number to text: mobile first, then home, then work."""
+    if customer is None:
+        return None
+    for raw in (customer.mobile_number, customer.home_number, customer.work_number):
+        number = e164(raw)
+        if number:
+            return number
+    return None
+
+
+def name_of(customer: Customer | None) -> str | None:
+    """The customer's first name, if known."""
+    return customer.first_name if customer and customer.first_name else None
+
+
+@dataclass
+class Followups:
+    """Dependencies shared by reactions, reminders and replies."""
+
+    store: Store
+    hcp: FollowupHcp
+    threads: SmsThreads
+    optouts: OptOuts
+    config: FollowupConfig
+
+    def sendable(self, number: str, at: datetime) -> datetime:
+        """`at`, or the end of the customer's quiet hours."""
+        zone = customer_zone(number, self.config.business_zone)
+        return next_sendable(at, zone, self.config.quiet_start, self.config.quiet_end)
+
+    def when(self, schedule: Schedule | None) -> str | None:
+        """The arrival window of a schedule as text in the business zone, or None."""
+        if schedule is None or schedule.scheduled_start is None:
+            return None
+        start = schedule.scheduled_start
+        if schedule.arrival_window:
+            end = start + timedelta(minutes=schedule.arrival_window)
+        else:
+            end = schedule.scheduled_end or start
+        return window(start, end, self.config.business_zone)
+
+    async def text(
+        self,
+        number: str,
+        body: str,
+        *,
+        key: str,
+        now: datetime,
+        context: JSON | None = None,
+        due_at: datetime | None = None,
+    ) -> bool:
+        """Queue one logical text (once per `key`) and remember what a reply refers to."""
+        queued = await queue_sms(self.store, to=number, body=body, key=key, due_at=due_at or now)
+        if queued and context is not None:
+            await self.threads.set_context(number, context, at=now)
+        elif queued:
+            await self.threads.touch(number, at=now, inbound=False)
+        return queued
+
+    async def mark_own_write(self, resource_id: str, now: datetime) -> None:
+        """Remember that we just changed `resource_id`, so its webhook echo is recognised."""
+        await self.store.set_setting(OWN_WRITE_PREFIX + resource_id, now.isoformat())
+
+    async def is_own_echo(self, resource_id: str, now: datetime) -> bool:
+        """Whether an event for `resource_id` is the echo of our own recent write."""
+        raw = await self.store.get_setting(OWN_WRITE_PREFIX + resource_id)
+        if not isinstance(raw, str):
+            return False
+        return now - datetime.fromisoformat(raw) <= self.config.echo_window
+
+    async def remember_texted_schedule(self, job_id: str, start: datetime | None) -> None:
+        """Record the visit time the customer was last told about."""
+        if start is not None:
+            await self.store.set_setting(TEXTED_SCHEDULE_PREFIX + job_id, start.isoformat())
+
+    async def texted_schedule(self, job_id: str) -> datetime | None:
+        """The visit time the customer was last told about, if any."""
+        raw = await self.store.get_setting(TEXTED_SCHEDULE_PREFIX + job_id)
+        return datetime.fromisoformat(raw) if isinstance(raw, str) else None

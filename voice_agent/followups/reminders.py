@@ -1,0 +1,100 @@
+"""Scheduled follow-ups run from the outbox: overdue-invoice reminders and estimate nudges.
+
+Each run re-reads HCP first, so a payment, an approval or a voided invoice stops the
+sequence even if its webhook was lost. Texts respect the customer's quiet hours and
+opt-out; a reminder that falls in quiet hours is moved to the end of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from voice_agent.followups import texts
+from voice_agent.followups.base import Followups, name_of, phone_of
+from voice_agent.followups.reactions import (
+    ESTIMATE_FOLLOWUP_KIND,
+    INVOICE_REMINDER_KIND,
+    estimate_answered,
+)
+from voice_agent.messaging.dispatcher import GiveUp, OutboxDispatcher, RetryLater
+from voice_agent.storage.base import OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+class Reminders:
+    """Outbox handlers for `invoice_reminder` and `estimate_followup` items."""
+
+    def __init__(self, followups: Followups) -> None:
+        self.f = followups
+
+    def register(self, dispatcher: OutboxDispatcher) -> None:
+        """Register both kinds on `dispatcher`."""
+        dispatcher.register(INVOICE_REMINDER_KIND, self.invoice_reminder)
+        dispatcher.register(ESTIMATE_FOLLOWUP_KIND, self.estimate_followup)
+
+    async def invoice_reminder(self, item: OutboxItem, now: datetime) -> None:
+        """Send reminder number `n` for an overdue invoice and schedule the next one."""
+        invoice_id = str(item.payload.get("invoice_id") or "")
+        n = int(item.payload.get("n") or 1)
+        if not invoice_id:
+            raise GiveUp("invoice_reminder payload needs invoice_id")
+        invoice = await self.f.hcp.get_invoice(invoice_id)
+        if (invoice.status or "") != "open" or not invoice.due_amount or invoice.due_at is None:
+            log.info("invoice reminders stop: invoice %s is %s", invoice_id, invoice.status)
+            return
+        if invoice.due_at > now:
+            raise RetryLater("not overdue yet", at=invoice.due_at)
+        job = await self.f.hcp.get_job(invoice.job_id) if invoice.job_id else None
+        number = phone_of(job.customer if job else None)
+        if number is None:
+            raise GiveUp("no phone number for the invoice's customer")
+        if await self.f.optouts.is_opted_out(number):
+            log.info("invoice reminders stop: customer opted out")
+            return
+        allowed = self.f.sendable(number, now)
+        if allowed > now:
+            raise RetryLater("quiet hours", at=allowed)
+        body = texts.invoice_reminder(
+            self.f.config.business_name,
+            name_of(job.customer if job else None),
+            int(invoice.due_amount),
+            invoice.invoice_number,
+            self.f.config.pay_url,
+        )
+        await self.f.text(
+            number,
+            body,
+            key=f"invoice-reminder-sms:{invoice_id}:{n}",
+            now=now,
+            context={"kind": "invoice", "invoice_id": invoice_id},
+        )
+        if n < self.f.config.reminder_max:
+            await self.f.store.enqueue(
+                INVOICE_REMINDER_KIND,
+                {"invoice_id": invoice_id, "n": n + 1},
+                idempotency_key=f"invoice-reminder:{invoice_id}:{n + 1}",
+                due_at=self.f.sendable(number, now + self.f.config.reminder_cadence),
+            )
+
+    async def estimate_followup(self, item: OutboxItem, now: datetime) -> None:
+        """One polite nudge when an estimate got no answer."""
+        estimate_id = str(item.payload.get("estimate_id") or "")
+        number = str(item.payload.get("to") or "")
+        if not estimate_id or not number:
+            raise GiveUp("estimate_followup payload needs estimate_id and to")
+        estimate = await self.f.hcp.get_estimate(estimate_id)
+        if estimate_answered(estimate):
+            return
+        thread = await self.f.threads.get(number)
+        summary_at = datetime.fromisoformat(str(item.payload.get("summary_at") or now.isoformat()))
+        if thread.last_inbound_at is not None and thread.last_inbound_at >= summary_at:
+            return  # they answered by text; the conversation took it from there
+        if await self.f.optouts.is_opted_out(number):
+            return
+        allowed = self.f.sendable(number, now)
+        if allowed > now:
+            raise RetryLater("quiet hours", at=allowed)
+        body = texts.estimate_nudge(self.f.config.business_name, name_of(estimate.customer))
+        await self.f.text(number, body, key=f"estimate-nudge:{estimate_id}", now=now)

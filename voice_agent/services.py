@@ -1,0 +1,161 @@
+"""Build the engine's dependencies from `Settings`: store, HCP client, model and engine.
+
+The web app and the CLI both call `build_services`. Every component falls back to its
+embedded default: SQLite, the in-process HCP sandbox (seeded demo company, persisted in the
+data directory) and guided intake when no OpenAI key is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+import hcp
+from hcp.sandbox import SandboxState, create_sandbox_app, seed_demo_company
+from hcp.sandbox.testing import SANDBOX_BASE_URL
+from voice_agent.engine.dialogue import DialogueEngine, EngineLimits, utcnow
+from voice_agent.engine.guided import GuidedIntakeModel
+from voice_agent.engine.messages import ChatModel
+from voice_agent.settings import Settings
+from voice_agent.storage.base import Store
+from voice_agent.storage.migrate import upgrade
+from voice_agent.storage.sql import open_store
+
+log = logging.getLogger(__name__)
+SANDBOX_API_KEY = "sandbox"
+SANDBOX_FILE = "hcp-sandbox.db"
+
+
+@dataclass
+class Services:
+    """The running components; close them with `aclose`."""
+
+    settings: Settings
+    store: Store
+    hcp: hcp.HcpClient
+    model: ChatModel
+    engine: DialogueEngine
+    sandbox_state: SandboxState | None = None
+    _owned: list[Any] = field(default_factory=list, repr=False)
+
+    async def aclose(self) -> None:
+        """Close the HCP client, the model's HTTP pool, the store and the sandbox state."""
+        await self.hcp.aclose()
+        closer = getattr(self.model, "aclose", None)
+        if closer is not None:
+            await closer()
+        if "store" in self._owned:
+            await self.store.close()
+        if self.sandbox_state is not None and "sandbox" in self._owned:
+            self.sandbox_state.close()
+
+
+def build_sandbox_client(
+    settings: Settings, *, state: SandboxState | None = None
+) -> tuple[hcp.HcpClient, SandboxState]:
+    """An `HcpClient` talking in-process to the sandbox (seeded demo company if empty)."""
+    if state is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        state = SandboxState.open(settings.data_dir / SANDBOX_FILE)
+    if state.is_empty:
+        seed_demo_company(state)
+    app = create_sandbox_app(state=state, api_key=SANDBOX_API_KEY)
+    client = hcp.HcpClient(
+        SANDBOX_API_KEY,
+        base_url=SANDBOX_BASE_URL,
+        timeout=settings.hcp_timeout,
+        allowed_domains=(httpx.URL(SANDBOX_BASE_URL).host,),
+        transport=httpx.ASGITransport(app=app),
+    )
+    return client, state
+
+
+def build_hcp_client(settings: Settings) -> hcp.HcpClient:
+    """The real HCP client (or a standalone sandbox at `HCP_BASE_URL`)."""
+    key = settings.hcp_api_key.get_secret_value() if settings.hcp_api_key else SANDBOX_API_KEY
+    base = str(settings.hcp_base_url) if settings.hcp_base_url else "https://api.housecallpro.com"
+    return hcp.HcpClient(
+        key,
+        base_url=base,
+        timeout=settings.hcp_timeout,
+        allowed_domains=settings.hcp_allowed_domains,
+    )
+
+
+def build_model(settings: Settings) -> ChatModel:
+    """OpenAI when `OPENAI_API_KEY` is set, else guided intake."""
+    if settings.llm_enabled:
+        from voice_agent.engine.openai_model import OpenAIChatModel
+
+        return OpenAIChatModel.from_settings(settings)
+    return GuidedIntakeModel()
+
+
+def migrate_embedded(database_url: str) -> None:
+    """Bring the embedded SQLite database up to date, so a fresh checkout just runs.
+
+    PostgreSQL is left to `voice-agent db upgrade`. Runs the async migration on a private
+    thread and loop, so it works whether or not the caller is inside an event loop.
+    """
+    if not database_url.startswith("sqlite"):
+        return
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(upgrade(database_url))
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name="voice-agent-migrate")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+
+
+def build_services(
+    settings: Settings,
+    store: Store | None = None,
+    *,
+    hcp_client: hcp.HcpClient | None = None,
+    model: ChatModel | None = None,
+    limits: EngineLimits | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Services:
+    """Wire the components; pass any of them to override (tests pass the sandbox client).
+
+    When it opens the store itself, an embedded SQLite database is migrated first
+    (PostgreSQL needs `voice-agent db upgrade`); a `store` passed in is not closed by
+    `Services.aclose`.
+    """
+    owned: list[Any] = []
+    if store is None:
+        migrate_embedded(settings.effective_database_url)
+        store = open_store(settings.effective_database_url)
+        owned.append("store")
+    sandbox_state: SandboxState | None = None
+    if hcp_client is None:
+        if settings.hcp_api_key or settings.hcp_base_url:
+            hcp_client = build_hcp_client(settings)
+        else:
+            hcp_client, sandbox_state = build_sandbox_client(settings)
+            owned.append("sandbox")
+    model = model or build_model(settings)
+    engine = DialogueEngine(
+        store=store,
+        hcp_client=hcp_client,
+        model=model,
+        settings=settings,
+        limits=limits,
+        clock=clock,
+    )
+    log.info("services: %s", settings.components())
+    return Services(settings, store, hcp_client, model, engine, sandbox_state, owned)

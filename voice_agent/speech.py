@@ -1,0 +1,175 @@
+"""Phrasing for the ear: times, money, addresses and the channel's own short lines.
+
+Text-to-speech reads what it is given literally, so "$189.00", "8:00 AM-10:00 AM" or
+"1234 Oak St" sound robotic. These helpers turn data into phrases a receptionist would say
+("between 8 and 10 tomorrow morning", "$189", "12 34 Oak Street"). Line choices are
+deterministic per key, so a repeated webhook gets the same words back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+MAX_SAY_CHARS = 600
+
+FILLERS = (
+    "One moment while I check that.",
+    "Let me look that up for you.",
+    "Okay, give me just a second.",
+    "Sure, checking now.",
+    "Bear with me one moment.",
+    "Alright, pulling that up.",
+)
+STILL_WORKING = (
+    "Still working on it, thanks for waiting.",
+    "Almost there, one more moment.",
+    "Thanks for your patience, nearly done.",
+)
+REPROMPTS = (
+    "Sorry, I didn't catch that. Could you say it again?",
+    "I'm having a little trouble hearing you. Could you repeat that, maybe a bit closer to "
+    "the phone?",
+)
+LOW_CONFIDENCE = (
+    "Sorry, I'm not sure I heard that right. Could you say it once more?",
+    "I didn't quite get that. Could you put it another way?",
+)
+
+_ABBREVIATIONS = {
+    "st": "Street",
+    "ave": "Avenue",
+    "rd": "Road",
+    "dr": "Drive",
+    "blvd": "Boulevard",
+    "ln": "Lane",
+    "ct": "Court",
+    "pl": "Place",
+    "pkwy": "Parkway",
+    "hwy": "Highway",
+    "cir": "Circle",
+    "trl": "Trail",
+    "apt": "apartment",
+    "ste": "suite",
+    "n": "North",
+    "s": "South",
+    "e": "East",
+    "w": "West",
+    "ne": "Northeast",
+    "nw": "Northwest",
+    "se": "Southeast",
+    "sw": "Southwest",
+}
+_WORD = re.compile(r"\b([A-Za-z]+)\b\.?")
+_ZIP = re.compile(r"(?<=\s)(\d{5})(?:-\d{4})?\s*$")
+_HOUSE_NUMBER = re.compile(r"^(\d{3,4})\b")
+_MONEY = re.compile(r"\$(\d{1,3}(?:,\d{3})*|\d+)\.00\b")
+_CLOCK = re.compile(r"\b(\d{1,2}):00\s*([AaPp])\.?\s*[Mm]\b")
+_MARKUP = re.compile(r"[*_#`>]+|^\s*[-•]\s+", re.MULTILINE)
+_URL = re.compile(r"https?://\S+")
+_SPACES = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def pick(options: Sequence[str], key: str) -> str:
+    """Choose one of `options`, the same one every time for the same `key`."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return options[int.from_bytes(digest[:4], "big") % len(options)]
+
+
+def speak_money(cents: int) -> str:
+    """Money as it is said: 18950 -> "$189.50", 18900 -> "$189", 125000 -> "$1,250"."""
+    sign = "minus " if cents < 0 else ""
+    dollars, rest = divmod(abs(cents), 100)
+    return f"{sign}${dollars:,}" + (f".{rest:02d}" if rest else "")
+
+
+def _hour(moment: datetime) -> str:
+    hour = moment.hour % 12 or 12
+    return f"{hour}:{moment.minute:02d}" if moment.minute else str(hour)
+
+
+def _part_of_day(moment: datetime) -> str:
+    if moment.hour < 12:
+        return "morning"
+    return "afternoon" if moment.hour < 17 else "evening"
+
+
+def _ordinal(day: int) -> str:
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def speak_day(day: date, today: date) -> str:
+    """A date relative to today: "today", "tomorrow", "on Tuesday", "on Tuesday, December 9th"."""
+    delta = (day - today).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "tomorrow"
+    if 1 < delta < 7:
+        return f"on {day:%A}"
+    return f"on {day:%A}, {day:%B} {_ordinal(day.day)}"
+
+
+def speak_window(start: datetime, end: datetime, *, now: datetime, zone: ZoneInfo) -> str:
+    """An arrival window in the business's time zone, phrased for speech.
+
+    Examples: "between 8 and 10 tomorrow morning", "between 1 and 3 this afternoon",
+    "between 11 AM and 1 PM on Friday", "between 8:30 and 10:30 on Tuesday, December 9th,
+    in the morning".
+    """
+    start, end, today = start.astimezone(zone), end.astimezone(zone), now.astimezone(zone).date()
+    same_half = (start.hour < 12) == (end.hour < 12 or (end.hour == 12 and end.minute == 0))
+    if same_half:
+        hours = f"between {_hour(start)} and {_hour(end)}"
+    else:
+        hours = (
+            f"between {_hour(start)} {'AM' if start.hour < 12 else 'PM'} "
+            f"and {_hour(end)} {'AM' if end.hour < 12 else 'PM'}"
+        )
+    day = speak_day(start.date(), today)
+    part = _part_of_day(start)
+    if not same_half:
+        return f"{hours} {day}"
+    if day == "today":
+        return f"{hours} this {part}" if part != "evening" else f"{hours} this evening"
+    if day == "tomorrow":
+        return f"{hours} tomorrow {part}"
+    if (start.date() - today).days < 7:
+        return f"{hours} {day} {part}"
+    return f"{hours} {day}, in the {part}"
+
+
+def speak_address(address: str) -> str:
+    """A street address for speech: abbreviations expanded, house number and ZIP read nicely."""
+
+    def expand(match: re.Match[str]) -> str:
+        word = match.group(1)
+        return _ABBREVIATIONS.get(word.lower(), match.group(0))
+
+    text = _ZIP.sub(lambda m: " ".join(m.group(1)), address.strip())
+    house = _HOUSE_NUMBER.match(text)
+    if house and len(house.group(1)) == 4 and not house.group(1).endswith("00"):
+        text = f"{house.group(1)[:2]} {house.group(1)[2:]}" + text[house.end() :]
+    return _SPACES.sub(" ", _WORD.sub(expand, text)).strip()
+
+
+def for_speech(text: str, *, limit: int = MAX_SAY_CHARS) -> str:
+    """Clean model text for `<Say>`: no markup or URLs, round money and clock times, bounded.
+
+    Text longer than `limit` is cut at the last sentence end that fits.
+    """
+    text = _URL.sub("the link we text you", text)
+    text = _MARKUP.sub(" ", text)
+    text = _MONEY.sub(r"$\1", text)
+    text = _CLOCK.sub(lambda m: f"{m.group(1)} {m.group(2).upper()}M", text)
+    text = _SPACES.sub(" ", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    ends = [m.end() for m in _SENTENCE_END.finditer(cut)]
+    return cut[: ends[-1]] if ends else cut.rsplit(" ", 1)[0] + "."

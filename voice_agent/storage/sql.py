@@ -1,0 +1,579 @@
+"""`SqlStore`: the `Store` contract on SQLAlchemy Core, for SQLite and PostgreSQL.
+
+Idempotent writes use INSERT … ON CONFLICT DO NOTHING on the unique natural keys (never
+check-then-insert), so concurrent deliveries of the same event write exactly once.
+`claim_due` leases outbox rows with one UPDATE whose candidates are chosen with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the UPDATE runs under the database's
+single write lock and re-checks the due/lease guard, so no two workers get one item.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, nullcontext
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, cast
+
+from sqlalchemy import Row, Table, and_, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import Insert
+
+from voice_agent.errors import StorageError
+from voice_agent.storage import tables as t
+from voice_agent.storage.base import (
+    JSON,
+    Channel,
+    Conversation,
+    CredentialRecord,
+    HcpWrite,
+    Message,
+    NewConversation,
+    OutboxItem,
+    StaleStateError,
+    Store,
+    ToolCallRecord,
+    Turn,
+    WebhookEvent,
+)
+from voice_agent.storage.engine import READ_ONLY, create_engine
+from voice_agent.storage.migrate import SchemaStatus, upgrade_engine
+
+conversations = cast(Table, t.ConversationRow.__table__)
+turns = cast(Table, t.TurnRow.__table__)
+tool_calls = cast(Table, t.ToolCallRow.__table__)
+hcp_writes = cast(Table, t.HcpWriteRow.__table__)
+outbox = cast(Table, t.OutboxRow.__table__)
+messages = cast(Table, t.MessageRow.__table__)
+webhook_events = cast(Table, t.WebhookEventRow.__table__)
+credentials = cast(Table, t.CredentialRow.__table__)
+settings_table = cast(Table, t.SettingRow.__table__)
+
+CONVERSATION_FIELDS = frozenset(
+    {"status", "outcome", "hcp_customer_id", "language", "ended_at", "duration_seconds"}
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class SqlStore(Store):
+    """The product's storage on one async SQLAlchemy engine (see `open_store`)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+        # An in-memory SQLite database is one shared connection: one transaction at a time.
+        self._serial = asyncio.Lock() if isinstance(engine.pool, StaticPool) else None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The underlying engine (for health checks and tests)."""
+        return self._engine
+
+    @asynccontextmanager
+    async def _tx(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction; on SQLite read-only ones start DEFERRED and never wait on writers."""
+        try:
+            async with self._serial or nullcontext(), self._engine.connect() as conn:
+                if read_only:
+                    await conn.execution_options(**{READ_ONLY: True})
+                async with conn.begin():
+                    yield conn
+        except DBAPIError as exc:
+            raise StorageError(f"database error: {type(exc.orig).__name__}: {exc.orig}") from exc
+        except OSError as exc:
+            raise StorageError(f"database unreachable: {exc}") from exc
+
+    def _insert_ignore(self, table: Table, values: dict[str, Any], keys: list[str]) -> Insert:
+        if self._dialect == "postgresql":
+            return pg_insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
+        return sqlite_insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
+
+    def _upsert(self, table: Table, values: dict[str, Any], keys: list[str]) -> Insert:
+        changes = {k: v for k, v in values.items() if k not in keys}
+        if self._dialect == "postgresql":
+            pg = pg_insert(table).values(values)
+            return pg.on_conflict_do_update(index_elements=keys, set_=changes)
+        lite = sqlite_insert(table).values(values)
+        return lite.on_conflict_do_update(index_elements=keys, set_=changes)
+
+    async def migrate(self) -> SchemaStatus:
+        """Apply the migrations on this store's own engine (handy for in-memory SQLite)."""
+        return await upgrade_engine(self._engine)
+
+    async def ping(self) -> None:
+        """Raise `StorageError` unless the database answers."""
+        async with self._tx(read_only=True) as conn:
+            await conn.execute(select(1))
+
+    # conversations
+
+    async def create_conversation(self, new: NewConversation) -> tuple[Conversation, bool]:
+        now = _now()
+        values: dict[str, Any] = {
+            "id": _new_id(),
+            "channel": new.channel,
+            "external_id": new.external_id,
+            "caller": new.caller,
+            "business_number": new.business_number,
+            "test_mode": new.test_mode,
+            "language": new.language,
+            "status": "active",
+            "state": {},
+            "version": 1,
+            "started_at": now,
+            "updated_at": now,
+        }
+        key = ["channel", "external_id"]
+        async with self._tx() as conn:
+            stmt = self._insert_ignore(conversations, values, key).returning(conversations.c.id)
+            created = (await conn.execute(stmt)).first() is not None
+            row = (
+                await conn.execute(
+                    select(conversations).where(
+                        conversations.c.channel == new.channel,
+                        conversations.c.external_id == new.external_id,
+                    )
+                )
+            ).one()
+        return _conversation(row), created
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        async with self._tx(read_only=True) as conn:
+            query = select(conversations).where(conversations.c.id == conversation_id)
+            row = (await conn.execute(query)).first()
+        return None if row is None else _conversation(row)
+
+    async def find_conversation(self, channel: Channel, external_id: str) -> Conversation | None:
+        async with self._tx(read_only=True) as conn:
+            query = select(conversations).where(
+                conversations.c.channel == channel, conversations.c.external_id == external_id
+            )
+            row = (await conn.execute(query)).first()
+        return None if row is None else _conversation(row)
+
+    async def save_state(self, conversation_id: str, state: JSON, *, expected_version: int) -> int:
+        c = conversations.c
+        async with self._tx() as conn:
+            stmt = (
+                update(conversations)
+                .where(c.id == conversation_id, c.version == expected_version)
+                .values(state=state, version=c.version + 1, updated_at=_now())
+                .returning(c.version)
+            )
+            version = (await conn.execute(stmt)).scalar_one_or_none()
+            if version is None:
+                found = select(c.version).where(c.id == conversation_id)
+                current = (await conn.execute(found)).scalar_one_or_none()
+                if current is None:
+                    raise StorageError(f"no conversation {conversation_id}")
+                raise StaleStateError(
+                    f"conversation {conversation_id} is at version {current}, "
+                    f"not {expected_version}"
+                )
+        return int(version)
+
+    async def update_conversation(self, conversation_id: str, **fields: Any) -> None:
+        unknown = set(fields) - CONVERSATION_FIELDS
+        if unknown:
+            raise ValueError(f"cannot update conversation fields {sorted(unknown)}")
+        await self._update_one(
+            conversations, conversation_id, {**fields, "updated_at": _now()}, "conversation"
+        )
+
+    async def list_conversations(
+        self, *, limit: int = 50, offset: int = 0, channel: Channel | None = None
+    ) -> list[Conversation]:
+        c = conversations.c
+        query = select(conversations).order_by(c.started_at.desc(), c.id.desc())
+        if channel is not None:
+            query = query.where(c.channel == channel)
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query.limit(limit).offset(offset))).all()
+        return [_conversation(r) for r in rows]
+
+    # turns and tool calls
+
+    async def add_turn(
+        self, conversation_id: str, seq: int, role: str, text: str, meta: JSON | None = None
+    ) -> bool:
+        values: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "seq": seq,
+            "role": role,
+            "text": text,
+            "meta": meta or {},
+            "created_at": _now(),
+        }
+        key = ["conversation_id", "seq", "role"]
+        async with self._tx() as conn:
+            stmt = self._insert_ignore(turns, values, key).returning(turns.c.id)
+            return (await conn.execute(stmt)).first() is not None
+
+    async def list_turns(self, conversation_id: str) -> list[Turn]:
+        query = (
+            select(turns)
+            .where(turns.c.conversation_id == conversation_id)
+            .order_by(turns.c.seq, turns.c.id)
+        )
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            Turn(
+                conversation_id=r.conversation_id,
+                seq=r.seq,
+                role=r.role,
+                text=r.text,
+                meta=r.meta,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+    async def add_tool_call(
+        self,
+        conversation_id: str,
+        turn_seq: int,
+        name: str,
+        arguments: JSON,
+        result: Any,
+        error: str | None,
+        duration_ms: float,
+    ) -> ToolCallRecord:
+        record = ToolCallRecord(
+            id=_new_id(),
+            conversation_id=conversation_id,
+            turn_seq=turn_seq,
+            name=name,
+            arguments=arguments,
+            result=result,
+            error=error,
+            duration_ms=duration_ms,
+            created_at=_now(),
+        )
+        async with self._tx() as conn:
+            await conn.execute(tool_calls.insert().values(**record.__dict__))
+        return record
+
+    async def list_tool_calls(self, conversation_id: str) -> list[ToolCallRecord]:
+        c = tool_calls.c
+        query = (
+            select(tool_calls)
+            .where(c.conversation_id == conversation_id)
+            .order_by(c.created_at, c.turn_seq)
+        )
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query)).all()
+        return [ToolCallRecord(**r._asdict()) for r in rows]
+
+    # HCP writes
+
+    async def begin_hcp_write(
+        self, conversation_id: str | None, operation: str, idempotency_key: str, request: JSON
+    ) -> tuple[HcpWrite, bool]:
+        now = _now()
+        values: dict[str, Any] = {
+            "id": _new_id(),
+            "conversation_id": conversation_id,
+            "operation": operation,
+            "idempotency_key": idempotency_key,
+            "request": request,
+            "status": "pending",
+            "created_at": now,
+            "updated_at": now,
+        }
+        async with self._tx() as conn:
+            stmt = self._insert_ignore(hcp_writes, values, ["idempotency_key"])
+            created = (await conn.execute(stmt.returning(hcp_writes.c.id))).first() is not None
+            query = select(hcp_writes).where(hcp_writes.c.idempotency_key == idempotency_key)
+            row = (await conn.execute(query)).one()
+        return HcpWrite(**row._asdict()), created
+
+    async def finish_hcp_write(
+        self,
+        write_id: str,
+        *,
+        status: str,
+        hcp_id: str | None = None,
+        response: JSON | None = None,
+        error: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status,
+            "hcp_id": hcp_id,
+            "response": response,
+            "error": error,
+            "updated_at": _now(),
+        }
+        await self._update_one(hcp_writes, write_id, values, "HCP write")
+
+    async def list_hcp_writes(self, conversation_id: str) -> list[HcpWrite]:
+        c = hcp_writes.c
+        query = select(hcp_writes).where(c.conversation_id == conversation_id)
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query.order_by(c.created_at, c.id))).all()
+        return [HcpWrite(**r._asdict()) for r in rows]
+
+    # outbox
+
+    async def enqueue(
+        self, kind: str, payload: JSON, *, idempotency_key: str, due_at: datetime | None = None
+    ) -> bool:
+        now = _now()
+        values: dict[str, Any] = {
+            "id": _new_id(),
+            "kind": kind,
+            "idempotency_key": idempotency_key,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": due_at or now,
+            "created_at": now,
+        }
+        async with self._tx() as conn:
+            stmt = self._insert_ignore(outbox, values, ["idempotency_key"])
+            return (await conn.execute(stmt.returning(outbox.c.id))).first() is not None
+
+    async def claim_due(
+        self, now: datetime, *, worker: str, limit: int = 10, lease_seconds: int = 60
+    ) -> list[OutboxItem]:
+        """Lease up to `limit` due items to `worker`; each claim counts as one attempt."""
+        c = outbox.c
+        due = or_(
+            and_(c.status == "pending", c.next_attempt_at <= now),
+            and_(c.status == "claimed", c.claimed_until <= now),
+        )
+        candidates = select(c.id).where(due).order_by(c.next_attempt_at, c.id).limit(limit)
+        if self._dialect == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        stmt = (
+            update(outbox)
+            .where(c.id.in_(candidates.scalar_subquery()), due)
+            .values(
+                status="claimed",
+                claimed_by=worker,
+                claimed_until=now + timedelta(seconds=lease_seconds),
+                attempts=c.attempts + 1,
+            )
+            .returning(*outbox.c)
+        )
+        async with self._tx() as conn:
+            rows = (await conn.execute(stmt)).all()
+        items = [OutboxItem(**r._asdict()) for r in rows]
+        return sorted(items, key=lambda item: (item.next_attempt_at, item.id))
+
+    async def complete(self, item_id: str) -> None:
+        values = {"status": "done", "claimed_until": None, "last_error": None}
+        await self._update_one(outbox, item_id, values, "outbox item")
+
+    async def retry_later(self, item_id: str, error: str, next_attempt_at: datetime) -> None:
+        values: dict[str, Any] = {
+            "status": "pending",
+            "last_error": error,
+            "next_attempt_at": next_attempt_at,
+            "claimed_by": None,
+            "claimed_until": None,
+        }
+        await self._update_one(outbox, item_id, values, "outbox item")
+
+    async def give_up(self, item_id: str, error: str) -> None:
+        values = {"status": "failed", "last_error": error, "claimed_until": None}
+        await self._update_one(outbox, item_id, values, "outbox item")
+
+    async def list_outbox(self, *, status: str | None = None) -> list[OutboxItem]:
+        query = select(outbox).order_by(outbox.c.created_at, outbox.c.id)
+        if status is not None:
+            query = query.where(outbox.c.status == status)
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query)).all()
+        return [OutboxItem(**r._asdict()) for r in rows]
+
+    # messages
+
+    async def record_message(
+        self,
+        *,
+        direction: Literal["in", "out"],
+        from_number: str,
+        to_number: str,
+        body: str,
+        status: str,
+        provider_id: str | None = None,
+        conversation_id: str | None = None,
+    ) -> tuple[Message, bool]:
+        values: dict[str, Any] = {
+            "id": _new_id(),
+            "conversation_id": conversation_id,
+            "direction": direction,
+            "provider_id": provider_id,
+            "from_number": from_number,
+            "to_number": to_number,
+            "body": body,
+            "status": status,
+            "created_at": _now(),
+        }
+        async with self._tx() as conn:
+            if provider_id is None:
+                await conn.execute(messages.insert().values(values))
+                return Message(**values), True
+            stmt = self._insert_ignore(messages, values, ["provider_id"])
+            created = (await conn.execute(stmt.returning(messages.c.id))).first() is not None
+            query = select(messages).where(messages.c.provider_id == provider_id)
+            row = (await conn.execute(query)).one()
+        return Message(**row._asdict()), created
+
+    async def update_message_status(self, provider_id: str, status: str) -> bool:
+        stmt = (
+            update(messages)
+            .where(messages.c.provider_id == provider_id)
+            .values(status=status)
+            .returning(messages.c.id)
+        )
+        async with self._tx() as conn:
+            return (await conn.execute(stmt)).first() is not None
+
+    async def list_messages(self, conversation_id: str) -> list[Message]:
+        c = messages.c
+        query = select(messages).where(c.conversation_id == conversation_id)
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query.order_by(c.created_at, c.id))).all()
+        return [Message(**r._asdict()) for r in rows]
+
+    # webhook events
+
+    async def record_webhook_event(
+        self, provider: str, event_id: str, kind: str, payload: JSON
+    ) -> bool:
+        values: dict[str, Any] = {
+            "provider": provider,
+            "event_id": event_id,
+            "kind": kind,
+            "payload": payload,
+            "received_at": _now(),
+        }
+        stmt = self._insert_ignore(webhook_events, values, ["provider", "event_id"])
+        async with self._tx() as conn:
+            returned = await conn.execute(stmt.returning(webhook_events.c.event_id))
+            return returned.first() is not None
+
+    async def mark_webhook_processed(
+        self, provider: str, event_id: str, error: str | None = None
+    ) -> None:
+        c = webhook_events.c
+        stmt = (
+            update(webhook_events)
+            .where(c.provider == provider, c.event_id == event_id)
+            .values(processed_at=_now(), error=error)
+            .returning(c.event_id)
+        )
+        async with self._tx() as conn:
+            if (await conn.execute(stmt)).first() is None:
+                raise StorageError(f"no {provider} webhook event {event_id}")
+
+    async def list_unprocessed_webhooks(self, provider: str) -> list[WebhookEvent]:
+        c = webhook_events.c
+        query = (
+            select(webhook_events)
+            .where(c.provider == provider, c.processed_at.is_(None))
+            .order_by(c.received_at, c.event_id)
+        )
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query)).all()
+        return [WebhookEvent(**r._asdict()) for r in rows]
+
+    # credentials
+
+    async def put_credential(self, record: CredentialRecord) -> None:
+        await self.put_credentials([record])
+
+    async def put_credentials(self, records: Sequence[CredentialRecord]) -> None:
+        """Insert or replace several credentials in one transaction (all or none)."""
+        async with self._tx() as conn:
+            for record in records:
+                await conn.execute(self._upsert(credentials, _credential_values(record), ["id"]))
+
+    async def get_credential(self, service: str) -> CredentialRecord | None:
+        query = select(credentials).where(credentials.c.service == service)
+        async with self._tx(read_only=True) as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _credential(row)
+
+    async def list_credentials(self) -> list[CredentialRecord]:
+        query = select(credentials).order_by(credentials.c.service)
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query)).all()
+        return [_credential(r) for r in rows]
+
+    async def delete_credential(self, credential_id: str) -> bool:
+        stmt = (
+            delete(credentials).where(credentials.c.id == credential_id).returning(credentials.c.id)
+        )
+        async with self._tx() as conn:
+            return (await conn.execute(stmt)).first() is not None
+
+    async def touch_credential(self, credential_id: str, used_at: datetime) -> None:
+        await self._update_one(credentials, credential_id, {"used_at": used_at}, "credential")
+
+    # settings
+
+    async def get_setting(self, key: str) -> Any | None:
+        query = select(settings_table.c.value).where(settings_table.c.key == key)
+        async with self._tx(read_only=True) as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
+
+    async def set_setting(self, key: str, value: Any) -> None:
+        values = {"key": key, "value": value, "updated_at": _now()}
+        async with self._tx() as conn:
+            await conn.execute(self._upsert(settings_table, values, ["key"]))
+
+    async def all_settings(self) -> JSON:
+        query = select(settings_table.c.key, settings_table.c.value)
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query.order_by(settings_table.c.key))).all()
+        return {r.key: r.value for r in rows}
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def _update_one(self, table: Table, row_id: str, values: JSON, what: str) -> None:
+        stmt = update(table).where(table.c.id == row_id).values(values).returning(table.c.id)
+        async with self._tx() as conn:
+            if (await conn.execute(stmt)).first() is None:
+                raise StorageError(f"no {what} {row_id}")
+
+
+def _conversation(row: Row[Any]) -> Conversation:
+    return Conversation(**row._asdict())
+
+
+def _credential(row: Row[Any]) -> CredentialRecord:
+    values = row._asdict()
+    values["allowed_domains"] = tuple(values["allowed_domains"])
+    values["ciphertext"] = bytes(values["ciphertext"])
+    values["nonce"] = bytes(values["nonce"])
+    return CredentialRecord(**values)
+
+
+def _credential_values(record: CredentialRecord) -> dict[str, Any]:
+    values = dict(record.__dict__)
+    values["allowed_domains"] = list(record.allowed_domains)
+    return values
+
+
+def open_store(database_url: str, *, schema: str | None = None) -> SqlStore:
+    """A `SqlStore` for `database_url` (run `upgrade` first to create the tables).
+
+    `schema` sets the PostgreSQL search path (tests use a throwaway schema).
+    """
+    return SqlStore(create_engine(database_url, schema=schema))

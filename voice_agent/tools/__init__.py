@@ -1,0 +1,52 @@
+"""The tools the dialogue engine offers the model, and the registry that holds them."""
+
+from __future__ import annotations
+
+from voice_agent.tools import account, billing, booking, caller, estimates, exits
+from voice_agent.tools.context import ReferenceCache, ToolContext, WriteQueuedError
+from voice_agent.tools.registry import Tool, ToolError, ToolOutcome, ToolRegistry, tool
+
+ALL_TOOLS: tuple[Tool, ...] = (
+    caller.identify_caller,
+    caller.verify_caller,
+    booking.record_problem,
+    booking.list_services,
+    caller.find_or_create_customer,
+    caller.add_service_address,
+    booking.check_availability,
+    booking.propose_booking,
+    booking.book_job,
+    estimates.create_estimate,
+    account.list_my_appointments,
+    account.propose_reschedule,
+    account.reschedule_appointment,
+    account.propose_cancellation,
+    account.request_cancellation,
+    estimates.list_my_estimates,
+    estimates.propose_estimate_approval,
+    estimates.approve_estimate_option,
+    billing.my_invoices,
+    billing.send_payment_link,
+    exits.take_message,
+    exits.transfer_to_human,
+    exits.end_call,
+)
+
+
+def default_registry() -> ToolRegistry:
+    """A registry with every tool."""
+    return ToolRegistry(ALL_TOOLS)
+
+
+__all__ = [
+    "ALL_TOOLS",
+    "ReferenceCache",
+    "Tool",
+    "ToolContext",
+    "ToolError",
+    "ToolOutcome",
+    "ToolRegistry",
+    "WriteQueuedError",
+    "default_registry",
+    "tool",
+]

@@ -1,0 +1,267 @@
+"""Booking tools: the problem, services, availability, the read-back and the booking itself."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+import hcp
+from hcp.models.jobs import Job
+from hcp.models.schedule import BookingWindow
+from voice_agent.engine.session import PendingAction, Window
+from voice_agent.tools.common import classify_job_type, job_types, spoken_window
+from voice_agent.tools.context import ToolContext
+from voice_agent.tools.registry import ToolError, tool
+
+log = logging.getLogger(__name__)
+MAX_WINDOWS = 3
+SEARCH_DAYS = 7
+ARRIVAL_WINDOW_MINUTES = 120
+NEED_YES = "Read the details back and get a clear yes first."
+_DAY_WORDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@tool
+async def record_problem(
+    ctx: ToolContext, problem: str, preferred_time: str | None = None
+) -> dict[str, Any]:
+    """Record what the caller needs done (in their words) and match it to one of our services.
+
+    Args:
+        problem: The problem or service the caller describes, e.g. "AC blowing warm air".
+        preferred_time: When the caller would like the visit, if they said, e.g. "Tuesday morning".
+    """
+    session = ctx.session
+    session.problem = problem.strip()[:500]
+    if preferred_time:
+        session.preferred_time = preferred_time.strip()[:100]
+    types = await job_types(ctx)
+    match = classify_job_type(problem, types)
+    if match is not None:
+        session.job_type_id, session.job_type_name = match.id, match.name
+        return {"service": match.name}
+    return {"service": None, "services_we_offer": [t.name for t in types if t.name]}
+
+
+@tool
+async def list_services(ctx: ToolContext) -> dict[str, Any]:
+    """List the services (job types) the company offers."""
+    return {"services": [t.name for t in await job_types(ctx) if t.name]}
+
+
+@tool
+async def check_availability(ctx: ToolContext, preferred_time: str | None = None) -> dict[str, Any]:
+    """Find two or three real arrival windows for a visit, in the company's local time.
+    Offer them to the caller exactly as given and ask which one works.
+
+    Args:
+        preferred_time: The caller's preference, e.g. "Tuesday", "tomorrow", "afternoon".
+    """
+    session = ctx.session
+    windows = await ctx.hcp.schedule.booking_windows(
+        show_for_days=SEARCH_DAYS, service_duration=ARRIVAL_WINDOW_MINUTES
+    )
+    chosen = _pick(ctx, windows, preferred_time or session.preferred_time)
+    if not chosen:
+        raise ToolError("No open times in the next week. Offer to take a message for the office.")
+    session.windows = [
+        Window(
+            id=f"w{i}",
+            start=w.start_time.isoformat(),
+            end=w.end_time.isoformat(),
+            spoken=spoken_window(ctx, w.start_time, w.end_time),
+        )
+        for i, w in enumerate(chosen, start=1)
+    ]
+    return {"windows": [{"window_id": w.id, "when": w.spoken} for w in session.windows]}
+
+
+def _pick(
+    ctx: ToolContext, windows: list[BookingWindow], preference: str | None
+) -> list[BookingWindow]:
+    """Up to three open future windows, one per day, preferring what the caller asked for."""
+    now = ctx.now()
+    zone = ctx.settings.zone
+    open_ = sorted(
+        (w for w in windows if w.available and w.start_time > now), key=lambda w: w.start_time
+    )
+    wanted = (preference or "").lower()
+    preferred = [
+        w for w in open_ if _fits(w.start_time.astimezone(zone), now.astimezone(zone), wanted)
+    ]
+    pool = preferred or open_
+    picked: list[BookingWindow] = []
+    days: set[object] = set()
+    for w in pool:
+        day = w.start_time.astimezone(zone).date()
+        if day not in days:
+            picked.append(w)
+            days.add(day)
+        if len(picked) == MAX_WINDOWS:
+            break
+    for w in pool:
+        if len(picked) >= MAX_WINDOWS:
+            break
+        if w not in picked:
+            picked.append(w)
+    return sorted(picked, key=lambda w: w.start_time)
+
+
+def _fits(local: datetime, now: datetime, wanted: str) -> bool:
+    if not wanted:
+        return False
+    ok = True
+    named = [d for d in _DAY_WORDS if d in wanted]
+    if named:
+        ok = _DAY_WORDS[local.weekday()] in named
+    elif "tomorrow" in wanted:
+        ok = (local.date() - now.date()).days == 1
+    if "morning" in wanted:
+        ok = ok and local.hour < 12
+    elif "afternoon" in wanted or "evening" in wanted:
+        ok = ok and local.hour >= 12
+    return ok and bool(
+        named
+        or "tomorrow" in wanted
+        or "morning" in wanted
+        or "afternoon" in wanted
+        or "evening" in wanted
+    )
+
+
+def offered_window(ctx: ToolContext, window_id: str) -> Window:
+    """A window offered in this call, or a `ToolError`."""
+    for window in ctx.session.windows:
+        if window.id == window_id:
+            return window
+    raise ToolError("That time was not offered. Call check_availability and offer real times.")
+
+
+@tool
+async def propose_booking(ctx: ToolContext, window_id: str) -> dict[str, Any]:
+    """Prepare the booking for the chosen window and get the read-back to say. Read it to the
+    caller word for word and wait for their yes before calling book_job.
+
+    Args:
+        window_id: The id of the window the caller picked (from check_availability).
+    """
+    session = ctx.session
+    if session.customer_id is None or session.address_id is None:
+        raise ToolError("I still need the caller's name and service address.")
+    if not session.problem:
+        raise ToolError("Ask what the problem is first, then call record_problem.")
+    window = offered_window(ctx, window_id)
+    service = session.job_type_name or "a service visit"
+    readback = (
+        f"Just to confirm: {service} at {session.address_text}, arriving {window.spoken}. "
+        "Shall I book that?"
+    )
+    session.pending = PendingAction(
+        id=uuid.uuid4().hex,
+        kind="book",
+        data={"window": window.model_dump()},
+        readback=readback,
+        proposed_seq=session.seq,
+    )
+    return {"read_back": readback}
+
+
+@tool
+async def book_job(ctx: ToolContext) -> dict[str, Any]:
+    """Book the visit the caller just said yes to (after propose_booking). Only say it is booked
+    when this returns a job id, and read back its confirmation.
+    """
+    session = ctx.session
+    pending = session.is_confirmed("book")
+    if pending is None or session.customer_id is None or session.address_id is None:
+        raise ToolError(NEED_YES)
+    window = Window.model_validate(pending.data["window"])
+    start, end = datetime.fromisoformat(window.start), datetime.fromisoformat(window.end)
+    key = f"{ctx.conversation.id}:book:{start.isoformat()}"
+    notes = f"Problem: {session.problem}. Booked by phone agent; caller {session.caller[-4:]}."
+    body: dict[str, Any] = {
+        "customer_id": session.customer_id,
+        "address_id": session.address_id,
+        "schedule": {
+            "scheduled_start": start,
+            "scheduled_end": end,
+            "arrival_window": int((end - start).total_seconds() // 60),
+        },
+        "notes": notes,
+        "lead_source": ctx.settings.booking_lead_source,
+        "tags": [ctx.settings.booking_tag],
+    }
+    if session.job_type_id:
+        body["job_fields"] = {"job_type_id": session.job_type_id}
+    job_id, _ = await ctx.hcp_write(
+        "create_job",
+        key,
+        _jsonable(body),
+        lambda: _create_job(ctx, body, start),
+        recover=lambda: _existing_job(ctx, session.customer_id or "", start),
+    )
+    job = await ctx.hcp.jobs.get(job_id)
+    session.pending = None
+    session.windows = []
+    if job_id not in session.booked_job_ids:
+        session.booked_job_ids.append(job_id)
+    session.outcome = "booked"
+    return {"booked": True, "job_id": job_id, "confirmation": confirmation(ctx, job)}
+
+
+async def _create_job(
+    ctx: ToolContext, body: dict[str, Any], start: datetime
+) -> tuple[str, dict[str, Any]]:
+    if not await _still_open(ctx, start):
+        raise ToolError("That time was just taken. Apologise and offer other times.")
+    try:
+        job = await ctx.hcp.jobs.create(body)
+    except hcp.HcpBadRequestError as exc:
+        if "lead source" not in str(exc).lower():
+            raise
+        log.warning("lead source %r unknown to HCP; booking without it", body.get("lead_source"))
+        retry = {k: v for k, v in body.items() if k != "lead_source"}
+        retry["notes"] = f"{body['notes']} (Lead source {body['lead_source']!r} not found in HCP.)"
+        job = await ctx.hcp.jobs.create(retry)
+    return job.id, job.model_dump(mode="json")
+
+
+async def _still_open(ctx: ToolContext, start: datetime) -> bool:
+    """Booking windows are not reservations: re-check just before creating the job."""
+    day = start.astimezone(ctx.settings.zone).date()
+    windows = await ctx.hcp.schedule.booking_windows(
+        start_date=day, show_for_days=1, service_duration=ARRIVAL_WINDOW_MINUTES
+    )
+    return any(w.start_time == start and w.available for w in windows)
+
+
+async def _existing_job(
+    ctx: ToolContext, customer_id: str, start: datetime
+) -> tuple[str, dict[str, Any]] | None:
+    """A job for this customer at this start, left by an earlier interrupted attempt."""
+    page = await ctx.hcp.jobs.list(
+        customer_id=customer_id, scheduled_start_min=start, scheduled_start_max=start
+    )
+    for job in page.items:
+        if job.schedule and job.schedule.scheduled_start == start:
+            return job.id, job.model_dump(mode="json")
+    return None
+
+
+def confirmation(ctx: ToolContext, job: Job) -> str:
+    """The booking confirmation, read from HCP's own record of the job."""
+    service = job.job_fields.job_type.name if job.job_fields and job.job_fields.job_type else None
+    when = ""
+    if job.schedule and job.schedule.scheduled_start and job.schedule.scheduled_end:
+        when = " " + spoken_window(ctx, job.schedule.scheduled_start, job.schedule.scheduled_end)
+    where = f" at {job.address.street}" if job.address and job.address.street else ""
+    return f"You're booked: {service or 'a service visit'}{where}, arriving{when}."
+
+
+def _jsonable(body: dict[str, Any]) -> dict[str, Any]:
+    schedule = dict(body["schedule"])
+    schedule["scheduled_start"] = schedule["scheduled_start"].isoformat()
+    schedule["scheduled_end"] = schedule["scheduled_end"].isoformat()
+    return {**body, "schedule": schedule}

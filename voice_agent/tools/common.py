@@ -1,0 +1,175 @@
+"""Helpers shared by the tools: identity checks, reference data, matching and phrasing."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import hcp
+from hcp.models.customers import Address, Customer
+from hcp.models.reference import Company, JobType
+from voice_agent.speech import speak_window
+from voice_agent.tools.context import ToolContext
+from voice_agent.tools.registry import ToolError
+
+NOT_VERIFIED = (
+    "The caller is not verified. Ask for the street address or the full name on the account "
+    "and call verify_caller first."
+)
+_STREET_WORDS = {
+    "st": "street",
+    "ave": "avenue",
+    "av": "avenue",
+    "rd": "road",
+    "dr": "drive",
+    "blvd": "boulevard",
+    "ln": "lane",
+    "ct": "court",
+    "pl": "place",
+    "pkwy": "parkway",
+    "hwy": "highway",
+    "cir": "circle",
+    "n": "north",
+    "s": "south",
+    "e": "east",
+    "w": "west",
+}
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "ac": ("ac", "a c", "air condition", "cooling", "cool", "hvac"),
+    "air": ("air condition", "cooling", "ac "),
+    "furnace": ("furnace", "heat", "heating", "heater not", "no heat"),
+    "heating": ("furnace", "heat"),
+    "water": ("water heater", "hot water"),
+    "heater": ("water heater", "hot water"),
+    "drain": ("drain", "clog", "sink", "toilet", "backed up", "slow drain"),
+    "plumbing": ("leak", "pipe", "faucet", "toilet"),
+    "electrical": ("electric", "outlet", "breaker", "panel", "wiring", "power", "light"),
+    "panel": ("panel", "breaker"),
+    "tune": ("tune up", "tune-up", "maintenance", "check up", "checkup", "service"),
+}
+
+
+def require_account(ctx: ToolContext) -> str:
+    """The verified caller's customer id, or a `ToolError` telling the model to verify."""
+    customer_id = ctx.session.account_customer_id
+    if customer_id is None:
+        raise ToolError(NOT_VERIFIED)
+    return customer_id
+
+
+def norm_words(text: str) -> list[str]:
+    """Lower-case words with street abbreviations expanded."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return [_STREET_WORDS.get(w, w) for w in words]
+
+
+def street_matches(said: str, address: Address) -> bool:
+    """Whether a spoken street address names this address (house number and street name)."""
+    if not address.street:
+        return False
+    ours = norm_words(address.street)
+    theirs = norm_words(said)
+    if not ours or not theirs:
+        return False
+    number = ours[0] if ours[0].isdigit() else None
+    names = [w for w in ours if not w.isdigit()]
+    if number is not None and number not in theirs:
+        return False
+    return bool(names) and names[0] in theirs
+
+
+def name_matches(said: str, customer: Customer) -> bool:
+    """Whether a spoken full name equals the name on the account (first and last)."""
+    words = norm_words(said)
+    first = norm_words(customer.first_name or "")
+    last = norm_words(customer.last_name or "")
+    return bool(first and last) and first[0] in words and last[-1] in words
+
+
+def address_text(address: Address) -> str:
+    """A short spoken form: the street and the city."""
+    parts = [p for p in (address.street, address.city) if p]
+    return ", ".join(parts)
+
+
+def service_address(customer: Customer) -> Address | None:
+    """The customer's service address, or their only address."""
+    service = [a for a in customer.addresses if (a.type or "service") == "service"]
+    if len(service) >= 1:
+        return service[0]
+    return customer.addresses[0] if customer.addresses else None
+
+
+async def company(ctx: ToolContext) -> Company:
+    """The company record (cached)."""
+    return await ctx.cache.get("company", lambda: ctx.hcp.company.get())
+
+
+async def job_types(ctx: ToolContext) -> list[JobType]:
+    """The company's job types (cached)."""
+
+    async def load() -> list[JobType]:
+        return list((await ctx.hcp.job_types.list()).items)
+
+    return await ctx.cache.get("job_types", load)
+
+
+def classify_job_type(problem: str, types: list[JobType]) -> JobType | None:
+    """The job type whose name (or its usual synonyms) best fits the caller's words."""
+    said = f" {problem.lower()} "
+    best: tuple[int, JobType] | None = None
+    for jt in types:
+        name = (jt.name or "").lower()
+        score = 0
+        for word in re.findall(r"[a-z]+", name):
+            if len(word) > 2 and word in said:
+                score += 2
+            for phrase in _SYNONYMS.get(word, ()):
+                if phrase in said:
+                    score += 1
+        if score and (best is None or score > best[0]):
+            best = (score, jt)
+    return best[1] if best else None
+
+
+def spoken_window(ctx: ToolContext, start: datetime, end: datetime) -> str:
+    """A window in the business's time zone, phrased for speech."""
+    return speak_window(start, end, now=ctx.now(), zone=ctx.settings.zone)
+
+
+def digits(phone: str) -> str:
+    """The 10-digit national number HCP stores (US)."""
+    only = re.sub(r"\D", "", phone)
+    return only[-10:] if len(only) >= 10 else only
+
+
+def split_address(
+    street: str, city: str | None, state: str | None, zip: str | None
+) -> dict[str, Any]:
+    """Address fields from what the caller said; "12 Oak St, Springfield, IL 62701" is split."""
+    parts = [p.strip() for p in street.split(",") if p.strip()]
+    fields: dict[str, Any] = {"street": parts[0] if parts else street.strip()}
+    if len(parts) > 1 and not city:
+        city = parts[1]
+    if len(parts) > 2 and not (state and zip):
+        match = re.match(r"^([A-Za-z .]+?)\s*(\d{5})?$", parts[2])
+        if match:
+            state = state or match.group(1).strip()
+            zip = zip or match.group(2)
+    fields.update(city=city, state=state, zip=zip)
+    return fields
+
+
+async def fill_address_defaults(ctx: ToolContext, fields: dict[str, Any]) -> dict[str, Any]:
+    """Fill a missing city/state/zip from the company's own address (the service area)."""
+    if all(fields.get(k) for k in ("city", "state", "zip")):
+        return fields
+    try:
+        home = (await company(ctx)).address
+    except hcp.HcpError:
+        home = None
+    if home is not None:
+        for key in ("city", "state", "zip"):
+            fields[key] = fields.get(key) or getattr(home, key)
+    return fields

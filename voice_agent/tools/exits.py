@@ -1,0 +1,107 @@
+"""Exits: take a message for the office, transfer to a person, end the call."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import hcp
+from voice_agent.tools.common import digits
+from voice_agent.tools.context import ToolContext, WriteQueuedError
+from voice_agent.tools.registry import tool
+
+
+@tool
+async def take_message(
+    ctx: ToolContext, message: str, name: str | None = None, callback_number: str | None = None
+) -> dict[str, Any]:
+    """Take a message for the office (creates a lead in Housecall Pro and notifies the office).
+    Use it when you cannot help, after hours, or when the caller asks.
+
+    Args:
+        message: What the caller wants the office to know, in their words.
+        name: The caller's name, if given.
+        callback_number: A different number to call back on, if given.
+    """
+    session = ctx.session
+    note = f"Phone message: {message.strip()[:1000]}"
+    if callback_number:
+        note += f" Call back on {callback_number}."
+    body: dict[str, Any] = {
+        "note": note,
+        "lead_source": ctx.settings.booking_lead_source,
+        "tags": [ctx.settings.booking_tag],
+    }
+    customer_id = session.customer_id or session.matched_customer_id
+    if customer_id:
+        body["customer_id"] = customer_id
+    else:
+        first, _, last = (name or "Phone caller").strip().partition(" ")
+        body["customer"] = {
+            "first_name": first,
+            "last_name": last or None,
+            "mobile_number": digits(session.caller),
+        }
+    digest = hashlib.sha256(message.encode()).hexdigest()[:12]
+    key = f"{ctx.conversation.id}:message:{digest}"
+
+    async def send() -> tuple[str, dict[str, Any]]:
+        try:
+            lead = await ctx.hcp.leads.create(body)
+        except hcp.HcpBadRequestError as exc:
+            if "lead source" not in str(exc).lower():
+                raise
+            lead = await ctx.hcp.leads.create({k: v for k, v in body.items() if k != "lead_source"})
+        return lead.id, lead.model_dump(mode="json")
+
+    try:
+        await ctx.hcp_write("create_lead", key, body, send)
+    except WriteQueuedError:
+        pass  # the office is notified below either way
+    await ctx.notify_office(
+        f"Message from {name or 'a caller'}: {message[:300]}", key=f"message:{digest}"
+    )
+    session.awaiting_message = False
+    session.outcome = session.outcome or "message"
+    return {"message_taken": True}
+
+
+@tool
+async def transfer_to_human(ctx: ToolContext, reason: str) -> dict[str, Any]:
+    """Transfer the caller to a person at the office (only during opening hours; otherwise
+    this tells you to take a message).
+
+    Args:
+        reason: Why the caller needs a person.
+    """
+    now = ctx.now().astimezone(ctx.settings.zone)
+    number = ctx.settings.office_number
+    if number and ctx.settings.opening_hours.is_open(now.weekday(), now.time()):
+        ctx.control.append(
+            {
+                "type": "transfer",
+                "number": number,
+                "reason": reason[:200],
+                "text": "I'll connect you with the office now.",
+            }
+        )
+        return {"transferring": True}
+    ctx.session.awaiting_message = True
+    return {"transferring": False, "instead": "The office is closed; offer to take a message."}
+
+
+@tool
+async def end_call(ctx: ToolContext, reason: str) -> dict[str, Any]:
+    """End the call after the caller has said goodbye or has nothing else.
+
+    Args:
+        reason: Short reason, e.g. "caller done".
+    """
+    ctx.control.append(
+        {
+            "type": "end",
+            "reason": reason[:200],
+            "text": f"Thanks for calling {ctx.settings.business_name}. Goodbye!",
+        }
+    )
+    return {"ending": True}

@@ -1,0 +1,163 @@
+"""Dashboard logins: passwords, signed session cookies and a per-IP login limiter.
+
+A session is a signed cookie (HMAC-SHA256 over a small JSON payload) holding the user
+name, the expiry and the session's CSRF token. The signing key is derived from
+`ADMIN_PASSWORD` and a random per-install secret kept in the store, so changing the admin
+password logs everybody out. Extra users are kept in the store as scrypt hashes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from voice_agent.storage.base import Store
+
+ADMIN_USER = "admin"
+SESSION_COOKIE = "va_session"
+SESSION_SECONDS = 12 * 3600
+INSTALL_SECRET_KEY = "web.install_secret"
+USERS_KEY = "web.users"
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW_SECONDS = 15 * 60
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in user's session as read from the cookie."""
+
+    user: str
+    csrf: str
+    expires: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def derive_session_key(admin_password: str, install_secret: str) -> bytes:
+    """The cookie-signing key: HMAC of the admin password under the install secret."""
+    return hmac.new(
+        install_secret.encode(), b"session:" + admin_password.encode(), hashlib.sha256
+    ).digest()
+
+
+async def load_install_secret(store: Store) -> str:
+    """The random per-install secret, created on first use."""
+    value = await store.get_setting(INSTALL_SECRET_KEY)
+    if isinstance(value, str) and value:
+        return value
+    await store.set_setting(INSTALL_SECRET_KEY, secrets.token_urlsafe(32))
+    stored = await store.get_setting(INSTALL_SECRET_KEY)  # another worker may have won
+    return str(stored)
+
+
+def sign_session(key: bytes, user: str, *, now: float | None = None) -> str:
+    """A cookie value for `user` valid for `SESSION_SECONDS`, with a fresh CSRF token."""
+    payload = {
+        "u": user,
+        "c": secrets.token_urlsafe(24),
+        "e": int((now if now is not None else time.time()) + SESSION_SECONDS),
+    }
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+    mac = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+    return f"{body}.{mac}"
+
+
+def read_session(key: bytes, cookie: str | None, *, now: float | None = None) -> Session | None:
+    """The session in a cookie, or None when missing, forged, malformed or expired."""
+    if not cookie or cookie.count(".") != 1:
+        return None
+    body, mac = cookie.split(".")
+    expected = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(mac, expected):
+        return None
+    try:
+        payload = json.loads(_unb64(body))
+        session = Session(user=str(payload["u"]), csrf=str(payload["c"]), expires=int(payload["e"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+    if session.expires < (now if now is not None else time.time()):
+        return None
+    return session
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> dict[str, str]:
+    """An scrypt hash record for a created user."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return {"salt": salt.hex(), "hash": digest.hex()}
+
+
+def check_hashed(password: str, record: Any) -> bool:
+    """Whether `password` matches a record made by `hash_password`."""
+    if not isinstance(record, dict):
+        return False
+    try:
+        salt = bytes.fromhex(str(record["salt"]))
+        expected = bytes.fromhex(str(record["hash"]))
+    except (KeyError, ValueError):
+        return False
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return hmac.compare_digest(digest, expected)
+
+
+async def list_users(store: Store) -> dict[str, Any]:
+    """Created users (name -> hash record); the admin is not among them."""
+    users = await store.get_setting(USERS_KEY)
+    return dict(users) if isinstance(users, dict) else {}
+
+
+async def check_login(store: Store, admin_password: str, user: str, password: str) -> bool:
+    """Whether the user name and password are right (the admin or a created user)."""
+    if user == ADMIN_USER:
+        return hmac.compare_digest(password.encode(), admin_password.encode())
+    return check_hashed(password, (await list_users(store)).get(user))
+
+
+@dataclass
+class LoginLimiter:
+    """Counts failed logins per client address; too many in the window answer 429.
+
+    Per process: several workers each allow `max_failures`, which still turns a brute
+    force into a crawl. A success clears the address's count.
+    """
+
+    max_failures: int = LOGIN_MAX_FAILURES
+    window_seconds: float = LOGIN_WINDOW_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, list[float]] = field(default_factory=dict)
+
+    def retry_after(self, client: str) -> int:
+        """Seconds until `client` may try again, or 0 when it may try now."""
+        now = self.clock()
+        recent = [t for t in self._failures.get(client, []) if now - t < self.window_seconds]
+        if recent:
+            self._failures[client] = recent
+        else:
+            self._failures.pop(client, None)
+        if len(recent) < self.max_failures:
+            return 0
+        return max(1, int(recent[0] + self.window_seconds - now + 0.999))
+
+    def failed(self, client: str) -> None:
+        """Record a failed attempt."""
+        self._failures.setdefault(client, []).append(self.clock())
+        if len(self._failures) > 10_000:  # bound memory under a spray of addresses
+            self._failures.pop(next(iter(self._failures)))
+
+    def succeeded(self, client: str) -> None:
+        """Forget the client's failures."""
+        self._failures.pop(client, None)

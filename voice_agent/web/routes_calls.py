@@ -1,0 +1,196 @@
+"""The calls and messages list (`/`) and the conversation page (`/calls/{id}`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import HTTPException, Request, Response
+
+from voice_agent.storage.base import Channel, Conversation, Store
+from voice_agent.web import format as fmt
+from voice_agent.web.guard import app_settings, app_store, page
+from voice_agent.web.routes_auth import guarded
+
+PAGE_SIZE = 50
+SCAN_LIMIT = 1000  # filters other than channel are applied to the newest SCAN_LIMIT rows
+CHANNELS: tuple[Channel, ...] = ("voice", "sms", "web", "console")
+PERIODS = {"day": 1, "week": 7, "month": 30, "quarter": 90}
+_ROLE_ORDER = {"system": 0, "caller": 1, "tool": 2, "agent": 3}
+
+
+def is_sandbox(request: Request) -> bool:
+    """Whether HCP writes go to the embedded sandbox (links then point into the dashboard)."""
+    return app_settings(request).components()["hcp"].startswith("sandbox")
+
+
+def _row(conversation: Conversation, now: datetime) -> dict[str, Any]:
+    return {
+        "id": conversation.id,
+        "started": conversation.started_at,
+        "caller": fmt.mask_phone(conversation.caller),
+        "name": fmt.caller_name(conversation),
+        "channel": conversation.channel,
+        "duration": fmt.duration_seconds(conversation, now),
+        "outcome": fmt.outcome_of(conversation),
+        "test_mode": conversation.test_mode,
+        "active": conversation.status == "active",
+    }
+
+
+def _matches(conversation: Conversation, q: str) -> bool:
+    q = q.strip().lower()
+    digits = "".join(ch for ch in q if ch.isdigit())
+    caller_digits = "".join(c for c in conversation.caller if c.isdigit())
+    if len(digits) >= 3 and digits in caller_digits:
+        return True
+    haystack = " ".join(
+        filter(None, [fmt.caller_name(conversation), conversation.outcome, conversation.id])
+    ).lower()
+    return bool(q) and q in haystack
+
+
+async def filtered_conversations(
+    store: Store,
+    *,
+    channel: str = "",
+    outcome: str = "",
+    test: str = "",
+    q: str = "",
+    period: str = "",
+    now: datetime | None = None,
+) -> list[Conversation]:
+    """Conversations newest first, filtered the way the list page's form asks."""
+    now = now or datetime.now(UTC)
+    chosen: Channel | None = next((c for c in CHANNELS if c == channel), None)
+    rows = await store.list_conversations(limit=SCAN_LIMIT, channel=chosen)
+    since = now - timedelta(days=PERIODS[period]) if period in PERIODS else None
+    result = []
+    for conversation in rows:
+        if since and conversation.started_at < since:
+            continue
+        if outcome and fmt.outcome_of(conversation) != outcome:
+            continue
+        if test == "only" and not conversation.test_mode:
+            continue
+        if test == "exclude" and conversation.test_mode:
+            continue
+        if q.strip() and not _matches(conversation, q):
+            continue
+        result.append(conversation)
+    return result
+
+
+@guarded.get("/")
+async def calls_list(
+    request: Request,
+    channel: str = "",
+    outcome: str = "",
+    test: str = "",
+    q: str = "",
+    period: str = "",
+    page_no: int = 1,
+) -> Response:
+    """Every call, SMS thread and test-line session, newest first, with filters and search."""
+    now = datetime.now(UTC)
+    rows = await filtered_conversations(
+        app_store(request), channel=channel, outcome=outcome, test=test, q=q, period=period, now=now
+    )
+    page_no = max(1, page_no)
+    shown = rows[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]
+    zone = app_settings(request).zone
+    return page(
+        request,
+        "calls.html",
+        {
+            "rows": [_row(c, now) for c in shown],
+            "total": len(rows),
+            "page_no": page_no,
+            "pages": max(1, -(-len(rows) // PAGE_SIZE)),
+            "filters": {
+                "channel": channel,
+                "outcome": outcome,
+                "test": test,
+                "q": q,
+                "period": period,
+            },
+            "base_query": urlencode(
+                {"channel": channel, "outcome": outcome, "test": test, "q": q, "period": period}
+            ),
+            "channels": CHANNELS,
+            "outcomes": (*fmt.OUTCOMES, "in progress"),
+            "periods": PERIODS,
+            "zone": zone,
+            "local_time": fmt.local_time,
+            "any_active": any(c.status == "active" for c in shown),
+        },
+    )
+
+
+async def conversation_context(request: Request, conversation_id: str) -> dict[str, Any]:
+    """Everything the conversation page shows, in transcript order."""
+    store = app_store(request)
+    conversation = await store.get_conversation(conversation_id)
+    if conversation is None:
+        raise HTTPException(status_code=404, detail="no such conversation")
+    turns = await store.list_turns(conversation_id)
+    tools = await store.list_tool_calls(conversation_id)
+    writes = await store.list_hcp_writes(conversation_id)
+    messages = await store.list_messages(conversation_id)
+    sandbox = is_sandbox(request) or conversation.test_mode  # test mode never writes to HCP
+    items: list[tuple[tuple[int, int, float], dict[str, Any]]] = []
+    metas = fmt.turn_metas(turns)
+    for turn, meta in zip(turns, metas, strict=True):
+        entry = {"kind": "turn", "turn": turn, "meta": meta, "stats": fmt.turn_stats(meta)}
+        items.append(((turn.seq, _ROLE_ORDER.get(turn.role, 9), 0.0), entry))
+    for call in tools:
+        key = (call.turn_seq, _ROLE_ORDER["tool"], call.created_at.timestamp())
+        items.append((key, {"kind": "tool", "call": call}))
+    items.sort(key=lambda pair: pair[0])
+    totals = fmt.conversation_totals(metas)
+    return {
+        "conversation": conversation,
+        "name": fmt.caller_name(conversation),
+        "caller": fmt.mask_phone(conversation.caller),
+        "outcome": fmt.outcome_of(conversation),
+        "duration": fmt.duration_seconds(conversation, datetime.now(UTC)),
+        "items": [entry for _, entry in items],
+        "writes": [{"write": w, "link": fmt.hcp_link(w, sandbox=sandbox)} for w in writes],
+        "messages": messages,
+        "fallbacks": fmt.fallbacks(conversation, metas),
+        "totals": totals,
+        "zone": app_settings(request).zone,
+        "local_time": fmt.local_time,
+        "sandbox": sandbox,
+    }
+
+
+@guarded.get("/calls/{conversation_id}")
+async def conversation_page(request: Request, conversation_id: str) -> Response:
+    """One conversation: transcript, tool calls, HCP writes, SMS, fallbacks, latency and cost."""
+    context = await conversation_context(request, conversation_id)
+    return page(request, "conversation.html", context)
+
+
+@guarded.get("/calls/{conversation_id}/live")
+async def conversation_live(request: Request, conversation_id: str) -> Response:
+    """The conversation's body alone; the page polls it while the call is in progress."""
+    context = await conversation_context(request, conversation_id)
+    response = page(request, "_conversation_body.html", context)
+    response.headers["X-Conversation-Status"] = context["conversation"].status
+    return response
+
+
+@guarded.get("/calls/{conversation_id}/hcp/{write_id}")
+async def hcp_record(request: Request, conversation_id: str, write_id: str) -> Response:
+    """An HCP write as recorded (request and HCP's answer); the sandbox's record link."""
+    writes = await app_store(request).list_hcp_writes(conversation_id)
+    write = next((w for w in writes if w.id == write_id), None)
+    if write is None:
+        raise HTTPException(status_code=404, detail="no such HCP write")
+    return page(
+        request,
+        "hcp_record.html",
+        {"write": write, "conversation_id": conversation_id, "sandbox": is_sandbox(request)},
+    )

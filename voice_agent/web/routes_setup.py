@@ -1,0 +1,159 @@
+"""`/setup`: business profile, HCP key, Twilio webhook URLs, health panel and users."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Annotated, Any
+
+from fastapi import Form, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from voice_agent.errors import ConfigError, VaultError
+from voice_agent.settings import Settings
+from voice_agent.web import hcp_probe
+from voice_agent.web.auth import ADMIN_USER, USERS_KEY, hash_password, list_users
+from voice_agent.web.engines import apply_profile
+from voice_agent.web.guard import app_services, app_settings, app_store, page, session_of
+from voice_agent.web.overrides import PROFILE_FIELDS, effective_settings, validate_profile
+from voice_agent.web.routes_auth import guarded
+
+log = logging.getLogger(__name__)
+
+TWILIO_PATHS = {
+    "Voice: A call comes in (HTTP POST)": "/twilio/voice",
+    "Voice: Call status changes (HTTP POST)": "/twilio/voice/status",
+    "Messaging: A message comes in (HTTP POST)": "/twilio/sms",
+}
+_USER_NAME = re.compile(r"^[A-Za-z0-9._@-]{2,40}$")
+MIN_PASSWORD = 10
+
+
+def webhook_urls(settings: Settings) -> dict[str, str | None]:
+    """The exact URLs to paste into the Twilio console (None until PUBLIC_BASE_URL is set)."""
+    base = str(settings.public_base_url).rstrip("/") if settings.public_base_url else None
+    return {label: f"{base}{path}" if base else None for label, path in TWILIO_PATHS.items()}
+
+
+def _form_value(settings: Settings, stored: dict[str, Any], name: str) -> str:
+    """What a profile field shows: the stored override, else the environment's value."""
+    value = stored.get(name)
+    if value is None:
+        value = getattr(settings, name, None)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+async def _context(request: Request, **extra: Any) -> dict[str, Any]:
+    store = app_store(request)
+    settings = app_settings(request)
+    stored = await store.all_settings()
+    effective = await effective_settings(settings, store)
+    credential = await store.get_credential("hcp")
+    return {
+        "profile": {name: _form_value(settings, stored, name) for name in PROFILE_FIELDS},
+        "env_defaults": {name: _form_value(settings, {}, name) for name in PROFILE_FIELDS},
+        "hcp_last4": credential.last4 if credential else None,
+        "hcp_env_key": settings.hcp_api_key is not None,
+        "vault_ready": settings.voice_agent_master_key is not None,
+        "twilio_number": effective.twilio_phone_number,
+        "test_numbers": effective.test_numbers,
+        "webhooks": webhook_urls(effective),
+        "components": effective.components(),
+        "users": sorted((await list_users(store)).keys()),
+        "me": session_of(request).user,
+        "message": None,
+        "error": None,
+        **extra,
+    }
+
+
+@guarded.get("/setup")
+async def setup_page(request: Request, saved: str = "") -> Response:
+    """The setup page."""
+    message = {
+        "profile": "Business profile saved.",
+        "hcp": "HCP key saved.",
+        "users": "Users saved.",
+    }
+    return page(request, "setup.html", await _context(request, message=message.get(saved)))
+
+
+@guarded.post("/setup/profile")
+async def save_profile(request: Request) -> Response:
+    """Validate and store the business profile; the agent uses it from the next conversation."""
+    form = await request.form()
+    values = {name: str(form.get(name) or "") for name in PROFILE_FIELDS}
+    try:
+        cleaned = validate_profile(app_settings(request), values)
+    except ConfigError as exc:
+        context = await _context(request, error=str(exc))
+        context["profile"] = values
+        return page(request, "setup.html", context, status_code=400)
+    store = app_store(request)
+    for name, value in cleaned.items():
+        await store.set_setting(name, value)
+    await apply_profile(request)
+    log.info("setup: business profile saved by %s", session_of(request).user)
+    return RedirectResponse("/setup?saved=profile", status_code=303)
+
+
+@guarded.post("/setup/hcp-key")
+async def save_hcp_key(
+    request: Request, api_key: Annotated[str, Form(max_length=500)] = ""
+) -> Response:
+    """Store (or replace) the HCP API key encrypted in the vault; it is never shown again."""
+    key = api_key.strip()
+    if len(key) < 8 or any(ch.isspace() for ch in key):
+        context = await _context(request, error="That does not look like an HCP API key.")
+        return page(request, "setup.html", context, status_code=400)
+    settings = app_settings(request)
+    try:
+        await hcp_probe.store_key(app_store(request), settings, key)
+    except VaultError as exc:
+        return page(request, "setup.html", await _context(request, error=str(exc)), 400)
+    log.info("setup: HCP key replaced by %s", session_of(request).user)
+    return RedirectResponse("/setup?saved=hcp", status_code=303)
+
+
+@guarded.post("/api/hcp/test")
+async def test_hcp(request: Request) -> Response:
+    """Call HCP (or the sandbox) with the configured key and report whether it answered."""
+    result = await hcp_probe.probe(app_services(request), app_settings(request), app_store(request))
+    return JSONResponse(result)
+
+
+@guarded.post("/setup/users")
+async def add_user(
+    request: Request,
+    username: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Create (or reset the password of) a dashboard user."""
+    name = username.strip()
+    problem = None
+    if not _USER_NAME.match(name) or name == ADMIN_USER:
+        problem = "User names are 2-40 letters, digits or . _ @ - (and not 'admin')."
+    elif len(password) < MIN_PASSWORD:
+        problem = f"Passwords need at least {MIN_PASSWORD} characters."
+    if problem:
+        return page(request, "setup.html", await _context(request, error=problem), 400)
+    store = app_store(request)
+    users = await list_users(store)
+    users[name] = hash_password(password)
+    await store.set_setting(USERS_KEY, users)
+    log.info("setup: user %s saved by %s", name, session_of(request).user)
+    return RedirectResponse("/setup?saved=users", status_code=303)
+
+
+@guarded.post("/setup/users/delete")
+async def delete_user(
+    request: Request, username: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    """Remove a created user (the admin login cannot be removed here)."""
+    store = app_store(request)
+    users = await list_users(store)
+    users.pop(username.strip(), None)
+    await store.set_setting(USERS_KEY, users)
+    return RedirectResponse("/setup?saved=users", status_code=303)
