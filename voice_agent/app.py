@@ -12,22 +12,11 @@ from voice_agent.channels import hcp_webhooks, sms  # SMS and HCP webhooks (issu
 from voice_agent.channels import routes as voice_routes
 from voice_agent.channels.voice_setup import start_voice
 from voice_agent.followups.runtime import start_messaging
-from voice_agent.services import Services, build_services
+from voice_agent.services import Services, start_services
 from voice_agent.settings import Settings, load_settings
-from voice_agent.storage import upgrade
 from voice_agent.web import dashboard_router  # dashboard (issue 8)
 
 log = logging.getLogger(__name__)
-
-
-async def _start_services(settings: Settings) -> Services:
-    """Build the services; the embedded SQLite database is migrated first (idempotent).
-
-    PostgreSQL is migrated by `voice-agent db upgrade` (the Procfile's release step).
-    """
-    if settings.effective_database_url.startswith("sqlite"):
-        await upgrade(settings.effective_database_url)
-    return build_services(settings)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -43,7 +32,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for name, state in settings.components().items():
             log.info("component %s: %s", name, state)
-        running = services if services is not None else await _start_services(settings)
+        running = services if services is not None else await start_services(settings)
         app.state.services = running
         voice = await start_voice(settings, running)
         app.state.voice = voice

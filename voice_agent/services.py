@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 import hcp
 from hcp.sandbox import SandboxState, create_sandbox_app, seed_demo_company
@@ -27,6 +28,7 @@ from voice_agent.settings import Settings
 from voice_agent.storage.base import Store
 from voice_agent.storage.migrate import upgrade
 from voice_agent.storage.sql import open_store
+from voice_agent.vault import Vault
 
 log = logging.getLogger(__name__)
 SANDBOX_API_KEY = "sandbox"
@@ -77,15 +79,53 @@ def build_sandbox_client(
     return client, state
 
 
-def build_hcp_client(settings: Settings) -> hcp.HcpClient:
-    """The real HCP client (or a standalone sandbox at `HCP_BASE_URL`)."""
-    key = settings.hcp_api_key.get_secret_value() if settings.hcp_api_key else SANDBOX_API_KEY
+@dataclass(frozen=True)
+class HcpCredential:
+    """An HCP API key and the domains it may be sent to (from the vault or `HCP_API_KEY`)."""
+
+    api_key: SecretStr
+    allowed_domains: tuple[str, ...]
+
+
+async def load_hcp_credential(settings: Settings, store: Store) -> HcpCredential | None:
+    """The HCP key stored in the vault, if there is one and a master key to open it.
+
+    A stored key that cannot be decrypted (wrong master key, tampering) raises `VaultError`:
+    falling back to the sandbox would silently book callers into a demo calendar.
+    """
+    if settings.voice_agent_master_key is None or await store.get_credential("hcp") is None:
+        return None
+    vault = Vault.from_settings(store, settings)
+    record = await vault.get_record("hcp")
+    secret = await vault.get_secret("hcp")
+    if record is None or secret is None:
+        return None
+    return HcpCredential(secret, record.allowed_domains)
+
+
+def build_hcp_client(
+    settings: Settings,
+    credential: HcpCredential | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> hcp.HcpClient:
+    """The real HCP client (or a standalone sandbox at `HCP_BASE_URL`).
+
+    A vault credential wins over `HCP_API_KEY`; its allowed domains are the ones stored
+    with it.
+    """
+    if credential is not None:
+        key, domains = credential.api_key.get_secret_value(), credential.allowed_domains
+    else:
+        key = settings.hcp_api_key.get_secret_value() if settings.hcp_api_key else SANDBOX_API_KEY
+        domains = settings.hcp_allowed_domains
     base = str(settings.hcp_base_url) if settings.hcp_base_url else "https://api.housecallpro.com"
     return hcp.HcpClient(
         key,
         base_url=base,
         timeout=settings.hcp_timeout,
-        allowed_domains=settings.hcp_allowed_domains,
+        allowed_domains=domains,
+        transport=transport,
     )
 
 
@@ -129,12 +169,13 @@ def build_services(
     model: ChatModel | None = None,
     limits: EngineLimits | None = None,
     clock: Callable[[], datetime] = utcnow,
+    hcp_credential: HcpCredential | None = None,
 ) -> Services:
     """Wire the components; pass any of them to override (tests pass the sandbox client).
 
     When it opens the store itself, an embedded SQLite database is migrated first
     (PostgreSQL needs `voice-agent db upgrade`); a `store` passed in is not closed by
-    `Services.aclose`.
+    `Services.aclose`. `hcp_credential` (see `load_hcp_credential`) selects real HCP.
     """
     owned: list[Any] = []
     if store is None:
@@ -143,8 +184,8 @@ def build_services(
         owned.append("store")
     sandbox_state: SandboxState | None = None
     if hcp_client is None:
-        if settings.hcp_api_key or settings.hcp_base_url:
-            hcp_client = build_hcp_client(settings)
+        if hcp_credential or settings.hcp_api_key or settings.hcp_base_url:
+            hcp_client = build_hcp_client(settings, hcp_credential)
         else:
             hcp_client, sandbox_state = build_sandbox_client(settings)
             owned.append("sandbox")
@@ -159,3 +200,23 @@ def build_services(
     )
     log.info("services: %s", settings.components())
     return Services(settings, store, hcp_client, model, engine, sandbox_state, owned)
+
+
+async def start_services(settings: Settings) -> Services:
+    """`build_services` from inside an event loop, with the HCP key from the vault if stored.
+
+    The embedded SQLite database is migrated first; PostgreSQL is migrated by
+    `voice-agent db upgrade` (the Procfile's release step).
+    """
+    url = settings.effective_database_url
+    if url.startswith("sqlite"):
+        await upgrade(url)
+    store = open_store(url)
+    try:
+        credential = await load_hcp_credential(settings, store)
+        services = build_services(settings, store, hcp_credential=credential)
+    except BaseException:
+        await store.close()
+        raise
+    services._owned.append("store")
+    return services

@@ -92,14 +92,19 @@ async def test_duplicate_delivery_runs_the_turn_once(
 
 
 @quick
-async def test_slow_turn_gets_a_filler_then_the_answer(call, engine: FakeEngine) -> None:
+async def test_slow_turn_gets_a_filler_then_the_answer(
+    client: httpx.AsyncClient, call, engine: FakeEngine
+) -> None:
     engine.gate = asyncio.Event()
     heard: list[str] = []
+    voice = client._transport.app.state.voice  # type: ignore[attr-defined]
 
     async def speak(text: str) -> None:  # while the filler plays, the work finishes
         heard.append(text)
         engine.gate.set()
-        await asyncio.sleep(0)
+        task = voice.runner.task(f"{sim.call_sid}:1")
+        assert task is not None
+        await task
 
     sim = call(speak=speak)
     await sim.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -212,3 +213,18 @@ def test_backoff_is_capped() -> None:
     assert backoff_delay(1) == timedelta(seconds=30)
     assert backoff_delay(3) == timedelta(minutes=2)
     assert backoff_delay(40) == timedelta(hours=1)
+
+
+async def test_two_workers_at_once_send_each_message_once(
+    store: SqlStore, sender: TwilioSmsSender, fake_twilio: FakeTwilioServer, clock: Clock
+) -> None:
+    numbers = [f"+1312555{n:04d}" for n in range(30)]
+    for number in numbers:
+        await queue_sms(store, to=number, body="Hello", key=f"hello:{number}", due_at=clock.now)
+    first = make_dispatcher(store, sender, clock, worker="w1")
+    second = make_dispatcher(store, sender, clock, worker="w2")
+
+    reports = await asyncio.gather(first.run_once(), second.run_once())
+
+    assert sum(r.done for r in reports) == 30
+    assert sorted(m["to"] for m in fake_twilio.messages) == numbers

@@ -193,7 +193,8 @@ class VoiceChannel:
     def wait_left(self, received: float | None) -> float:
         """How long this request may still wait on the engine within the silence budget."""
         spent = 0.0 if received is None else time.monotonic() - received
-        return max(0.0, self.budget - spent - RENDER_MARGIN_SECONDS)
+        margin = min(RENDER_MARGIN_SECONDS, self.budget / 4)
+        return max(0.0, self.budget - spent - margin)
 
     async def incoming(self, params: TwilioParams, received: float | None = None) -> str:
         """Answer a new call: create the conversation, look the caller up, greet, listen."""

@@ -172,6 +172,11 @@ class TurnRunner:
         finally:
             note_engine_wait(time.monotonic() - waited)
 
+    def task(self, key: str) -> asyncio.Task[TurnOutcome] | None:
+        """The task running turn `key` in this process, if any."""
+        running = self._running.get(key)
+        return running.task if running else None
+
     async def aclose(self) -> None:
         """Shutdown: let running turns finish briefly, then cancel (another worker re-runs them)."""
         tasks = [r.task for r in self._running.values() if not r.task.done()]

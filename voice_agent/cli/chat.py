@@ -27,7 +27,7 @@ from voice_agent.engine.events import (
     Transfer,
 )
 from voice_agent.logs import configure_logging
-from voice_agent.services import Services, build_services
+from voice_agent.services import Services, start_services
 from voice_agent.settings import Settings, load_settings
 from voice_agent.storage.base import NewConversation
 
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
 
 
 async def _run(*, settings_caller: str, test_mode: bool, settings: Settings) -> None:
-    services = build_services(settings)
+    services = await start_services(settings)
     try:
         await _converse(services, settings_caller, test_mode, sys.stdin)
     finally:

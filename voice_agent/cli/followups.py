@@ -11,7 +11,7 @@ from rich.table import Table
 
 from voice_agent.followups.runtime import messaging_runtime
 from voice_agent.messaging.dispatcher import DispatchReport
-from voice_agent.services import build_services
+from voice_agent.services import start_services
 from voice_agent.settings import load_settings
 from voice_agent.storage.base import OutboxItem
 
@@ -19,7 +19,7 @@ followups = typer.Typer(help="SMS follow-ups, reminders and the outbox.", no_arg
 
 
 async def _run_once() -> DispatchReport:
-    services = build_services(load_settings())
+    services = await start_services(load_settings())
     runtime = messaging_runtime(services.settings, services)
     try:
         return await runtime.run_once()
@@ -29,7 +29,7 @@ async def _run_once() -> DispatchReport:
 
 
 async def _outbox() -> list[OutboxItem]:
-    services = build_services(load_settings())
+    services = await start_services(load_settings())
     try:
         return await services.store.list_outbox()
     finally:

@@ -32,7 +32,7 @@ UNKNOWN_KIND_DELAY = timedelta(minutes=5)
 
 
 class RetryLater(AgentError):
-    """Try this item again, at `at` or after the standard backoff."""
+    """Try this item again: at `at` (a deferral, not counted as a failure) or after backoff."""
 
     def __init__(self, reason: str, *, at: datetime | None = None) -> None:
         super().__init__(reason)
@@ -127,7 +127,11 @@ class OutboxDispatcher:
         try:
             await handler(item, now)
         except RetryLater as exc:
-            when = exc.at or now + backoff_delay(item.attempts, jitter=self._jitter())
+            if exc.at is not None:  # a deliberate deferral (quiet hours, not due yet): no limit
+                await self._store.retry_later(item.id, str(exc), exc.at)
+                report.retried += 1
+                return
+            when = now + backoff_delay(item.attempts, jitter=self._jitter())
             await self._retry_or_give_up(item, str(exc), when, report)
         except GiveUp as exc:
             await self._store.give_up(item.id, str(exc))

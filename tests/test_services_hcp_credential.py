@@ -1,0 +1,77 @@
+"""The HCP key stored in the vault switches the product from the sandbox to real HCP."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+import hcp
+from voice_agent.errors import VaultError
+from voice_agent.services import HcpCredential, build_hcp_client, load_hcp_credential
+from voice_agent.settings import Settings
+from voice_agent.storage.migrate import upgrade
+from voice_agent.storage.sql import SqlStore, open_store
+from voice_agent.vault import Vault
+
+SECRET = "test-hcp-key-not-real-1234"
+KEY = b"m" * 32
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'services.db'}"
+    await upgrade(url)
+    opened = open_store(url)
+    yield opened
+    await opened.close()
+
+
+def _with_key(settings: Settings, raw: bytes) -> Settings:
+    return settings.model_copy(
+        update={"voice_agent_master_key": SecretStr(base64.b64encode(raw).decode())}
+    )
+
+
+async def test_no_master_key_or_no_credential_means_no_vault_key(
+    settings: Settings, store: SqlStore
+) -> None:
+    assert await load_hcp_credential(settings, store) is None
+    assert await load_hcp_credential(_with_key(settings, KEY), store) is None
+
+
+async def test_stored_key_and_domains_are_loaded(settings: Settings, store: SqlStore) -> None:
+    await Vault(store, KEY).put("hcp", SECRET, allowed_domains=("api.housecallpro.com",))
+    credential = await load_hcp_credential(_with_key(settings, KEY), store)
+    assert credential == HcpCredential(SecretStr(SECRET), ("api.housecallpro.com",))
+
+
+async def test_wrong_master_key_fails_loudly_instead_of_using_the_sandbox(
+    settings: Settings, store: SqlStore
+) -> None:
+    await Vault(store, KEY).put("hcp", SECRET, allowed_domains=("*.housecallpro.com",))
+    with pytest.raises(VaultError):
+        await load_hcp_credential(_with_key(settings, b"w" * 32), store)
+
+
+async def test_client_uses_the_vault_key_and_its_domains(settings: Settings) -> None:
+    credential = HcpCredential(SecretStr(SECRET), ("api.housecallpro.com",))
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"id": "c1", "name": "Acme", "time_zone": "UTC"})
+
+    client = build_hcp_client(settings, credential, transport=httpx.MockTransport(handler))
+    async with client:
+        await client.company.get()
+    assert seen[0].headers["Authorization"] == f"Token {SECRET}"
+    assert seen[0].url.host == "api.housecallpro.com"
+    with pytest.raises(hcp.HcpError):
+        build_hcp_client(
+            settings.model_copy(update={"hcp_base_url": "https://evil.example.com"}), credential
+        )
