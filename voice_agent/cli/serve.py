@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import typer
 import uvicorn
 from rich.console import Console
 from rich.table import Table
 
 from voice_agent.app import create_app
+from voice_agent.doctor import diagnose
 from voice_agent.logs import configure_logging
 from voice_agent.settings import load_settings
 
@@ -34,9 +37,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def doctor() -> None:
-        """Show which components are real, which are embedded defaults, and what is broken."""
+        """Check each component: what is real, what is an embedded default, what is broken."""
         settings = load_settings()
-        table = Table("component", "state")
-        for name, state in settings.components().items():
-            table.add_row(name, state)
+        table = Table("component", "state", "detail", "fix")
+        colours = {"real": "green", "default": "cyan", "off": "yellow", "broken": "red"}
+        with Console(stderr=True).status("checking components…"):
+            checks = asyncio.run(diagnose(settings))
+        for check in checks:
+            state = f"[{colours[check.state]}]{check.state}[/]"
+            table.add_row(check.component, state, check.detail, check.fix)
         Console().print(table)
+        if any(check.state == "broken" for check in checks):
+            raise typer.Exit(1)
