@@ -56,6 +56,8 @@ def test_env_values_are_read(monkeypatch: pytest.MonkeyPatch, settings: Settings
         ),
         ("PUBLIC_BASE_URL", "nope", "setting PUBLIC_BASE_URL"),
         ("OPENAI_TIMEOUT", "-1", "setting OPENAI_TIMEOUT"),
+        ("QUIET_HOURS", "late evening", "setting QUIET_HOURS"),
+        ("INVOICE_REMINDER_MAX", "-2", "setting INVOICE_REMINDER_MAX"),
     ],
 )
 def test_bad_value_names_the_setting(
@@ -89,3 +91,17 @@ def test_healthz_reports_components(settings: Settings) -> None:
         body = client.get("/healthz").json()
     assert body["status"] == "ok"
     assert body["components"] == settings.components()
+
+
+def test_followup_settings_reach_the_followup_config(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    from voice_agent.followups.config import FollowupConfig
+
+    monkeypatch.setenv("QUIET_HOURS", "22:00-08:30")
+    monkeypatch.setenv("INVOICE_REMINDER_CADENCE_DAYS", "2")
+    monkeypatch.setenv("ONLINE_BOOKING_LEAD_SOURCE", "Website")
+    config = FollowupConfig.from_settings(load_settings(_env_file=None))
+    assert (config.quiet_start, config.quiet_end) == (time(22), time(8, 30))
+    assert config.reminder_cadence.days == 2
+    assert config.online_booking_lead_source == "Website"

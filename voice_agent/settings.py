@@ -67,6 +67,17 @@ def parse_business_hours(text: str) -> OpeningHours:
     return OpeningHours(days)
 
 
+def parse_quiet_hours(text: str) -> tuple[time, time]:
+    """Parse `"21:00-09:00"` (local start and end; may wrap past midnight)."""
+    start, sep, end = text.partition("-")
+    try:
+        if not sep:
+            raise ValueError
+        return time.fromisoformat(start.strip().zfill(5)), time.fromisoformat(end.strip().zfill(5))
+    except ValueError:
+        raise ValueError(f"cannot read {text!r}; expected e.g. '21:00-09:00'") from None
+
+
 def _e164(value: str, setting: str) -> str:
     try:
         number = phonenumbers.parse(value, "US")
@@ -110,6 +121,17 @@ class Settings(BaseSettings):
     voice_name: str = "Polly.Joanna-Neural"
     voice_language: str = "en-US"
     filler_after_seconds: float = Field(default=1.2, gt=0)
+    twilio_api_base_url: AnyHttpUrl | None = None  # a local fake Twilio REST server, for tests
+
+    # SMS follow-ups and reminders
+    online_booking_lead_source: str = "Online Booking"
+    sms_thread_window_hours: float = Field(default=72, gt=0)
+    estimate_followup_hours: float = Field(default=48, gt=0)
+    invoice_reminder_cadence_days: float = Field(default=3, gt=0)
+    invoice_reminder_max: int = Field(default=3, ge=0)
+    quiet_hours: str = "21:00-09:00"
+    schedule_change_sms: bool = True
+    followup_poll_seconds: float = Field(default=15, gt=0)
 
     # Business profile
     business_name: str = "Demo Home Services"
@@ -137,6 +159,12 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"{value!r} is not an IANA time zone such as America/Chicago") from exc
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_span(cls, value: str) -> str:
+        parse_quiet_hours(value)
         return value
 
     @field_validator("business_hours")

@@ -1,10 +1,8 @@
-"""Follow-up and reminder settings, with defaults until they become `Settings` fields.
+"""Follow-up and reminder settings, built from `Settings`.
 
-Proposed environment variables (not yet in `Settings`; `from_settings` reads them when the
-lead adds them, else the defaults below apply): ONLINE_BOOKING_LEAD_SOURCE,
-SMS_THREAD_WINDOW_HOURS, ESTIMATE_FOLLOWUP_HOURS, INVOICE_REMINDER_CADENCE_DAYS,
-INVOICE_REMINDER_MAX, QUIET_HOURS (e.g. "21:00-09:00"), SCHEDULE_CHANGE_SMS,
-FOLLOWUP_POLL_SECONDS.
+Environment variables: ONLINE_BOOKING_LEAD_SOURCE, SMS_THREAD_WINDOW_HOURS,
+ESTIMATE_FOLLOWUP_HOURS, INVOICE_REMINDER_CADENCE_DAYS, INVOICE_REMINDER_MAX, QUIET_HOURS
+(e.g. "21:00-09:00"), SCHEDULE_CHANGE_SMS, FOLLOWUP_POLL_SECONDS.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from datetime import time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from voice_agent.settings import Settings
+from voice_agent.settings import Settings, parse_quiet_hours
 
 ONLINE_BOOKING_LEAD_SOURCE = "Online Booking"
 SMS_THREAD_WINDOW = timedelta(hours=72)
@@ -27,11 +25,6 @@ SCHEDULE_CHANGE_SMS = True
 POLL_INTERVAL = timedelta(seconds=15)
 OWN_WRITE_ECHO_WINDOW = timedelta(minutes=10)
 WINDOWS_OFFERED = 3
-
-
-def _parse_quiet(text: str) -> tuple[time, time]:
-    start, _, end = text.partition("-")
-    return time.fromisoformat(start.strip().zfill(5)), time.fromisoformat(end.strip().zfill(5))
 
 
 @dataclass(frozen=True)
@@ -58,14 +51,8 @@ class FollowupConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> FollowupConfig:
-        """Build from `Settings`, picking up the proposed fields once they exist."""
-
-        def extra(name: str, default: Any) -> Any:
-            value = getattr(settings, name, None)
-            return default if value is None else value
-
-        quiet = extra("quiet_hours", None)
-        quiet_start, quiet_end = _parse_quiet(quiet) if quiet else (QUIET_START, QUIET_END)
+        """Build from `Settings` (overrides win, for tests)."""
+        quiet_start, quiet_end = parse_quiet_hours(settings.quiet_hours)
         values: dict[str, Any] = {
             "business_name": settings.business_name,
             "business_zone": settings.zone,
@@ -73,27 +60,15 @@ class FollowupConfig:
             "office_number": settings.office_number,
             "business_number": settings.twilio_phone_number,
             "agent_lead_source": settings.booking_lead_source,
-            "online_booking_lead_source": extra(
-                "online_booking_lead_source", ONLINE_BOOKING_LEAD_SOURCE
-            ),
-            "thread_window": timedelta(
-                hours=extra("sms_thread_window_hours", SMS_THREAD_WINDOW / timedelta(hours=1))
-            ),
-            "estimate_followup_delay": timedelta(
-                hours=extra("estimate_followup_hours", ESTIMATE_FOLLOWUP_DELAY / timedelta(hours=1))
-            ),
-            "reminder_cadence": timedelta(
-                days=extra(
-                    "invoice_reminder_cadence_days", INVOICE_REMINDER_CADENCE / timedelta(days=1)
-                )
-            ),
-            "reminder_max": int(extra("invoice_reminder_max", INVOICE_REMINDER_MAX)),
+            "online_booking_lead_source": settings.online_booking_lead_source,
+            "thread_window": timedelta(hours=settings.sms_thread_window_hours),
+            "estimate_followup_delay": timedelta(hours=settings.estimate_followup_hours),
+            "reminder_cadence": timedelta(days=settings.invoice_reminder_cadence_days),
+            "reminder_max": settings.invoice_reminder_max,
             "quiet_start": quiet_start,
             "quiet_end": quiet_end,
-            "schedule_change_sms": bool(extra("schedule_change_sms", SCHEDULE_CHANGE_SMS)),
-            "poll_interval": timedelta(
-                seconds=extra("followup_poll_seconds", POLL_INTERVAL.total_seconds())
-            ),
+            "schedule_change_sms": settings.schedule_change_sms,
+            "poll_interval": timedelta(seconds=settings.followup_poll_seconds),
         }
         values.update(overrides)
         return cls(**values)

@@ -51,7 +51,7 @@ def sender_from_settings(settings: Settings) -> SmsSender | None:
     if not (settings.twilio_enabled and settings.twilio_phone_number):
         return None
     assert settings.twilio_account_sid and settings.twilio_auth_token
-    base_url = getattr(settings, "twilio_api_base_url", None)
+    base_url = settings.twilio_api_base_url
     return TwilioSmsSender(
         settings.twilio_account_sid,
         settings.twilio_auth_token.get_secret_value(),
