@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -369,6 +370,7 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         await asyncio.gather(*(stop(proc) for proc in procs))
         fake.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
         if schema:
             await pg_exec(args.postgres, f'DROP SCHEMA "{schema}" CASCADE')
     report(args, results, stats, elapsed, len(fake.requests))
