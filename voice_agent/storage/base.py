@@ -13,6 +13,9 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 Channel = Literal["voice", "sms", "web", "console"]
+# Setting keys with this mark ("optout:+1512…", "sms-thread:…") are internal records kept in
+# the settings table, not office settings: `all_settings` leaves them out.
+RECORD_KEY_MARK = ":"
 JSON = dict[str, Any]
 
 
@@ -305,6 +308,8 @@ class Store(Protocol):
 
     async def set_setting(self, key: str, value: Any) -> None: ...
 
-    async def all_settings(self) -> JSON: ...
+    async def all_settings(self) -> JSON:
+        """The office-edited settings; keys containing `RECORD_KEY_MARK` are left out."""
+        ...
 
     async def close(self) -> None: ...

@@ -28,6 +28,7 @@ from voice_agent.errors import StorageError
 from voice_agent.storage import tables as t
 from voice_agent.storage.base import (
     JSON,
+    RECORD_KEY_MARK,
     Channel,
     Conversation,
     CredentialRecord,
@@ -538,7 +539,9 @@ class SqlStore(Store):
             await conn.execute(self._upsert(settings_table, values, ["key"]))
 
     async def all_settings(self) -> JSON:
-        query = select(settings_table.c.key, settings_table.c.value)
+        query = select(settings_table.c.key, settings_table.c.value).where(
+            settings_table.c.key.not_like(f"%{RECORD_KEY_MARK}%")
+        )
         async with self._tx(read_only=True) as conn:
             rows = (await conn.execute(query.order_by(settings_table.c.key))).all()
         return {r.key: r.value for r in rows}
