@@ -26,6 +26,7 @@ from voice_agent.followups.scheduler import FollowupScheduler
 from voice_agent.followups.texts import help_text
 from voice_agent.messaging.agent import EngineSmsAgent
 from voice_agent.messaging.dispatcher import DispatchReport, OutboxDispatcher
+from voice_agent.messaging.hcp_writes import HcpWriteReplayer
 from voice_agent.messaging.inbound import SmsAgent, SmsInbound
 from voice_agent.messaging.optout import OptOuts
 from voice_agent.messaging.outbox import SmsOutbox
@@ -135,6 +136,8 @@ def build_runtime(
         thread_window=config.thread_window,
         help_text=lambda: help_text(config.business_name, config.office_number),
     ).register(dispatcher)
+    if isinstance(hcp, HcpClient):
+        HcpWriteReplayer(store, hcp).register(dispatcher)
     if followups is not None:
         HcpEvents(store, Reactions(followups)).register(dispatcher)
         Reminders(followups).register(dispatcher)
