@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     openai_base_url: AnyHttpUrl | None = None
     openai_model: str = "gpt-4.1-mini"
     openai_timeout: float = Field(default=8.0, gt=0)
+    llm_input_usd_per_mtok: float = Field(default=0.40, ge=0)  # for the dashboard's cost figures
+    llm_output_usd_per_mtok: float = Field(default=1.60, ge=0)
 
     # Housecall Pro
     hcp_api_key: SecretStr | None = None

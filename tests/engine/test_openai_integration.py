@@ -59,6 +59,15 @@ async def test_llm_books_a_job_with_streamed_parallel_tool_calls(
     assert job is not None and job["appointments"]
     stored = await store.get_conversation(conv)
     assert stored is not None and stored.state["mode"] == "llm" and stored.outcome == "booked"
+    agent_turns = [t for t in await store.list_turns(conv) if t.role == "agent" and t.seq > 0]
+    first_turn = agent_turns[0].meta
+    assert first_turn["llm_calls"] >= 2 and first_turn["model"] == "gpt-fake"
+    assert first_turn["prompt_tokens"] > 0 and first_turn["completion_tokens"] > 0
+    expected = (
+        first_turn["prompt_tokens"] * 0.40 + first_turn["completion_tokens"] * 1.60
+    ) / 1_000_000
+    assert first_turn["cost_usd"] == pytest.approx(expected, abs=1e-6)
+    assert first_turn["latency_ms"] >= first_turn["model_ms"] > 0
 
 
 @pytest.mark.parametrize("failure", [Reply.error(500), Reply.hang(30.0)], ids=["500", "hang"])

@@ -91,6 +91,29 @@ class _Turn:
     texts: list[str] = field(default_factory=list)
     control: list[dict[str, Any]] = field(default_factory=list)
     stopped: bool = False
+    started: float = field(default_factory=time.perf_counter)
+    model_seconds: float = 0.0
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_name: str = ""
+
+    def meta(self, settings: Settings) -> dict[str, Any]:
+        """What the dashboard shows per turn: mode, latency, model time, tokens and cost."""
+        cost = (
+            self.prompt_tokens * settings.llm_input_usd_per_mtok
+            + self.completion_tokens * settings.llm_output_usd_per_mtok
+        ) / 1_000_000
+        return {
+            "mode": self.session.mode,
+            "latency_ms": round((time.perf_counter() - self.started) * 1000, 1),
+            "model_ms": round(self.model_seconds * 1000, 1),
+            "llm_calls": self.llm_calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "model": self.model_name,
+            "cost_usd": round(cost, 6),
+        }
 
 
 class DialogueEngine:
@@ -204,7 +227,9 @@ class DialogueEngine:
             yield TextDelta(reply)
         if turn_key is not None:
             session.remember_reply(turn_key, Replay(reply=reply, control=turn.control))
-        await self.store.add_turn(conversation.id, turn.seq, "agent", reply, {"mode": session.mode})
+        await self.store.add_turn(
+            conversation.id, turn.seq, "agent", reply, turn.meta(self.settings)
+        )
         await self._save(conversation, session)
 
     async def _save(self, conversation: Conversation, session: Session) -> None:
@@ -338,11 +363,19 @@ class DialogueEngine:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout + MODEL_GRACE_SECONDS):
-                return await model.complete(messages, schemas, timeout=timeout)
+                completion = await model.complete(messages, schemas, timeout=timeout)
         except TimeoutError:
             raise ChatModelError(f"model gave no answer within {timeout:g}s") from None
         finally:
-            self.model_seconds += time.perf_counter() - started
+            spent = time.perf_counter() - started
+            self.model_seconds += spent
+            turn.model_seconds += spent
+        if session.mode != "guided":
+            turn.llm_calls += 1
+            turn.prompt_tokens += completion.usage.prompt_tokens
+            turn.completion_tokens += completion.usage.completion_tokens
+            turn.model_name = completion.model or turn.model_name
+        return completion
 
     async def _take_fallback(self, turn: _Turn, reason: str) -> FallbackTaken:
         """Switch this conversation to guided intake for good, and record why."""
