@@ -114,6 +114,7 @@ class Settings(BaseSettings):
     hcp_base_url: AnyHttpUrl | None = None
     hcp_allowed_domains: CommaList = ("*.housecallpro.com",)
     hcp_webhook_secret: SecretStr | None = None
+    hcp_company_id: str | None = None  # when set, HCP webhooks for other companies are ignored
     hcp_timeout: float = Field(default=5.0, gt=0)
 
     # Twilio

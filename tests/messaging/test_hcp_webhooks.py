@@ -89,6 +89,17 @@ async def test_previous_secret_still_accepted_during_rotation(tmp_path: Path) ->
         assert (await post(w, raw(EVENT), secret="new-secret-not-real")).status_code == 200
 
 
+async def test_events_for_another_company_are_ignored(tmp_path: Path) -> None:
+    async with world(tmp_path, hcp_company_id="c0") as w:
+        foreign = await post(w, raw({**EVENT, "company_id": "someone-else"}))
+        assert (foreign.status_code, foreign.json().get("ignored")) == (200, True)
+        assert await w.store.list_outbox() == []
+        assert await w.store.list_unprocessed_webhooks("hcp") == []
+        ours = await post(w, raw(EVENT))
+        assert ours.status_code == 200 and not ours.json().get("ignored")
+        assert len(await outbox_by_kind(w.store, "hcp_event")) == 1
+
+
 async def test_no_secret_configured_is_a_clear_503(tmp_path: Path) -> None:
     async with world(tmp_path, hcp_webhook_secret=None) as w:
         response = await post(w, raw(EVENT))

@@ -91,6 +91,9 @@ async def hcp_webhook(request: Request) -> JSONResponse:
             request.client.host if request.client else "?",
         )
         raise HTTPException(status_code=401, detail="invalid HCP webhook signature") from None
+    if settings.hcp_company_id and event.company_id != settings.hcp_company_id:
+        log.warning("security: ignored HCP webhook %s for another company", event.event)
+        return JSONResponse({"ok": True, "ignored": True})
     payload = event.model_dump(mode="json")
     event_id = hashlib.sha256(body).hexdigest()
     new = await runtime.store.record_webhook_event(PROVIDER, event_id, event.event, payload)
