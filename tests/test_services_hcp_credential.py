@@ -75,3 +75,23 @@ async def test_client_uses_the_vault_key_and_its_domains(settings: Settings) -> 
         build_hcp_client(
             settings.model_copy(update={"hcp_base_url": "https://evil.example.com"}), credential
         )
+
+
+async def test_healthz_says_real_hcp_when_the_vault_holds_the_key(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from voice_agent.app import create_app
+
+    configured = _with_key(settings, KEY)
+    url = configured.effective_database_url
+    await upgrade(url)
+    store = open_store(url)
+    await Vault(store, KEY).put("hcp", SECRET, allowed_domains=("*.housecallpro.com",))
+    await store.close()
+    with TestClient(create_app(configured)) as client:
+        components = client.get("/healthz").json()["components"]
+    assert components["hcp"].startswith("housecall pro (api.housecallpro.com")
+    with TestClient(create_app(settings.model_copy(update={"data_dir": tmp_path / "b"}))) as client:
+        assert client.get("/healthz").json()["components"]["hcp"].startswith("sandbox")

@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:
         """Liveness plus which components are real and which are embedded defaults."""
-        return {"status": "ok", "components": settings.components()}
+        running: Services | None = getattr(app.state, "services", None)
+        components = running.components() if running else settings.components()
+        return {"status": "ok", "components": components}
 
     return app

@@ -47,6 +47,16 @@ class Services:
     sandbox_state: SandboxState | None = None
     _owned: list[Any] = field(default_factory=list, repr=False)
 
+    def components(self) -> dict[str, str]:
+        """`Settings.components()`, corrected by what actually runs (e.g. a vault HCP key)."""
+        components = self.settings.components()
+        host = self.hcp.base_url.host
+        if host == httpx.URL(SANDBOX_BASE_URL).host:
+            components["hcp"] = "sandbox (embedded default)"
+        elif components["hcp"].startswith("sandbox"):
+            components["hcp"] = f"housecall pro ({host}, key from the vault)"
+        return components
+
     async def aclose(self) -> None:
         """Close the HCP client, the model's HTTP pool, the store and the sandbox state."""
         await self.hcp.aclose()
