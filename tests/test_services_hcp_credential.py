@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -20,15 +19,6 @@ from voice_agent.vault import Vault
 
 SECRET = "test-hcp-key-not-real-1234"
 KEY = b"m" * 32
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'services.db'}"
-    await upgrade(url)
-    opened = open_store(url)
-    yield opened
-    await opened.close()
 
 
 def _with_key(settings: Settings, raw: bytes) -> Settings:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,8 +15,7 @@ from voice_agent.engine.dialogue import DialogueEngine, EngineLimits
 from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.engine.messages import ChatModel
 from voice_agent.settings import Settings
-from voice_agent.storage.migrate import upgrade
-from voice_agent.storage.sql import SqlStore, open_store
+from voice_agent.storage.sql import SqlStore
 
 OFFICE = "+13125550190"
 ON_CALL = "+13125550191"
@@ -78,16 +76,6 @@ async def hcp_client(transport: CountingTransport) -> AsyncIterator[hcp.HcpClien
     )
     yield client
     await client.aclose()
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    """The real SqlStore on a fresh SQLite file."""
-    url = f"sqlite+aiosqlite:///{(tmp_path / 'engine.db').as_posix()}"
-    await upgrade(url)
-    st = open_store(url)
-    yield st
-    await st.close()
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from voice_agent.messaging.sender import TwilioSmsSender
-from voice_agent.storage import SqlStore, open_store, upgrade
 from voice_agent.testing.fake_twilio import FakeTwilioServer
 
 BUSINESS_NUMBER = "+15005550006"
@@ -32,15 +30,6 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))  # a Tuesday, 9:00 in Chicago
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'agent.db'}"
-    await upgrade(url)
-    sql = open_store(url)
-    yield sql
-    await sql.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from voice_agent.settings import Settings
-from voice_agent.storage import SqlStore, open_store, upgrade
+from voice_agent.storage import SqlStore
 from voice_agent.web import dashboard_router
 from voice_agent.web.auth import LoginLimiter
 from voice_agent.web.guard import DashboardState
@@ -49,16 +48,6 @@ def _secret(value: str) -> Any:
     from pydantic import SecretStr
 
     return SecretStr(value)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    """A migrated SQLite store."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
-    await upgrade(url)
-    store = open_store(url)
-    yield store
-    await store.close()
 
 
 @pytest.fixture
