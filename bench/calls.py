@@ -113,8 +113,15 @@ def serve(args: argparse.Namespace) -> None:
             wall = time.perf_counter() - started
             samples.append({"path": scope["path"], "wall": wall, "engine": sum(waits)})
 
+        # The server must keep idle connections longer than the client does (httpx: 5 s), or
+        # a request sent on a connection the server is closing fails with ReadError.
         config = uvicorn.Config(
-            timed, host="127.0.0.1", port=args.port, log_level="warning", lifespan="on"
+            timed,
+            host="127.0.0.1",
+            port=args.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_keep_alive=30,
         )
         try:
             await uvicorn.Server(config).serve()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from voice_agent.errors import StorageError
-from voice_agent.storage.base import CredentialRecord, NewConversation, StaleStateError
+from voice_agent.storage.base import CredentialRecord, NewConversation, NewTurn, StaleStateError
 from voice_agent.storage.sql import SqlStore
 
 StoreFactory = Callable[[], SqlStore]
@@ -57,6 +57,43 @@ async def test_save_state_is_optimistic(store: SqlStore) -> None:
     assert loaded is not None and loaded.state == {"step": "address"} and loaded.version == v2
     with pytest.raises(StorageError):
         await store.save_state("missing", {}, expected_version=1)
+
+
+async def test_finish_turn_records_saves_and_updates_in_one_go(store: SqlStore) -> None:
+    conv, _ = await store.create_conversation(_new())
+    reply = NewTurn(1, "agent", "Booked.", {"latency_ms": 12})
+    fields = {"status": "completed", "outcome": "booked", "ended_at": T0}
+    v2 = await store.finish_turn(
+        conv.id, reply, {"step": "done"}, expected_version=conv.version, fields=fields
+    )
+    assert v2 == conv.version + 1
+    loaded = await store.get_conversation(conv.id)
+    assert loaded is not None and loaded.state == {"step": "done"} and loaded.version == v2
+    assert (loaded.status, loaded.outcome, loaded.ended_at) == ("completed", "booked", T0)
+    [turn] = await store.list_turns(conv.id)
+    assert (turn.seq, turn.role, turn.text, turn.meta) == (
+        1,
+        "agent",
+        "Booked.",
+        {"latency_ms": 12},
+    )
+    # stale: the turn is still recorded, the state and the fields are not
+    late = NewTurn(2, "agent", "Late.")
+    stale = await store.finish_turn(
+        conv.id, late, {"step": "lost"}, expected_version=conv.version, fields={"outcome": "x"}
+    )
+    assert stale is None
+    again = await store.get_conversation(conv.id)
+    assert again == loaded
+    assert [t.text for t in await store.list_turns(conv.id)] == ["Booked.", "Late."]
+    # a retried turn is not duplicated
+    v3 = await store.finish_turn(conv.id, late, {"step": "retried"}, expected_version=v2)
+    assert v3 == v2 + 1
+    assert [t.text for t in await store.list_turns(conv.id)] == ["Booked.", "Late."]
+    with pytest.raises(ValueError):
+        await store.finish_turn(conv.id, late, {}, expected_version=v3, fields={"state": {}})
+    with pytest.raises(StorageError):
+        await store.finish_turn("missing", NewTurn(1, "agent", "x"), {}, expected_version=1)
 
 
 async def test_concurrent_save_state_has_one_winner(store_factory: StoreFactory) -> None:
@@ -278,8 +315,13 @@ async def test_webhook_events_are_stored_once(store_factory: StoreFactory) -> No
         assert await stores[0].record_webhook_event("twilio", "evt_1", "sms", {})
         [event] = await stores[0].list_unprocessed_webhooks("hcp")
         assert (event.provider, event.event_id, event.kind) == ("hcp", "evt_1", "job.created")
+        assert await stores[1].get_webhook_event("hcp", "evt_1") == event
+        assert await stores[1].get_webhook_event("hcp", "evt_missing") is None
         await stores[1].mark_webhook_processed("hcp", "evt_1")
         assert await stores[0].list_unprocessed_webhooks("hcp") == []
+        done = await stores[0].get_webhook_event("hcp", "evt_1")
+        assert done is not None and done.processed_at is not None and done.error is None
+        assert done.payload == event.payload and done.kind == "job.created"
         await stores[1].mark_webhook_processed("twilio", "evt_1", error="bad payload")
         assert await stores[0].list_unprocessed_webhooks("twilio") == []
         with pytest.raises(StorageError):

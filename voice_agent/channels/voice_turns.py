@@ -214,10 +214,10 @@ class TurnRunner:
 
     async def _pending_claim(self, key: str) -> tuple[str, datetime] | None:
         """(caller text, received_at) of an unfinished claim for `key`, else None."""
-        for event in await self._store.list_unprocessed_webhooks(PROVIDER):
-            if event.event_id == key:
-                return str(event.payload.get("text", "")), event.received_at
-        return None
+        event = await self._store.get_webhook_event(PROVIDER, key)
+        if event is None or event.processed_at is not None:
+            return None
+        return str(event.payload.get("text", "")), event.received_at
 
     def _is_stale(self, received_at: datetime) -> bool:
         if received_at.tzinfo is None:

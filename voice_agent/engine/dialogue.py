@@ -33,7 +33,13 @@ from voice_agent.engine.policy import tools_for
 from voice_agent.engine.session import Replay, Session
 from voice_agent.errors import AgentError
 from voice_agent.settings import Settings
-from voice_agent.storage.base import Conversation, NewConversation, StaleStateError, Store
+from voice_agent.storage.base import (
+    Conversation,
+    NewConversation,
+    NewTurn,
+    StaleStateError,
+    Store,
+)
 from voice_agent.tools.context import ReferenceCache, ToolContext
 from voice_agent.tools.registry import ToolOutcome, ToolRegistry
 
@@ -227,21 +233,13 @@ class DialogueEngine:
             yield TextDelta(reply)
         if turn_key is not None:
             session.remember_reply(turn_key, Replay(reply=reply, control=turn.control))
-        await self.store.add_turn(
-            conversation.id, turn.seq, "agent", reply, turn.meta(self.settings)
-        )
-        await self._save(conversation, session)
+        agent_turn = NewTurn(turn.seq, "agent", reply, turn.meta(self.settings))
+        await self._save(conversation, session, agent_turn)
 
-    async def _save(self, conversation: Conversation, session: Session) -> None:
-        try:
-            await self.store.save_state(
-                conversation.id, session.dump(), expected_version=conversation.version
-            )
-        except StaleStateError:
-            log.warning(
-                "conversation %s changed during the turn; keeping the other write", conversation.id
-            )
-            return
+    async def _save(
+        self, conversation: Conversation, session: Session, agent_turn: NewTurn
+    ) -> None:
+        """Record the agent turn, save the state and update the conversation: one transaction."""
         fields: dict[str, Any] = {}
         if session.outcome and session.outcome != conversation.outcome:
             fields["outcome"] = session.outcome
@@ -250,8 +248,17 @@ class DialogueEngine:
         if session.ended and conversation.status == "active":
             fields["status"] = "completed"
             fields["ended_at"] = self.clock()
-        if fields:
-            await self.store.update_conversation(conversation.id, **fields)
+        saved = await self.store.finish_turn(
+            conversation.id,
+            agent_turn,
+            session.dump(),
+            expected_version=conversation.version,
+            fields=fields,
+        )
+        if saved is None:
+            log.warning(
+                "conversation %s changed during the turn; keeping the other write", conversation.id
+            )
 
     async def _turn(self, turn: _Turn, text: str) -> AsyncIterator[Event]:
         session = turn.session

@@ -70,6 +70,16 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class NewTurn:
+    """A turn to record (see `Store.finish_turn`)."""
+
+    seq: int
+    role: str
+    text: str
+    meta: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ToolCallRecord:
     """A tool the engine ran, with its arguments, result and timing."""
 
@@ -188,6 +198,23 @@ class Store(Protocol):
         """Set status, outcome, hcp_customer_id, language, ended_at or duration_seconds."""
         ...
 
+    async def finish_turn(
+        self,
+        conversation_id: str,
+        turn: NewTurn,
+        state: JSON,
+        *,
+        expected_version: int,
+        fields: JSON | None = None,
+    ) -> int | None:
+        """`add_turn`, `save_state` and, if the state was saved, `update_conversation(**fields)`
+        in one transaction; return the new version.
+
+        If another writer saved first the turn is still recorded, the state and fields are
+        not, and the result is None (where `save_state` raises `StaleStateError`).
+        """
+        ...
+
     async def list_conversations(
         self, *, limit: int = 50, offset: int = 0, channel: Channel | None = None
     ) -> list[Conversation]: ...
@@ -285,6 +312,10 @@ class Store(Protocol):
     ) -> None: ...
 
     async def list_unprocessed_webhooks(self, provider: str) -> list[WebhookEvent]: ...
+
+    async def get_webhook_event(self, provider: str, event_id: str) -> WebhookEvent | None:
+        """The stored delivery (provider, event_id), processed or not; None if never stored."""
+        ...
 
     # credentials (ciphertext only; see voice_agent.vault)
     async def put_credential(self, record: CredentialRecord) -> None:

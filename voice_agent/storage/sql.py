@@ -35,6 +35,7 @@ from voice_agent.storage.base import (
     HcpWrite,
     Message,
     NewConversation,
+    NewTurn,
     OutboxItem,
     StaleStateError,
     Store,
@@ -76,6 +77,12 @@ class SqlStore(Store):
         self._dialect = engine.dialect.name
         # An in-memory SQLite database is one shared connection: one transaction at a time.
         self._serial = asyncio.Lock() if isinstance(engine.pool, StaticPool) else None
+        # SQLite has one writer at a time: queue this process's writers on an asyncio lock
+        # instead of letting several pooled connections spin in SQLite's sleeping busy handler
+        # (which backs off up to 100 ms a try). Other processes still queue on busy_timeout.
+        self._writer = (
+            asyncio.Lock() if self._dialect == "sqlite" and self._serial is None else None
+        )
 
     @property
     def engine(self) -> AsyncEngine:
@@ -86,7 +93,12 @@ class SqlStore(Store):
     async def _tx(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
         """A transaction; on SQLite read-only ones start DEFERRED and never wait on writers."""
         try:
-            async with self._serial or nullcontext(), self._engine.connect() as conn:
+            writer = None if read_only else self._writer
+            async with (
+                self._serial or nullcontext(),
+                writer or nullcontext(),
+                self._engine.connect() as conn,
+            ):
                 if read_only:
                     await conn.execution_options(**{READ_ONLY: True})
                 async with conn.begin():
@@ -165,25 +177,66 @@ class SqlStore(Store):
         return None if row is None else _conversation(row)
 
     async def save_state(self, conversation_id: str, state: JSON, *, expected_version: int) -> int:
-        c = conversations.c
         async with self._tx() as conn:
-            stmt = (
-                update(conversations)
-                .where(c.id == conversation_id, c.version == expected_version)
-                .values(state=state, version=c.version + 1, updated_at=_now())
-                .returning(c.version)
-            )
-            version = (await conn.execute(stmt)).scalar_one_or_none()
+            version = await self._save_state(conn, conversation_id, state, expected_version)
             if version is None:
-                found = select(c.version).where(c.id == conversation_id)
-                current = (await conn.execute(found)).scalar_one_or_none()
-                if current is None:
-                    raise StorageError(f"no conversation {conversation_id}")
-                raise StaleStateError(
-                    f"conversation {conversation_id} is at version {current}, "
-                    f"not {expected_version}"
+                raise await self._stale(conn, conversation_id, expected_version)
+        return version
+
+    async def finish_turn(
+        self,
+        conversation_id: str,
+        turn: NewTurn,
+        state: JSON,
+        *,
+        expected_version: int,
+        fields: JSON | None = None,
+    ) -> int | None:
+        fields = dict(fields or {})
+        unknown = set(fields) - CONVERSATION_FIELDS
+        if unknown:
+            raise ValueError(f"cannot update conversation fields {sorted(unknown)}")
+        async with self._tx() as conn:
+            await conn.execute(self._turn_insert(conversation_id, turn))
+            version = await self._save_state(conn, conversation_id, state, expected_version)
+            if version is None:
+                stale = await self._stale(conn, conversation_id, expected_version)
+                if not isinstance(stale, StaleStateError):
+                    raise stale
+                return None  # the turn stays recorded; the other writer's state wins
+            if fields:
+                stmt = (
+                    update(conversations)
+                    .where(conversations.c.id == conversation_id)
+                    .values({**fields, "updated_at": _now()})
                 )
-        return int(version)
+                await conn.execute(stmt)
+        return version
+
+    async def _save_state(
+        self, conn: AsyncConnection, conversation_id: str, state: JSON, expected_version: int
+    ) -> int | None:
+        c = conversations.c
+        stmt = (
+            update(conversations)
+            .where(c.id == conversation_id, c.version == expected_version)
+            .values(state=state, version=c.version + 1, updated_at=_now())
+            .returning(c.version)
+        )
+        version = (await conn.execute(stmt)).scalar_one_or_none()
+        return None if version is None else int(version)
+
+    async def _stale(
+        self, conn: AsyncConnection, conversation_id: str, expected_version: int
+    ) -> Exception:
+        c = conversations.c
+        found = select(c.version).where(c.id == conversation_id)
+        current = (await conn.execute(found)).scalar_one_or_none()
+        if current is None:
+            return StorageError(f"no conversation {conversation_id}")
+        return StaleStateError(
+            f"conversation {conversation_id} is at version {current}, not {expected_version}"
+        )
 
     async def update_conversation(self, conversation_id: str, **fields: Any) -> None:
         unknown = set(fields) - CONVERSATION_FIELDS
@@ -209,18 +262,20 @@ class SqlStore(Store):
     async def add_turn(
         self, conversation_id: str, seq: int, role: str, text: str, meta: JSON | None = None
     ) -> bool:
+        stmt = self._turn_insert(conversation_id, NewTurn(seq, role, text, meta or {}))
+        async with self._tx() as conn:
+            return (await conn.execute(stmt.returning(turns.c.id))).first() is not None
+
+    def _turn_insert(self, conversation_id: str, turn: NewTurn) -> Insert:
         values: dict[str, Any] = {
             "conversation_id": conversation_id,
-            "seq": seq,
-            "role": role,
-            "text": text,
-            "meta": meta or {},
+            "seq": turn.seq,
+            "role": turn.role,
+            "text": turn.text,
+            "meta": turn.meta or {},
             "created_at": _now(),
         }
-        key = ["conversation_id", "seq", "role"]
-        async with self._tx() as conn:
-            stmt = self._insert_ignore(turns, values, key).returning(turns.c.id)
-            return (await conn.execute(stmt)).first() is not None
+        return self._insert_ignore(turns, values, ["conversation_id", "seq", "role"])
 
     async def list_turns(self, conversation_id: str) -> list[Turn]:
         query = (
@@ -492,6 +547,13 @@ class SqlStore(Store):
         async with self._tx(read_only=True) as conn:
             rows = (await conn.execute(query)).all()
         return [WebhookEvent(**r._asdict()) for r in rows]
+
+    async def get_webhook_event(self, provider: str, event_id: str) -> WebhookEvent | None:
+        c = webhook_events.c
+        query = select(webhook_events).where(c.provider == provider, c.event_id == event_id)
+        async with self._tx(read_only=True) as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else WebhookEvent(**row._asdict())
 
     # credentials
 
