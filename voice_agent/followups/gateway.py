@@ -16,6 +16,7 @@ from hcp import (
     JobCreate,
     JobScheduleUpdate,
 )
+from voice_agent.tools.lead_source import is_unknown_lead_source
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class ClientGateway:
         try:
             return await self._client.jobs.create(job)
         except HcpBadRequestError as exc:
-            if job.lead_source is None or "lead source" not in str(exc).lower():
+            if job.lead_source is None or not is_unknown_lead_source(exc):
                 raise
             log.warning(
                 "lead source %r unknown to HCP; creating the job without it", job.lead_source

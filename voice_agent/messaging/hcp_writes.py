@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import hcp
 from voice_agent.messaging.dispatcher import GiveUp, OutboxDispatcher, RetryLater
 from voice_agent.storage.base import OutboxItem, Store
+from voice_agent.tools.booking import existing_job_at
+from voice_agent.tools.lead_source import without_unknown_lead_source
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +31,10 @@ _ENVELOPE = ("write_id", "operation", "conversation_id", "request")
 
 async def _create_job(client: hcp.HcpClient, request: dict[str, Any]) -> Result:
     start = datetime.fromisoformat(str(request["schedule"]["scheduled_start"]))
-    existing = await client.jobs.list(
-        customer_id=str(request["customer_id"]),
-        scheduled_start_min=start - timedelta(minutes=1),
-        scheduled_start_max=start + timedelta(minutes=1),
-    )
-    for job in existing.items:
-        return job.id, job.model_dump(mode="json")  # the first attempt landed after all
-    try:
-        job = await client.jobs.create(request)
-    except hcp.HcpBadRequestError as exc:
-        if "lead source" not in str(exc).lower():
-            raise
-        job = await client.jobs.create({k: v for k, v in request.items() if k != "lead_source"})
+    landed = await existing_job_at(client, str(request["customer_id"]), start)
+    if landed is not None:
+        return landed  # the first attempt reached HCP after all
+    job = await without_unknown_lead_source(client.jobs.create, request, note_field="notes")
     return job.id, job.model_dump(mode="json")
 
 
@@ -55,12 +48,7 @@ async def _create_customer(client: hcp.HcpClient, request: dict[str, Any]) -> Re
 
 
 async def _create_lead(client: hcp.HcpClient, request: dict[str, Any]) -> Result:
-    try:
-        lead = await client.leads.create(request)
-    except hcp.HcpBadRequestError as exc:
-        if "lead source" not in str(exc).lower():
-            raise
-        lead = await client.leads.create({k: v for k, v in request.items() if k != "lead_source"})
+    lead = await without_unknown_lead_source(client.leads.create, request)
     return lead.id, lead.model_dump(mode="json")
 
 

@@ -13,6 +13,7 @@ from hcp.models.schedule import BookingWindow
 from voice_agent.engine.session import PendingAction, Window
 from voice_agent.tools.common import classify_job_type, job_types, spoken_window
 from voice_agent.tools.context import ToolContext
+from voice_agent.tools.lead_source import without_unknown_lead_source
 from voice_agent.tools.registry import ToolError, tool
 
 log = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ async def book_job(ctx: ToolContext) -> dict[str, Any]:
         key,
         _jsonable(body),
         lambda: _create_job(ctx, body, start),
-        recover=lambda: _existing_job(ctx, session.customer_id or "", start),
+        recover=lambda: existing_job_at(ctx.hcp, session.customer_id or "", start),
     )
     job = await ctx.hcp.jobs.get(job_id)
     session.pending = None
@@ -216,15 +217,7 @@ async def _create_job(
 ) -> tuple[str, dict[str, Any]]:
     if not await _still_open(ctx, start):
         raise ToolError("That time was just taken. Apologise and offer other times.")
-    try:
-        job = await ctx.hcp.jobs.create(body)
-    except hcp.HcpBadRequestError as exc:
-        if "lead source" not in str(exc).lower():
-            raise
-        log.warning("lead source %r unknown to HCP; booking without it", body.get("lead_source"))
-        retry = {k: v for k, v in body.items() if k != "lead_source"}
-        retry["notes"] = f"{body['notes']} (Lead source {body['lead_source']!r} not found in HCP.)"
-        job = await ctx.hcp.jobs.create(retry)
+    job = await without_unknown_lead_source(ctx.hcp.jobs.create, body, note_field="notes")
     return job.id, job.model_dump(mode="json")
 
 
@@ -237,11 +230,11 @@ async def _still_open(ctx: ToolContext, start: datetime) -> bool:
     return any(w.start_time == start and w.available for w in windows)
 
 
-async def _existing_job(
-    ctx: ToolContext, customer_id: str, start: datetime
+async def existing_job_at(
+    client: hcp.HcpClient, customer_id: str, start: datetime
 ) -> tuple[str, dict[str, Any]] | None:
     """A job for this customer at this start, left by an earlier interrupted attempt."""
-    page = await ctx.hcp.jobs.list(
+    page = await client.jobs.list(
         customer_id=customer_id, scheduled_start_min=start, scheduled_start_max=start
     )
     for job in page.items:

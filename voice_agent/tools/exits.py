@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import hcp
 from voice_agent.tools.common import digits
 from voice_agent.tools.context import ToolContext, WriteQueuedError
+from voice_agent.tools.lead_source import without_unknown_lead_source
 from voice_agent.tools.registry import tool
 
 
@@ -46,12 +46,7 @@ async def take_message(
     key = f"{ctx.conversation.id}:message:{digest}"
 
     async def send() -> tuple[str, dict[str, Any]]:
-        try:
-            lead = await ctx.hcp.leads.create(body)
-        except hcp.HcpBadRequestError as exc:
-            if "lead source" not in str(exc).lower():
-                raise
-            lead = await ctx.hcp.leads.create({k: v for k, v in body.items() if k != "lead_source"})
+        lead = await without_unknown_lead_source(ctx.hcp.leads.create, body)
         return lead.id, lead.model_dump(mode="json")
 
     try:
