@@ -85,3 +85,21 @@ async def test_healthz_says_real_hcp_when_the_vault_holds_the_key(
     assert components["hcp"].startswith("housecall pro (api.housecallpro.com")
     with TestClient(create_app(settings.model_copy(update={"data_dir": tmp_path / "b"}))) as client:
         assert client.get("/healthz").json()["components"]["hcp"].startswith("sandbox")
+
+
+async def test_with_a_vault_key_test_calls_still_use_the_sandbox(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from voice_agent.app import create_app
+
+    configured = _with_key(settings, KEY).model_copy(update={"test_numbers": ("+15125550142",)})
+    url = configured.effective_database_url
+    await upgrade(url)
+    store = open_store(url)
+    await Vault(store, KEY).put("hcp", SECRET, allowed_domains=("*.housecallpro.com",))
+    await store.close()
+    with TestClient(create_app(configured)) as client:
+        services, voice = client.app.state.services, client.app.state.voice  # type: ignore[attr-defined]
+        assert not services.uses_sandbox
+        assert voice.test_engine is not None and voice.test_engine is not services.engine
+        assert voice.test_engine.hcp.base_url.host == "sandbox.hcp.test"

@@ -47,14 +47,18 @@ class Services:
     sandbox_state: SandboxState | None = None
     _owned: list[Any] = field(default_factory=list, repr=False)
 
+    @property
+    def uses_sandbox(self) -> bool:
+        """Whether HCP calls go to the embedded sandbox (no HCP key in the vault or env)."""
+        return self.hcp.base_url.host == httpx.URL(SANDBOX_BASE_URL).host
+
     def components(self) -> dict[str, str]:
         """`Settings.components()`, corrected by what actually runs (e.g. a vault HCP key)."""
         components = self.settings.components()
-        host = self.hcp.base_url.host
-        if host == httpx.URL(SANDBOX_BASE_URL).host:
+        if self.uses_sandbox:
             components["hcp"] = "sandbox (embedded default)"
         elif components["hcp"].startswith("sandbox"):
-            components["hcp"] = f"housecall pro ({host}, key from the vault)"
+            components["hcp"] = f"housecall pro ({self.hcp.base_url.host}, key from the vault)"
         return components
 
     async def aclose(self) -> None:

@@ -75,6 +75,7 @@ class FakeServices:
     store: Store
     engine: ScriptedEngine
     hcp: Any = None
+    uses_sandbox: bool = True  # the scripted engine stands for the sandbox-backed one
 
     async def aclose(self) -> None:
         await self.store.close()

@@ -20,8 +20,7 @@ async def start_voice(settings: Settings, services: Any) -> VoiceChannel:
     runs the same flow without touching real bookings.
     """
     hints = await load_hints(services, settings)
-    real_hcp = bool(settings.hcp_api_key or settings.hcp_base_url)
-    if not real_hcp or not settings.test_numbers:
+    if services.uses_sandbox or not settings.test_numbers:
         hcp = getattr(services, "hcp", None)
         return VoiceChannel(settings, services.store, services.engine, hints=hints, hcp=hcp)
     from voice_agent.services import build_sandbox_client, build_services

@@ -27,11 +27,6 @@ from voice_agent.web.overrides import effective_settings
 log = logging.getLogger(__name__)
 
 
-def uses_sandbox(settings: Settings) -> bool:
-    """Whether the services' HCP client is the embedded sandbox."""
-    return not (settings.hcp_api_key or settings.hcp_base_url)
-
-
 def _voice_engines(request: Request) -> tuple[Any, Any]:
     voice = getattr(request.app.state, "voice", None)
     return getattr(voice, "engine", None), getattr(voice, "test_engine", None)
@@ -41,7 +36,7 @@ async def sandbox_engine(request: Request) -> Any:
     """The engine for test-line conversations (always on the sandbox)."""
     services = app_services(request)
     settings = app_settings(request)
-    if uses_sandbox(settings):
+    if services.uses_sandbox:
         return services.engine
     real, test = _voice_engines(request)
     if test is not None and test is not real:
