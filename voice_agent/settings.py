@@ -30,6 +30,8 @@ _HOURS_PART = re.compile(
     r"^(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))?\s+(?P<open>\d{1,2}:\d{2})-(?P<close>\d{1,2}:\d{2})$"
 )
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
 
@@ -76,6 +78,27 @@ def parse_quiet_hours(text: str) -> tuple[time, time]:
         return time.fromisoformat(start.strip().zfill(5)), time.fromisoformat(end.strip().zfill(5))
     except ValueError:
         raise ValueError(f"cannot read {text!r}; expected e.g. '21:00-09:00'") from None
+
+
+def parse_intake_questions(text: str) -> dict[str, tuple[str, ...]]:
+    """Parse per-job-type intake questions, one job type per line, questions split by `|`.
+
+    `"Drain cleaning: Which drain is it? | Is it backing up?"` -> `{"drain cleaning": (...)}`.
+    Each job type takes 1-3 questions; keys are lower case so matching ignores case.
+    """
+    result: dict[str, tuple[str, ...]] = {}
+    for raw in filter(None, (line.strip() for line in text.splitlines())):
+        name, sep, rest = raw.partition(":")
+        questions = tuple(q.strip() for q in rest.split("|") if q.strip())
+        if not sep or not name.strip() or not questions:
+            raise ValueError(
+                f"cannot read {raw!r}; expected e.g. "
+                "'Drain cleaning: Which drain is it? | Is it backing up?'"
+            )
+        if len(questions) > 3:
+            raise ValueError(f"{name.strip()!r} has {len(questions)} questions; at most 3")
+        result[name.strip().lower()] = questions
+    return result
 
 
 def _e164(value: str, setting: str) -> str:
@@ -148,6 +171,23 @@ class Settings(BaseSettings):
     booking_tag: str = "voice-agent"
     test_numbers: CommaList = ()
 
+    # Receptionist behaviour: disclosure, intake questions, Spanish
+    disclosure_enabled: bool = True  # the opening line says the caller is talking to an assistant
+    disclosure_text: str = ""  # own wording for that sentence; blank = the built-in sentence
+    call_recording: bool = False  # calls are recorded: the opening line always says so
+    intake_questions: str = ""  # per job type, see `parse_intake_questions`
+    spanish_enabled: bool = True
+    voice_name_es: str = "Polly.Lupe-Neural"
+    voice_language_es: str = "es-US"
+
+    # Owner digest
+    owner_digest_phone: str | None = None  # SMS digest to this number
+    owner_digest_email: str | None = None  # e-mail digest to this address (needs SMTP_URL)
+    owner_digest_time: str = "18:00"  # local time the period closes and the digest goes out
+    owner_digest_period: Literal["daily", "weekly"] = "daily"
+    smtp_url: SecretStr | None = None  # smtp://user:pass@host:587 (STARTTLS) or smtps://...:465
+    email_from: str | None = None
+
     @field_validator("hcp_allowed_domains", "service_area", "test_numbers", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
@@ -176,7 +216,38 @@ class Settings(BaseSettings):
         parse_business_hours(value)
         return value
 
-    @field_validator("on_call_number", "office_number", "twilio_phone_number")
+    @field_validator("intake_questions")
+    @classmethod
+    def _intake(cls, value: str) -> str:
+        parse_intake_questions(value)
+        return value
+
+    @field_validator("owner_digest_time")
+    @classmethod
+    def _digest_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value.strip().zfill(5))
+        except ValueError:
+            raise ValueError(f"cannot read {value!r}; expected a time such as 18:00") from None
+        return value.strip()
+
+    @field_validator("owner_digest_email", "email_from")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not _EMAIL.match(value.strip()):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value.strip()
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("smtp://", "smtps://")):
+            raise ValueError("must look like smtp://user:password@host:587 or smtps://host:465")
+        return value
+
+    @field_validator("on_call_number", "office_number", "twilio_phone_number", "owner_digest_phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
         return None if value is None or not value.strip() else _e164(value, "this setting")
@@ -207,6 +278,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'voice-agent.db').as_posix()}"
+
+    @property
+    def intake_questions_by_type(self) -> dict[str, tuple[str, ...]]:
+        """`INTAKE_QUESTIONS` parsed: job type name (lower case) -> its 1-3 questions."""
+        return parse_intake_questions(self.intake_questions)
+
+    @property
+    def digest_at(self) -> time:
+        """`OWNER_DIGEST_TIME` as a local time."""
+        return time.fromisoformat(self.owner_digest_time.zfill(5))
 
     @property
     def opening_hours(self) -> OpeningHours:

@@ -29,9 +29,26 @@ PROFILE_FIELDS: tuple[str, ...] = (
     "booking_tag",
     "job_type_mapping",
     "test_numbers",
+    "disclosure_enabled",
+    "disclosure_text",
+    "call_recording",
+    "intake_questions",
+    "spanish_enabled",
+    "voice_name_es",
+    "voice_language_es",
+    "owner_digest_phone",
+    "owner_digest_email",
+    "owner_digest_time",
+    "owner_digest_period",
 )
 # Comma-separated in forms, tuples in Settings.
 LIST_FIELDS = frozenset({"service_area", "test_numbers"})
+# On/off choices in forms ("on", "off", or blank for the environment's value).
+BOOL_FIELDS = frozenset(
+    name
+    for name in PROFILE_FIELDS
+    if name in Settings.model_fields and Settings.model_fields[name].annotation is bool
+)
 
 
 def _clean(name: str, value: Any) -> Any:

@@ -42,6 +42,8 @@ def _form_value(settings: Settings, stored: dict[str, Any], name: str) -> str:
         value = getattr(settings, name, None)
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "on" if value else "off"
     return "" if value is None else str(value)
 
 
