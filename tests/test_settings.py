@@ -105,3 +105,43 @@ def test_followup_settings_reach_the_followup_config(
     assert (config.quiet_start, config.quiet_end) == (time(22), time(8, 30))
     assert config.reminder_cadence.days == 2
     assert config.online_booking_lead_source == "Website"
+
+
+def test_intake_questions_parse_per_job_type() -> None:
+    settings = load_settings(
+        intake_questions="Drain cleaning: Which drain is it? | Is it backing up?\n\n"
+        "AC Repair: Is it blowing warm air or not running at all?"
+    )
+    assert settings.intake_questions_by_type == {
+        "drain cleaning": ("Which drain is it?", "Is it backing up?"),
+        "ac repair": ("Is it blowing warm air or not running at all?",),
+    }
+    assert load_settings().intake_questions_by_type == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("Drain cleaning Which drain?", "cannot read"),
+        ("Drain cleaning:", "cannot read"),
+        ("x: a? | b? | c? | d?", "at most 3"),
+    ],
+)
+def test_bad_intake_questions_name_the_setting(text: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=f"setting INTAKE_QUESTIONS: .*{problem}"):
+        load_settings(intake_questions=text)
+
+
+def test_digest_settings_are_checked() -> None:
+    settings = load_settings(owner_digest_time="7:05", owner_digest_email=" boss@example.com ")
+    assert settings.digest_at.hour == 7 and settings.digest_at.minute == 5
+    assert settings.owner_digest_email == "boss@example.com"
+    for name, value in (
+        ("owner_digest_time", "evening"),
+        ("owner_digest_email", "not-an-address"),
+        ("smtp_url", "http://mail.example.com"),
+        ("owner_digest_phone", "123"),
+        ("owner_digest_period", "hourly"),
+    ):
+        with pytest.raises(ConfigError, match=f"setting {name.upper()}"):
+            load_settings(**{name: value})

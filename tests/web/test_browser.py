@@ -198,8 +198,14 @@ def test_book_over_the_test_line_and_find_it_in_the_dashboard(page: object) -> N
 
     p.goto("/setup")  # type: ignore[attr-defined]
     p.fill("input[name=business_name]", "Riverside Plumbing Co")  # type: ignore[attr-defined]
+    p.select_option("select[name=call_recording]", "on")  # type: ignore[attr-defined]
+    p.fill("textarea[name=intake_questions]", "Drain cleaning: Which drain is it?")  # type: ignore[attr-defined]
+    p.fill("input[name=owner_digest_phone]", "(512) 555-0142")  # type: ignore[attr-defined]
     p.click("#profile-form button[type=submit]")  # type: ignore[attr-defined]
     p.wait_for_selector("text=Business profile saved.")  # type: ignore[attr-defined]
+    assert p.input_value("select[name=call_recording]") == "on"  # type: ignore[attr-defined]
+    assert "555-0142" in p.input_value("input[name=owner_digest_phone]")  # type: ignore[attr-defined]
+    assert "Which drain" in p.input_value("textarea[name=intake_questions]")  # type: ignore[attr-defined]
     p.click("#hcp-test")  # type: ignore[attr-defined]
     p.wait_for_selector("#hcp-test-result.ok")  # type: ignore[attr-defined]
     _shot(p, "setup")

@@ -223,6 +223,49 @@ async def test_profile_saves_validates_and_overrides_settings(
     assert 'value="Acme Plumbing"' in setup and "Gas: leave the house first." in setup
 
 
+async def test_receptionist_and_digest_settings_save_and_switch_off(
+    admin: httpx.AsyncClient, services: FakeServices, web_settings: Settings
+) -> None:
+    token = csrf_of((await admin.get("/setup")).text)
+    bad = await admin.post(
+        "/setup/profile",
+        data={
+            "csrf_token": token,
+            "intake_questions": "Drain cleaning: a? | b? | c? | d?",
+            "owner_digest_time": "6pm",
+            "owner_digest_email": "owner-at-example",
+        },
+    )
+    assert bad.status_code == 400
+    for name in ("intake_questions", "owner_digest_time", "owner_digest_email"):
+        assert name in bad.text
+    good = await admin.post(
+        "/setup/profile",
+        data={
+            "csrf_token": token,
+            "disclosure_enabled": "off",
+            "call_recording": "on",
+            "intake_questions": "Drain cleaning: Which drain is it? | Is it backing up?",
+            "spanish_enabled": "off",
+            "owner_digest_phone": "(512) 555-0142",
+            "owner_digest_time": "19:30",
+            "owner_digest_period": "weekly",
+        },
+    )
+    assert good.status_code == 303
+    effective = await effective_settings(web_settings, services.store)
+    assert effective.disclosure_enabled is False and web_settings.disclosure_enabled is True
+    assert effective.call_recording is True and effective.spanish_enabled is False
+    assert effective.intake_questions_by_type == {
+        "drain cleaning": ("Which drain is it?", "Is it backing up?")
+    }
+    assert effective.owner_digest_phone == "+15125550142"
+    assert effective.owner_digest_period == "weekly" and effective.owner_digest_time == "19:30"
+    setup = (await admin.get("/setup?saved=profile")).text
+    assert '<option value="off" selected>' in setup  # disclosure / Spanish show their saved state
+    assert "Which drain is it? | Is it backing up?" in setup
+
+
 async def test_effective_settings_skips_a_bad_stored_value(
     services: FakeServices, web_settings: Settings
 ) -> None:
