@@ -7,12 +7,30 @@ pointed at the fake). Then N simulated callers, signed exactly like Twilio, talk
 real HTTP: greeting, several turns (every other one makes the fake model call a tool, so
 fillers and continuations happen), and the status callback.
 
-It prints, per webhook request, the server overhead (wall time inside the app minus the time
-spent waiting on the engine, which includes the model and HCP) and, per gap, the silence the
-caller hears (the time a request takes to answer), plus errors and calls per second.
-Bounded: every call has a deadline and the whole run stops after --max-seconds.
+Pacing (`--pacing`, printed with the results):
+
+- realistic (default): calls start spread over a ramp (`--ramp`, default calls/20 s, so 10 s
+  for 200). Each turn the caller first listens to the agent's answer read out
+  (`--words-per-second`, the text-to-speech pace), then speaks the next line at
+  `--caller-words-per-second` (about 2.5 words/s, +-20 %), and Twilio posts the Gather
+  action only after `--end-of-speech` seconds of quiet (`speechTimeout="auto"`, about 1 s).
+- stress: the old pacing: all calls start within `--ramp` (1 s) and callers answer
+  0.2-0.8 s (`--think`) after the previous answer arrived, without listening to it.
+
+Silence is measured honestly from the caller's side: for every webhook it is the time from
+when Twilio sends the request to when its answer arrives. A filler answer ends one silence;
+the caller hears the filler (its words at the TTS pace) and then Twilio fetches the
+`<Redirect>`, whose answer time is the next silence. Per turn the report gives the longest
+such silence (what the filler budget bounds) and their sum. Not modelled: Twilio's own speech
+recognition and text-to-speech latency, and network time to Twilio.
+
+Server side it reports, per webhook, the overhead (wall time inside the app minus the time
+spent waiting on the engine, which includes the model and HCP), the server process's CPU
+time per turn, and the event-loop lag (how late a 10 ms timer fires), plus errors and
+calls per second. Bounded: every call has a deadline and the run stops after --max-seconds.
 
     .venv/bin/python bench/calls.py --calls 200
+    .venv/bin/python bench/calls.py --calls 200 --pacing stress
 """
 
 from __future__ import annotations
@@ -77,6 +95,14 @@ def serve(args: argparse.Namespace) -> None:
         log_level="WARNING",
     )
     samples: list[dict[str, Any]] = []
+    lags: list[float] = []
+
+    async def watch_loop() -> None:  # how late a 10 ms timer fires: the event loop's lag
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + 0.01
+            await asyncio.sleep(0.01)
+            lags.append(max(0.0, loop.time() - due))
 
     async def main() -> None:
         schema = args.pg_schema or None
@@ -99,7 +125,8 @@ def serve(args: argparse.Namespace) -> None:
 
         async def timed(scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] == "http" and scope["path"] == "/bench/stats":
-                body = json.dumps(samples).encode()
+                stats = {"samples": samples, "cpu": time.process_time(), "lags": lags}
+                body = json.dumps(stats).encode()
                 headers = [(b"content-type", b"application/json")]
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
@@ -123,9 +150,11 @@ def serve(args: argparse.Namespace) -> None:
             lifespan="on",
             timeout_keep_alive=30,
         )
+        watcher = asyncio.create_task(watch_loop())
         try:
             await uvicorn.Server(config).serve()
         finally:
+            watcher.cancel()
             await services.aclose()
             await store.close()
             state.close()
@@ -187,6 +216,7 @@ class ScriptedEngine:
 @dataclass
 class CallResult:
     gaps: list[float] = field(default_factory=list)  # seconds of silence per webhook answer
+    turn_longest: list[float] = field(default_factory=list)  # longest silence per turn
     turn_silence: list[float] = field(default_factory=list)  # silence summed per turn
     fillers: int = 0
     turns: int = 0
@@ -218,10 +248,22 @@ async def one_call(
     from voice_agent.channels.voice import TOO_SLOW
 
     result = CallResult()
+    heard = 0  # words of the current reply already read out (fillers before a redirect)
 
     async def speak(text: str) -> None:  # the caller hears the filler while work continues
+        nonlocal heard
         result.fillers += 1
+        heard += len(text.split())
         await asyncio.sleep(len(text.split()) / args.words_per_second)
+
+    async def before_speaking(reply: Any, line: str) -> None:
+        if args.pacing == "stress":
+            await asyncio.sleep(rng.uniform(0.2, 0.8) * args.think)
+            return
+        unheard = max(0, len(reply.text.split()) - heard)  # the answer being read out
+        await asyncio.sleep(unheard / args.words_per_second)
+        pace = args.caller_words_per_second * rng.uniform(0.8, 1.2)
+        await asyncio.sleep(len(line.split()) / pace + args.end_of_speech)
 
     caller = f"+1312555{n % 10000:04d}"
     sim = SimulatedCall(client, auth_token=TOKEN, public_base_url=base, caller=caller, speak=speak)
@@ -230,12 +272,14 @@ async def one_call(
         async with asyncio.timeout(args.call_timeout):
             replies = [await sim.start()]
             for line in LINES[: args.turns]:
-                await asyncio.sleep(rng.uniform(0.2, 0.8) * args.think)
+                await before_speaking(replies[-1], line)
+                heard = 0
                 replies.append(await sim.say(line))
                 result.turns += 1
             for reply in replies:
                 gaps = [e.seconds for e in reply.exchanges]
                 result.gaps.extend(gaps)
+                result.turn_longest.append(max(gaps))
                 result.turn_silence.append(sum(gaps))
                 bad = [e.status for e in reply.exchanges if e.status != 200]
                 if bad or reply.gather is None:
@@ -360,27 +404,36 @@ async def run(args: argparse.Namespace) -> int:
     limits = httpx.Limits(max_connections=args.calls + 10, max_keepalive_connections=args.calls)
     transport = SpreadTransport(ports, random.Random(args.seed), limits=limits)
     stats: list[dict[str, Any]] = []
+    cpu = 0.0
+    lags: list[float] = []
     try:
         async with httpx.AsyncClient(base_url=base, timeout=20.0, transport=transport) as client:
             for proc, port in zip(procs, ports, strict=True):
                 await wait_ready(client, proc, port)
+            for port in ports:  # CPU spent starting up is not the calls'
+                cpu -= (await client.get(f"http://127.0.0.1:{port}/bench/stats")).json()["cpu"]
             rng = random.Random(args.seed)
             started = time.perf_counter()
+            client_cpu = time.process_time()
             async with asyncio.timeout(args.max_seconds):
                 results = await asyncio.gather(
                     *(one_call(client, base, args, random.Random(rng.random()), n)
                       for n in range(args.calls))
                 )  # fmt: skip
             elapsed = time.perf_counter() - started
+            client_cpu = time.process_time() - client_cpu
             for port in ports:
-                stats += (await client.get(f"http://127.0.0.1:{port}/bench/stats")).json()
+                answer = (await client.get(f"http://127.0.0.1:{port}/bench/stats")).json()
+                stats += answer["samples"]
+                cpu += answer["cpu"]
+                lags += answer["lags"]
     finally:
         await asyncio.gather(*(stop(proc) for proc in procs))
         fake.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
         if schema:
             await pg_exec(args.postgres, f'DROP SCHEMA "{schema}" CASCADE')
-    report(args, results, stats, elapsed, len(fake.requests))
+    report(args, results, stats, elapsed, len(fake.requests), (cpu, client_cpu), lags)
     return 0 if all(r.error is None for r in results) else 1
 
 
@@ -390,7 +443,10 @@ def report(
     stats: list[dict[str, Any]],
     elapsed: float,
     llm_requests: int,
+    cpus: tuple[float, float],
+    lags: list[float],
 ) -> None:
+    cpu, client_cpu = cpus
     errors = [r.error for r in results if r.error]
     ok = len(results) - len(errors)
     gaps = [g for r in results for g in r.gaps]
@@ -407,9 +463,16 @@ def report(
         f"{args.ttft}s at {args.tokens_per_second} tok/s; HCP sandbox latency "
         f"{args.hcp_latency}s; filler budget {args.budget}s"
     )
+    print(f"pacing: {pacing_note(args)}")
     print(
-        f"completed {ok}/{len(results)} calls in {elapsed:.1f}s ({ok / elapsed:.1f} calls/s), "
-        f"{turns} turns, {len(stats)} webhooks, {llm_requests} LLM requests"
+        f"completed {ok}/{len(results)} calls in {elapsed:.1f}s ({ok / elapsed:.1f} calls/s, "
+        f"{turns / elapsed:.1f} turns/s), {turns} turns, {len(stats)} webhooks, "
+        f"{llm_requests} LLM requests"
+    )
+    print(
+        f"server CPU: {cpu:.1f}s over {elapsed:.1f}s ({100 * cpu / elapsed:.0f}% of one core), "
+        f"{1000 * cpu / max(turns, 1):.1f} ms per caller turn; load generator (callers + fake "
+        f"LLM) {100 * client_cpu / elapsed:.0f}% of one core"
     )
     print(f"errors: {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
     print(
@@ -418,7 +481,10 @@ def report(
     )
     print(line("server overhead per webhook (ms)", overhead))
     print(line("server overhead per turn POST (ms)", turn_overhead))
+    print(line("event-loop lag (ms)", lags))
     print(line("caller silence per gap (ms)", gaps))
+    print(line("longest silence per turn (ms)", [g for r in results for g in r.turn_longest]))
+    print(line("total silence per turn (ms)", [g for r in results for g in r.turn_silence]))
     over = sum(g > args.budget for g in gaps)
     print(f"gaps longer than the {args.budget * 1000:.0f} ms budget: {over} of {len(gaps)}")
     if errors:
@@ -430,6 +496,20 @@ def report(
         print(f"mean silence per gap: {1000 * statistics.fmean(gaps):.1f} ms")
 
 
+def pacing_note(args: argparse.Namespace) -> str:
+    """One line saying how the simulated callers were paced."""
+    if args.pacing == "stress":
+        return (
+            f"stress (starts over {args.ramp:g}s; next line "
+            f"{0.2 * args.think:g}-{0.8 * args.think:g}s after each answer, not listening)"
+        )
+    return (
+        f"realistic (starts over {args.ramp:g}s; caller listens to each answer at "
+        f"{args.words_per_second:g} words/s, speaks at {args.caller_words_per_second:g} "
+        f"words/s +-20%, Twilio posts {args.end_of_speech:g}s after speech ends)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=200)
@@ -438,11 +518,30 @@ def main() -> int:
     parser.add_argument("--tokens-per-second", type=float, default=50.0)
     parser.add_argument("--hcp-latency", type=float, default=0.15, help="sandbox latency, s")
     parser.add_argument("--budget", type=float, default=1.2, help="FILLER_AFTER_SECONDS")
-    parser.add_argument("--words-per-second", type=float, default=2.5, help="filler speech pace")
-    parser.add_argument("--think", type=float, default=1.0, help="caller pause scale")
-    parser.add_argument("--ramp", type=float, default=1.0, help="spread call starts over s")
-    parser.add_argument("--call-timeout", type=float, default=90.0)
-    parser.add_argument("--max-seconds", type=float, default=240.0)
+    parser.add_argument(
+        "--pacing",
+        choices=("realistic", "stress"),
+        default="realistic",
+        help="realistic: callers listen, speak and pause like people; stress: the old rush",
+    )
+    parser.add_argument(
+        "--words-per-second", type=float, default=2.5, help="agent speech (TTS) pace"
+    )
+    parser.add_argument(
+        "--caller-words-per-second", type=float, default=2.5, help="caller speaking pace"
+    )
+    parser.add_argument(
+        "--end-of-speech", type=float, default=1.0, help="Twilio speechTimeout=auto, s"
+    )
+    parser.add_argument("--think", type=float, default=1.0, help="stress: caller pause scale")
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=None,
+        help="spread call starts over s (default: realistic calls/20, stress 1)",
+    )
+    parser.add_argument("--call-timeout", type=float, default=180.0)
+    parser.add_argument("--max-seconds", type=float, default=420.0)
     parser.add_argument(
         "--postgres",
         nargs="?",
@@ -469,6 +568,8 @@ def main() -> int:
     parser.add_argument("--public-base-url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--profile", default="", help="server: write cProfile stats here")
     args = parser.parse_args()
+    if args.ramp is None:
+        args.ramp = args.calls / 20 if args.pacing == "realistic" else 1.0
     if args.serve:
         serve(args)
         return 0

@@ -5,19 +5,27 @@ This is the only module of the project that imports `openai`. Every request stre
 `on_text` hook; tool-call fragments are assembled by their `index`. Any failure — HTTP status,
 connection, timeout, a malformed body — becomes one `ChatModelError` with a short reason, and
 the engine falls back to guided intake.
+
+Hot path: the request still goes through the SDK client (auth, headers, status errors,
+connection handling), but the already-plain `messages` and `tools` ride in `extra_body`, which
+the SDK sends as-is, instead of the typed arguments it walks and re-builds on every call (about
+8 ms of CPU for a 13-tool, 13-message request). The answer is read with
+`with_streaming_response` and each SSE chunk parsed with `json.loads` instead of being built
+into a pydantic `ChatCompletionChunk` (about 0.12 ms a chunk). Together this cuts the CPU of
+one streamed request by about 3x.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import openai
 from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletionChunk
 
 from voice_agent.engine.messages import (
     ChatMessage,
@@ -124,19 +132,12 @@ class OpenAIChatModel:
                 answer. An exception raised by `on_text` itself propagates unchanged.
         """
         hook = on_text or self.on_text
-        request: dict[str, Any] = {
-            "model": self.model,
-            "messages": to_openai_messages(messages),
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
+        body: dict[str, Any] = {"messages": to_openai_messages(messages)}
         if tools:
-            request["tools"] = [to_openai_tool(tool) for tool in tools]
-        if self.max_completion_tokens is not None:
-            request["max_completion_tokens"] = self.max_completion_tokens
+            body["tools"] = [to_openai_tool(tool) for tool in tools]
         try:
             async with asyncio.timeout(timeout):
-                return await self._stream(request, timeout, hook)
+                return await self._stream(body, timeout, hook)
         except _HookError as failed:
             raise failed.original from None
         except TimeoutError:
@@ -152,12 +153,28 @@ class OpenAIChatModel:
             raise ChatModelError(f"malformed model response ({type(exc).__name__})") from exc
 
     async def _stream(
-        self, request: dict[str, Any], timeout: float, hook: TextHook | None
+        self, body: dict[str, Any], timeout: float, hook: TextHook | None
     ) -> Completion:
-        stream = await self._client.chat.completions.create(**request, timeout=timeout)
+        # `messages=[]` is replaced by `extra_body["messages"]`: the SDK merges `extra_body`
+        # over the typed arguments, and sends it without walking it.
+        cap = self.max_completion_tokens
+        request = self._client.chat.completions.with_streaming_response.create(
+            model=self.model,
+            messages=[],
+            stream=True,
+            stream_options={"include_usage": True},
+            max_completion_tokens=openai.omit if cap is None else cap,
+            extra_body=body,
+            timeout=timeout,
+        )
         acc = _Accumulator()
-        async with stream:
-            async for chunk in stream:
+        async with request as response:
+            async for data in _sse_data(response.iter_lines()):
+                if data.startswith("[DONE]"):
+                    continue  # keep reading to the end so the connection can be reused
+                chunk = json.loads(data)
+                if chunk.get("error"):
+                    raise ChatModelError("model server reported an error mid-stream")
                 text = acc.add(chunk)
                 if text and hook is not None:
                     try:
@@ -165,6 +182,30 @@ class OpenAIChatModel:
                     except Exception as exc:
                         raise _HookError(exc) from exc
         return acc.result()
+
+
+async def _sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The `data` of each server-sent event in `lines` (other fields and comments ignored).
+
+    Raises:
+        ChatModelError: The connection broke while reading.
+    """
+    data: list[str] = []
+    try:
+        async for line in lines:
+            if not line:
+                if data:
+                    yield "\n".join(data)
+                    data = []
+            elif line.startswith("data:"):
+                value = line[5:]
+                data.append(value[1:] if value.startswith(" ") else value)
+    except (openai.OpenAIError, ChatModelError, _HookError):
+        raise
+    except Exception as exc:  # the HTTP library's read/protocol errors
+        raise ChatModelError(f"model stream broke off ({type(exc).__name__})") from exc
+    if data:
+        yield "\n".join(data)
 
 
 class _HookError(Exception):
@@ -192,30 +233,38 @@ class _Accumulator:
     usage: Usage = field(default_factory=Usage)
     model: str = ""
 
-    def add(self, chunk: ChatCompletionChunk) -> str:
-        """Take one chunk; return its text delta ('' if none)."""
-        self.model = chunk.model or self.model
-        if chunk.usage is not None:
+    def add(self, chunk: dict[str, Any]) -> str:
+        """Take one decoded `chat.completion.chunk`; return its text delta ('' if none).
+
+        Raises:
+            AttributeError, TypeError, ValueError: The chunk does not have the chunk shape.
+        """
+        self.model = chunk.get("model") or self.model
+        usage = chunk.get("usage")
+        if usage is not None:
             self.usage = Usage(
-                prompt_tokens=chunk.usage.prompt_tokens or 0,
-                completion_tokens=chunk.usage.completion_tokens or 0,
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
             )
-        if not chunk.choices:
+        choices = chunk.get("choices")
+        if not choices:
             return ""
-        delta = chunk.choices[0].delta
-        for piece in delta.tool_calls or ():
-            call = self.calls.setdefault(piece.index, _PartialCall())
-            call.id = piece.id or call.id
-            if piece.function is not None:
-                call.name = piece.function.name or call.name
-                if piece.function.arguments:
-                    call.arguments.append(piece.function.arguments)
-        text = delta.content or ""
+        delta = choices[0].get("delta") or {}
+        for piece in delta.get("tool_calls") or ():
+            call = self.calls.setdefault(int(piece.get("index") or 0), _PartialCall())
+            call.id = piece.get("id") or call.id
+            function = piece.get("function")
+            if function is not None:
+                call.name = function.get("name") or call.name
+                arguments = function.get("arguments")
+                if arguments:
+                    call.arguments.append(str(arguments))
+        text = delta.get("content") or ""
         if text:
-            self.text.append(text)
-        elif delta.refusal:
-            self.refusal.append(delta.refusal)
-        return text
+            self.text.append(str(text))
+        elif delta.get("refusal"):
+            self.refusal.append(str(delta["refusal"]))
+        return str(text)
 
     def result(self) -> Completion:
         """The assembled completion.

@@ -70,6 +70,7 @@ class Reply:
         delay: Seconds to wait before answering at all (a hang).
         raw: Body sent verbatim instead of a well-formed answer (malformed replies).
         args_chunk: Streamed tool-call arguments are split into pieces of this many characters.
+        cut: When streaming, drop the connection after the text, before the stream ends.
     """
 
     content: str | None = None
@@ -78,6 +79,7 @@ class Reply:
     delay: float = 0.0
     raw: str | None = None
     args_chunk: int = 8
+    cut: bool = False
 
     @classmethod
     def text(cls, content: str) -> Reply:
@@ -103,6 +105,11 @@ class Reply:
     def hang(cls, seconds: float, then: Reply | None = None) -> Reply:
         """Say nothing for `seconds` (cut short when the server stops), then answer `then`."""
         return dataclasses.replace(then or cls(content="Sorry for the wait."), delay=seconds)
+
+    @classmethod
+    def cut_off(cls, content: str = "Let me check that for") -> Reply:
+        """Stream `content`, then drop the connection mid-stream (a server dying)."""
+        return cls(content=content, cut=True)
 
     @classmethod
     def malformed(cls, body: str = '{"id": "chatcmpl-x", "choices": [') -> Reply:
@@ -164,6 +171,7 @@ class FakeOpenAIServer:
         self.tokens_per_second = tokens_per_second
         self.model = model
         self.requests: list[RecordedRequest] = []
+        self.connections = 0  # TCP connections accepted (keep-alive reuse shows here)
         self.errors: list[Exception] = []  # exceptions raised by the responder
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -273,6 +281,7 @@ class FakeOpenAIServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
         try:
             while True:
                 head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
@@ -375,6 +384,8 @@ class FakeOpenAIServer:
         for token in _TOKEN.findall(reply.content or ""):
             await event({"content": token})
             await self._pause(pace)
+        if reply.cut:
+            raise ConnectionResetError("fake server: stream cut off")
         calls = _wire_calls(reply)
         for index, call in enumerate(calls):
             function = call["function"]

@@ -1,0 +1,149 @@
+"""`OpenAIChatModel`'s lean request and stream path: plain bodies, own SSE parsing, keep-alive."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from voice_agent.engine.messages import ChatMessage, ChatModelError, ToolCall, ToolSchema
+from voice_agent.engine.openai_model import OpenAIChatModel, _sse_data
+from voice_agent.testing import FakeOpenAIServer, Reply
+
+KEY = "test-openai-key-not-real"
+HISTORY = [ChatMessage("system", "Be brief."), ChatMessage("user", "My sink leaks.")]
+TOOLS = [
+    ToolSchema(f"tool_{n}", f"Tool number {n}.", {"type": "object", "properties": {}})
+    for n in range(3)
+]
+
+
+def chunk(delta: dict[str, object], **extra: object) -> str:
+    body = {"id": "c1", "object": "chat.completion.chunk", "model": "gpt-raw", **extra}
+    body["choices"] = [{"index": 0, "delta": delta, "finish_reason": None}]
+    return json.dumps(body)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeOpenAIServer]:
+    async with FakeOpenAIServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def model(server: FakeOpenAIServer) -> AsyncIterator[OpenAIChatModel]:
+    chat = OpenAIChatModel(api_key=KEY, model="gpt-test", base_url=server.base_url)
+    yield chat
+    await chat.aclose()
+
+
+async def test_the_wire_body_carries_history_tools_and_options_once(
+    server: FakeOpenAIServer, model: OpenAIChatModel
+) -> None:
+    server.enqueue("Sure.")
+    await model.complete(HISTORY, TOOLS, timeout=5)
+    body = server.requests[0].body
+    assert set(body) == {
+        "model",
+        "messages",
+        "tools",
+        "stream",
+        "stream_options",
+        "max_completion_tokens",
+    }
+    assert [m["content"] for m in body["messages"]] == ["Be brief.", "My sink leaks."]
+    assert [t["function"]["name"] for t in body["tools"]] == ["tool_0", "tool_1", "tool_2"]
+
+
+async def test_no_cap_sends_no_max_completion_tokens(server: FakeOpenAIServer) -> None:
+    chat = OpenAIChatModel(
+        api_key=KEY, model="m", base_url=server.base_url, max_completion_tokens=None
+    )
+    server.enqueue("Sure.")
+    assert (await chat.complete(HISTORY, [], timeout=5)).content == "Sure."
+    assert "max_completion_tokens" not in server.requests[0].body
+    await chat.aclose()
+
+
+async def test_sequential_requests_reuse_one_connection(
+    server: FakeOpenAIServer, model: OpenAIChatModel
+) -> None:
+    # The stream is read past [DONE] to its end, so the pooled connection is kept.
+    server.enqueue("One.", Reply.tool_call("tool_1", {"a": 1}), "Three.")
+    for _ in range(3):
+        await model.complete(HISTORY, TOOLS, timeout=5)
+    assert len(server.requests) == 3
+    assert server.connections == 1
+
+
+async def test_comments_event_fields_and_multi_line_data_are_parsed(
+    server: FakeOpenAIServer, model: OpenAIChatModel
+) -> None:
+    first, second = chunk({"content": "Hello "}), chunk({"content": "there."})
+    split = second.replace(', "choices"', ',\ndata: "choices"')  # one event, two data lines
+    raw = f"{first}\n\n: keep-alive\n\nevent: message\ndata: {split}\n\ndata: [DONE]"
+    server.enqueue(Reply.malformed(raw))
+    completion = await model.complete(HISTORY, [], timeout=5)
+    assert completion.content == "Hello there."
+    assert completion.model == "gpt-raw"
+
+
+async def test_tool_call_pieces_with_usage_from_raw_chunks(
+    server: FakeOpenAIServer, model: OpenAIChatModel
+) -> None:
+    opening = {"index": 0, "id": "call_9", "type": "function"}
+    events = [
+        chunk({"tool_calls": [{**opening, "function": {"name": "tool_2", "arguments": ""}}]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"x":'}}]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": " 1}"}}]}),
+        json.dumps({"id": "c1", "choices": [], "usage": {"prompt_tokens": 7}}),
+        "[DONE]",
+    ]
+    server.enqueue(Reply.malformed("\n\ndata: ".join(events)))
+    completion = await model.complete(HISTORY, TOOLS, timeout=5)
+    assert completion.tool_calls == (ToolCall("call_9", "tool_2", '{"x": 1}'),)
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (7, 0)
+
+
+async def test_an_error_event_mid_stream_is_a_model_error(
+    server: FakeOpenAIServer, model: OpenAIChatModel
+) -> None:
+    server.enqueue(Reply.malformed('{"error": {"message": "overloaded", "type": "server_error"}}'))
+    with pytest.raises(ChatModelError, match="error mid-stream"):
+        await model.complete(HISTORY, [], timeout=5)
+
+
+async def test_a_stream_cut_off_mid_answer_is_a_model_error(
+    server: FakeOpenAIServer, model: OpenAIChatModel
+) -> None:
+    server.enqueue(Reply.cut_off(), "Back again.")
+    heard: list[str] = []
+
+    async def speak(text: str) -> None:
+        heard.append(text)
+
+    with pytest.raises(ChatModelError, match="broke off"):
+        await model.complete(HISTORY, [], timeout=5, on_text=speak)
+    assert "".join(heard) == "Let me check that for"
+    assert (await model.complete(HISTORY, [], timeout=5)).content == "Back again."
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['["not", "a", "chunk"]', '{"choices": [{"delta": {"tool_calls": [{"index": "x"}]}}]}'],
+)
+async def test_chunks_of_the_wrong_shape_are_malformed(
+    server: FakeOpenAIServer, model: OpenAIChatModel, raw: str
+) -> None:
+    server.enqueue(Reply.malformed(raw))
+    with pytest.raises(ChatModelError, match="malformed"):
+        await model.complete(HISTORY, [], timeout=5)
+
+
+async def test_sse_data_joins_lines_and_flushes_the_last_event() -> None:
+    async def lines() -> AsyncIterator[str]:
+        for line in ["data: a", "data:b", "", "", "id: 3", ": note", "data:  c"]:
+            yield line
+
+    assert [d async for d in _sse_data(lines())] == ["a\nb", " c"]
