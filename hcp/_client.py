@@ -41,6 +41,7 @@ from hcp.resources.lead_sources import LeadSourcesResource
 from hcp.resources.leads import LeadsResource
 from hcp.resources.price_book import PriceBookResource
 from hcp.resources.schedule import ScheduleResource
+from hcp.resources.service_zones import ServiceZonesResource
 from hcp.resources.tags import TagsResource
 
 logger = logging.getLogger("hcp")
@@ -120,6 +121,7 @@ class HcpClient:
         self.invoices = InvoicesResource(self)
         self.leads = LeadsResource(self)
         self.price_book = PriceBookResource(self)
+        self.service_zones = ServiceZonesResource(self)
 
     def with_options(
         self, *, timeout: Timeout | None = None, max_retries: int | None = None

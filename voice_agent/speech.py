@@ -115,14 +115,18 @@ def speak_day(day: date, today: date) -> str:
     return f"on {day:%A}, {day:%B} {_ordinal(day.day)}"
 
 
-def speak_window(start: datetime, end: datetime, *, now: datetime, zone: ZoneInfo) -> str:
-    """An arrival window in the business's time zone, phrased for speech.
+def speak_window(
+    start: datetime, end: datetime, *, now: datetime, zone: ZoneInfo, language: str = "en"
+) -> str:
+    """An arrival window in the business's time zone, phrased for speech (English or Spanish).
 
     Examples: "between 8 and 10 tomorrow morning", "between 1 and 3 this afternoon",
     "between 11 AM and 1 PM on Friday", "between 8:30 and 10:30 on Tuesday, December 9th,
     in the morning".
     """
     start, end, today = start.astimezone(zone), end.astimezone(zone), now.astimezone(zone).date()
+    if language == "es":
+        return speak_window_es(start, end, today)
     same_half = (start.hour < 12) == (end.hour < 12 or (end.hour == 12 and end.minute == 0))
     if same_half:
         hours = f"between {_hour(start)} and {_hour(end)}"
@@ -142,6 +146,52 @@ def speak_window(start: datetime, end: datetime, *, now: datetime, zone: ZoneInf
     if (start.date() - today).days < 7:
         return f"{hours} {day} {part}"
     return f"{hours} {day}, in the {part}"
+
+
+_DAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_MONTHS_ES = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+)  # fmt: skip
+
+
+def _hour_es(moment: datetime) -> str:
+    """ "la 1", "las 8", "las 8:30" (the article agrees with the hour)."""
+    hour = moment.hour % 12 or 12
+    shown = f"{hour}:{moment.minute:02d}" if moment.minute else str(hour)
+    return f"la {shown}" if hour == 1 else f"las {shown}"
+
+
+def _part_of_day_es(moment: datetime) -> str:
+    if moment.hour < 12:
+        return "de la mañana"
+    return "de la tarde" if moment.hour < 19 else "de la noche"
+
+
+def speak_day_es(day: date, today: date) -> str:
+    """A date relative to today, in Spanish: "hoy", "mañana", "el martes", "el martes 9 de
+    diciembre"."""
+    delta = (day - today).days
+    if delta == 0:
+        return "hoy"
+    if delta == 1:
+        return "mañana"
+    name = _DAYS_ES[day.weekday()]
+    if 1 < delta < 7:
+        return f"el {name}"
+    return f"el {name} {day.day} de {_MONTHS_ES[day.month - 1]}"
+
+
+def speak_window_es(start: datetime, end: datetime, today: date) -> str:
+    """A window in Spanish, day first: "mañana entre las 8 y las 10 de la mañana", "el viernes
+    entre las 11 de la mañana y la 1 de la tarde" (times already local)."""
+    day = speak_day_es(start.date(), today)
+    start_part, end_part = _part_of_day_es(start), _part_of_day_es(end)
+    if start_part == end_part or (end.hour, end.minute) == (12, 0) and start.hour < 12:
+        hours = f"entre {_hour_es(start)} y {_hour_es(end)} {start_part}"
+    else:
+        hours = f"entre {_hour_es(start)} {start_part} y {_hour_es(end)} {end_part}"
+    return f"{day} {hours}"
 
 
 def speak_address(address: str) -> str:

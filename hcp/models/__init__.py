@@ -56,7 +56,18 @@ from hcp.models.jobs import (
 )
 from hcp.models.leads import Lead, LeadAddressCreate, LeadConversion, LeadCreate, LeadLineItemCreate
 from hcp.models.price_book import Material, MaterialCategory, PriceForm
-from hcp.models.reference import Company, CompanyAddress, Employee, JobType, LeadSource, Note, Tag
+from hcp.models.reference import (
+    Company,
+    CompanyAddress,
+    Employee,
+    JobType,
+    LeadSource,
+    Note,
+    ServiceZone,
+    ServiceZoneCity,
+    ServiceZonePro,
+    Tag,
+)
 from hcp.models.schedule import (
     BookingWindow,
     BookingWindows,
@@ -135,6 +146,9 @@ __all__ = [
     "ScheduleAvailability",
     "ScheduleResult",
     "ScheduleWindow",
+    "ServiceZone",
+    "ServiceZoneCity",
+    "ServiceZonePro",
     "Tag",
     "UtcDateTime",
     "WorkStatus",

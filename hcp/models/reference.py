@@ -83,3 +83,34 @@ class Company(HcpModel):
     time_zone: str | None = None
     address: CompanyAddress | None = None
     locations: list[Company] = []
+
+
+class ServiceZoneCity(HcpModel):
+    """A city a service zone covers."""
+
+    city: str
+    state: str | None = None
+    country: str | None = None
+
+
+class ServiceZonePro(HcpModel):
+    """An employee assigned to a service zone."""
+
+    id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    full_name: str | None = None
+
+
+class ServiceZone(HcpModel):
+    """``GET /service_zones``: an area the company serves, by ZIP codes and cities."""
+
+    id: str
+    name: str | None = None
+    coverage_type: str | None = None
+    trip_charge: int | None = None
+    fee_name: str | None = None
+    zip_codes: list[str] = []
+    cities: list[ServiceZoneCity] = []
+    service_pros: list[ServiceZonePro] = []

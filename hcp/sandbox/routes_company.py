@@ -149,6 +149,34 @@ async def list_booking_windows(request: Request) -> dict[str, Any]:
     }
 
 
+def _zone_covers(zone: Doc, zip_code: str | None, address: str | None) -> bool:
+    """Whether `zone` covers the ZIP code, and the address (by a ZIP or city named in it)."""
+    if zip_code and zip_code.strip()[:5] not in zone.get("zip_codes", []):
+        return False
+    if address:
+        text = address.lower()
+        named = [c["city"].lower() for c in zone.get("cities", [])]
+        return any(z in text for z in zone.get("zip_codes", [])) or any(c in text for c in named)
+    return True
+
+
+@router.get("/service_zones")
+async def list_service_zones(request: Request) -> dict[str, Any]:
+    """GET /service_zones?zip_code=&address= (401 when the sandbox is set to refuse it, as
+    HCP may for a company key: the spec lists only application keys and OAuth)."""
+    sb = sandbox_of(request)
+    if sb.state.meta("settings").get("service_zones_refused"):
+        raise ApiError(401, {"message": "Unauthorized"})
+    zip_code = request.query_params.get("zip_code")
+    address = request.query_params.get("address")
+    docs = [
+        _public(d, "created_at")
+        for d in sb.state.all("service_zones")
+        if _zone_covers(d, zip_code, address)
+    ]
+    return paginate(request, docs, "service_zones")
+
+
 @router.get("/employees")
 async def list_employees(request: Request) -> dict[str, Any]:
     """GET /employees (active employees)."""

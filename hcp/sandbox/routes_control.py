@@ -213,12 +213,13 @@ async def sent_webhooks(request: Request) -> dict[str, Any]:
 
 @router.put("/settings")
 async def update_settings(request: Request) -> dict[str, Any]:
-    """PUT /sandbox/settings {auto_copy_approved_estimates: bool}."""
+    """PUT /sandbox/settings {auto_copy_approved_estimates: bool, service_zones_refused: bool}."""
     sb = sandbox_of(request)
     body = await json_body(request)
     async with sb.state.lock:
         settings = sb.state.meta("settings")
-        if "auto_copy_approved_estimates" in body:
-            settings["auto_copy_approved_estimates"] = bool(body["auto_copy_approved_estimates"])
+        for flag in ("auto_copy_approved_estimates", "service_zones_refused"):
+            if flag in body:
+                settings[flag] = bool(body[flag])
         sb.state.set_meta("settings", settings)
     return {k: v for k, v in settings.items() if k != "id"}

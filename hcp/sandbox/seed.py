@@ -46,6 +46,11 @@ LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wi
 LAST += ["Taylor", "Anderson", "Thomas", "Jackson", "White", "Harris", "Martin", "Clark", "Lewis"]
 STREETS = ["Oak St", "Maple Ave", "Cedar Ln", "Elm St", "Pine Rd", "Birch Dr", "Walnut St"]
 CITIES = [("Springfield", "62701"), ("Chatham", "62629"), ("Rochester", "62563")]
+# (zone name, ZIP codes, cities, trip charge cents): every customer's address is in a zone
+ZONES = [
+    ("Springfield", ["62701", "62702", "62703", "62704"], ["Springfield"], 0),
+    ("South county", ["62629", "62563"], ["Chatham", "Rochester"], 2500),
+]
 AREA_CODES = ["217", "312", "773"]
 CUSTOMER_COUNT = 56
 
@@ -205,6 +210,36 @@ def _seed(state: SandboxState, now: datetime, seed: int) -> None:
         customers.append(state.put("customers", _customer(rng, i, created, company_id)))
     _seed_jobs(state, rng, now, zone, customers, techs, job_types)
     _seed_estimates(state, rng, now, customers, job_types)
+    _seed_zones(state, rng, employees, stamp)
+
+
+def _seed_zones(state: SandboxState, rng: random.Random, employees: list[Doc], stamp: str) -> None:
+    techs = [e for e in employees if e["permissions"]["can_be_booked_online"]]
+    for i, (name, zips, cities, charge) in enumerate(ZONES):
+        pros = [
+            {
+                "id": e["id"],
+                "first_name": e["first_name"],
+                "last_name": e["last_name"],
+                "email": e["email"],
+                "full_name": f"{e['first_name']} {e['last_name']}",
+            }
+            for e in techs[i * 2 : i * 2 + 2]
+        ]
+        state.put(
+            "service_zones",
+            {
+                "id": new_id("", rng),
+                "name": name,
+                "coverage_type": "zip_codes",
+                "trip_charge": charge,
+                "fee_name": "Trip charge" if charge else "",
+                "zip_codes": zips,
+                "cities": [{"city": c, "state": "IL", "country": "US"} for c in cities],
+                "service_pros": pros,
+                "created_at": stamp,
+            },
+        )
 
 
 def _price_form(

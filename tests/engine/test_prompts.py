@@ -23,7 +23,15 @@ from voice_agent.engine.prompts import (
 )
 from voice_agent.settings import Settings, parse_business_hours
 
-EXPECTED = {"business_facts", "greeting", "safety", "sms_system", "test_notice", "voice_system"}
+EXPECTED = {
+    "business_facts",
+    "greeting",
+    "language_es",
+    "safety",
+    "sms_system",
+    "test_notice",
+    "voice_system",
+}
 
 
 @pytest.fixture
@@ -47,7 +55,9 @@ def realistic_values(business: Settings) -> dict[str, object]:
         "business_facts": "- Business name: Lone Star Plumbing.",
         "safety": "Emergencies come first.",
         "salutation": "Hi Dana",
+        "disclosure": "",
         "test_notice": "",
+        "channel": "voice",
     }
 
 
@@ -73,7 +83,7 @@ def test_unknown_prompt_is_a_clear_error() -> None:
 
 def test_missing_value_names_every_missing_placeholder() -> None:
     with pytest.raises(
-        PromptError, match="'greeting' needs a value for: business_name, test_notice"
+        PromptError, match="'greeting' needs a value for: business_name, disclosure, test_notice"
     ):
         load_prompt("greeting", salutation="Hi")
 
@@ -116,7 +126,8 @@ def test_facts_without_optional_settings(settings: Settings) -> None:
 
 def test_greeting_variants(business: Settings) -> None:
     assert greeting(business, first_name="Dana") == (
-        "Hi Dana, thanks for calling Lone Star Plumbing. How can I help you today?"
+        "Hi Dana, thanks for calling Lone Star Plumbing. You're speaking with an automated "
+        "assistant. How can I help you today?"
     )
     generic = greeting(business)
     assert generic.startswith("Hi there, thanks for calling Lone Star Plumbing.")

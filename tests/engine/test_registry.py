@@ -119,6 +119,6 @@ def test_policy_offers_account_tools_only_once_verified() -> None:
     session.verified = True
     assert set(ACCOUNT_TOOLS) <= set(tools_for(session))
     session.awaiting_message = True
-    assert tools_for(session) == ("identify_caller", "take_message", "end_call")
+    assert tools_for(session) == ("identify_caller", "take_message", "end_call", "set_language")
     session.ended = True
     assert tools_for(session) == ()

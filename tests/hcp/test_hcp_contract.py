@@ -125,6 +125,7 @@ LIST_KEYS = (
     "invoices",
     "leads",
     "appointments",
+    "service_zones",
     "data",
 )
 
@@ -332,6 +333,10 @@ CASES: list[tuple[str, Call]] = [
     ),
     ("POST /tags", lambda c: c.tags.create("voice-agent")),
     ("GET /company", lambda c: c.company.get()),
+    (
+        "GET /service_zones",
+        lambda c: c.service_zones.list(zip_code="62701", address="1 Main St", page=1, page_size=50),
+    ),
     ("GET /company/schedule_availability", lambda c: c.schedule.availability()),
     (
         "GET /company/schedule_availability/booking_windows",
@@ -539,6 +544,7 @@ def test_every_public_resource_method_has_a_contract_case() -> None:
             "invoices",
             "leads",
             "price_book",
+            "service_zones",
         )
         for attr in dir(getattr(client, name))
         if not attr.startswith("_")
@@ -740,6 +746,7 @@ MODEL_SCHEMAS = [
     ("MaterialCategory", hcp.MaterialCategory),
     ("PriceFormResponse", hcp.PriceForm),
     ("CompleteScheduleAvailability", hcp.ScheduleAvailability),
+    ("ServiceZoneResponse", hcp.ServiceZone),
 ]
 
 

@@ -124,7 +124,7 @@ def _answer(agent: str) -> str:
     if "first and last name" in said or "your name" in said:
         return "Jamie Rivera"
     if "address" in said:
-        return "742 Evergreen Terrace, Austin, TX 78701"
+        return "742 Evergreen Terrace, Springfield, IL 62704"
     if "anything else" in said:
         return "No, that's all, thanks."
     return "My kitchen sink drain is clogged and I need a plumber."

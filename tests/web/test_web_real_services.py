@@ -70,7 +70,7 @@ async def test_the_real_engine_greets_with_the_saved_business_name(
 BOOKING = (
     "My kitchen sink drain is clogged and I need a plumber.",
     "Jamie Rivera",
-    "742 Evergreen Terrace, Austin, TX 78701",
+    "742 Evergreen Terrace, Springfield, IL 62704",
     "The first one.",
     "Yes, please book it.",
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
@@ -27,6 +27,7 @@ router = APIRouter(tags=["twilio voice"])
 Seq = Annotated[int, Query(ge=1, le=MAX_SEQ)]
 Miss = Annotated[int, Query(ge=0, le=10)]
 Hop = Annotated[int, Query(ge=1, le=MAX_CONTINUE_HOPS)]
+Lang = Annotated[Literal["en", "es"], Query()]
 
 
 def xml(body: str) -> Response:
@@ -49,27 +50,35 @@ async def incoming_call(request: Request, params: TwilioForm) -> Response:
 
 
 @router.post(TURN_PATH)
-async def gather_turn(request: Request, params: TwilioForm, seq: Seq, miss: Miss = 0) -> Response:
-    """The Gather action: one caller utterance."""
-    return xml(await channel(request).turn(params, seq, miss, received_at(request)))
+async def gather_turn(
+    request: Request, params: TwilioForm, seq: Seq, miss: Miss = 0, lang: Lang = "en"
+) -> Response:
+    """The Gather action: one caller utterance (`lang`: the caller's language so far)."""
+    return xml(await channel(request).turn(params, seq, miss, received_at(request), lang))
 
 
 @router.post(CONTINUE_PATH)
-async def continue_turn(request: Request, params: TwilioForm, seq: Seq, hop: Hop) -> Response:
+async def continue_turn(
+    request: Request, params: TwilioForm, seq: Seq, hop: Hop, lang: Lang = "en"
+) -> Response:
     """Where a filler's `<Redirect>` lands: the answer of turn `seq`."""
-    return xml(await channel(request).resume(params, seq, hop, received_at(request)))
+    return xml(await channel(request).resume(params, seq, hop, received_at(request), lang))
 
 
 @router.post(DIAL_PATH)
-async def dial_action(request: Request, params: TwilioForm, seq: Seq) -> Response:
+async def dial_action(
+    request: Request, params: TwilioForm, seq: Seq, lang: Lang = "en"
+) -> Response:
     """`<Dial action>`: the outcome of a transfer."""
-    return xml(await dial_finished(channel(request), params, seq))
+    return xml(await dial_finished(channel(request), params, seq, lang))
 
 
 @router.post(MESSAGE_PATH)
-async def message_action(request: Request, params: TwilioForm, seq: Seq) -> Response:
+async def message_action(
+    request: Request, params: TwilioForm, seq: Seq, lang: Lang = "en"
+) -> Response:
     """The caller's message after an unanswered transfer."""
-    return xml(await message_left(channel(request), params, seq))
+    return xml(await message_left(channel(request), params, seq, lang))
 
 
 @router.post(STATUS_PATH)

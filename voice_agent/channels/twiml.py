@@ -17,6 +17,7 @@ SPEECH_MODEL: str | None = None  # e.g. "experimental_conversations" (then a num
 SPEECH_TIMEOUT_WITH_MODEL = 1
 START_TIMEOUT_SECONDS = 6  # how long Gather waits for the caller to start talking
 DIAL_TIMEOUT_SECONDS = 20
+DIAL_RECORDING = "record-from-answer-dual"  # when CALL_RECORDING is on: both legs, from answer
 MAX_HINTS = 100
 MAX_HINT_CHARS = 100
 
@@ -61,16 +62,28 @@ def _gather(response: VoiceResponse, action: str, style: VoiceStyle) -> Gather:
     return gather
 
 
-def ask(text: str, *, action: str, style: VoiceStyle, before: str = "") -> str:
+def ask(
+    text: str,
+    *,
+    action: str,
+    style: VoiceStyle,
+    before: str = "",
+    also: tuple[tuple[str, VoiceStyle], ...] = (),
+) -> str:
     """Say `text` inside a speech-and-keypad `<Gather>` that posts to `action`.
 
     `before` is spoken first, outside the Gather, so the caller cannot cut it off (used for
-    safety instructions and test-mode notices). A `<Redirect>` to `action` follows the
-    Gather as a safety net; with `actionOnEmptyResult` Twilio never reaches it.
+    safety instructions and test-mode notices). `also` are further lines inside the Gather,
+    each in its own voice (the Spanish offer in the English greeting). A `<Redirect>` to
+    `action` follows the Gather as a safety net; with `actionOnEmptyResult` Twilio never
+    reaches it.
     """
     response = VoiceResponse()
     _say(response, before, style)
-    _say(_gather(response, action, style), text, style)
+    gather = _gather(response, action, style)
+    _say(gather, text, style)
+    for line, voice in also:
+        _say(gather, line, voice)
     response.redirect(action, method="POST")
     return str(response)
 
@@ -84,9 +97,18 @@ def hold(text: str, *, redirect: str, style: VoiceStyle) -> str:
 
 
 def transfer(
-    text: str, *, number: str, caller_id: str | None, action: str, style: VoiceStyle
+    text: str,
+    *,
+    number: str,
+    caller_id: str | None,
+    action: str,
+    style: VoiceStyle,
+    record: bool = False,
 ) -> str:
-    """Say `text`, then `<Dial>` `number`; Twilio posts the outcome to `action`."""
+    """Say `text`, then `<Dial>` `number`; Twilio posts the outcome to `action`.
+
+    With `record` (CALL_RECORDING on) the bridged call is recorded, both legs, from answer.
+    """
     response = VoiceResponse()
     _say(response, text, style)
     dial = response.dial(
@@ -95,6 +117,7 @@ def transfer(
         timeout=DIAL_TIMEOUT_SECONDS,
         caller_id=caller_id,
         answer_on_bridge=True,
+        record=DIAL_RECORDING if record else None,
     )
     dial.number(number)
     return str(response)

@@ -36,6 +36,8 @@ from voice_agent.channels.voice_turns import (
     VoiceEngine,
     note_engine_wait,
 )
+from voice_agent.engine import prompts
+from voice_agent.engine.i18n import t, t_all
 from voice_agent.settings import Settings
 from voice_agent.speech import FILLERS, LOW_CONFIDENCE, REPROMPTS, STILL_WORKING, for_speech, pick
 from voice_agent.storage.base import Conversation, NewConversation, Store
@@ -64,11 +66,20 @@ _YES_NO_QUESTION = re.compile(
     r"(?:^|[.!?]\s+)(shall|should|can|may|is|are|does|do|did|would|will|ok|okay)\b[^.!?]*\?$",
     re.IGNORECASE,
 )
+_YES_NO_QUESTION_ES = re.compile(
+    r"¿\s*(?:se lo|se la|le|lo|la|quiere|desea|est[aá]|es|hay|puedo|confirmo|reservo|"
+    r"agendo|prefiere)\b[^¿?]*\?$",
+    re.IGNORECASE,
+)
 _KEYS = {"1": "yes", "2": "no", "0": "I'd like to talk to a person"}
+SPANISH_KEY = "2"  # at the greeting, before any answer: the caller chooses Spanish
+SPANISH_CHOICE = "español"  # what the engine hears when they do
+SPANISH_OFFER = "For Spanish, say 'español' or press 2."
+SPANISH_HINTS = ("español", "en español", "sí", "no")
 _TEXT_ME = re.compile(r"\b(text|message|sms)\b", re.IGNORECASE)
 
 TEST_MODE_NOTICE = "This is a test call, so nothing will be booked or changed for real."
-GREETING_FALLBACK = "Thanks for calling {business}. How can I help you today?"
+GREETING_FALLBACK = "Thanks for calling {business}.{disclosure} How can I help you today?"
 ENGINE_TROUBLE = "I'm sorry, something went wrong on my end. Could you tell me that once more?"
 TOO_SLOW = (
     "I'm sorry, that's taking longer than it should. I've noted what you asked, and if I "
@@ -78,6 +89,8 @@ OFFER_TEXT_OR_PERSON = (
     "I'm having trouble hearing you. Press 1 and I'll text you so we can carry on by "
     "message{person}."
 )
+OFFER_PERSON = ", or press 0 to talk to someone"
+CONNECTING = "Connecting you now, one moment."
 CANT_HEAR_GOODBYE = (
     "I'll send you a text so we can pick this up there. Thanks for calling, goodbye."
 )
@@ -96,6 +109,11 @@ FALLBACK_GOODBYE = (
     "I'm sorry, I'm having trouble on my end right now. Please call us back in a few "
     "minutes. Goodbye."
 )
+
+
+def _lang(lang: str) -> dict[str, str]:
+    """The `lang` query parameter for non-English calls (English URLs stay as they were)."""
+    return {"lang": lang} if lang != "en" else {}
 
 
 def url(path: str, **query: int | str) -> str:
@@ -161,9 +179,28 @@ class VoiceChannel:
         self._closers = tuple(closers)
         self.runner = TurnRunner(engine, store)
         self.test_runner = self.runner if test_engine is None else TurnRunner(test_engine, store)
-        self.style = VoiceStyle(settings.voice_name, settings.voice_language, hints)
+        self.hints = hints
         self._background: set[asyncio.Future[Any]] = set()
         self._calls: OrderedDict[str, Conversation] = OrderedDict()
+
+    @property
+    def style(self) -> VoiceStyle:
+        """The English voice (settings may be replaced at run time by the dashboard)."""
+        hints = self.hints
+        if self.settings.spanish_enabled:
+            hints = (*hints, SPANISH_HINTS[0])
+        return VoiceStyle(self.settings.voice_name, self.settings.voice_language, hints)
+
+    def style_for(self, lang: str) -> VoiceStyle:
+        """The voice and recogniser of the caller's language."""
+        if lang != "es":
+            return self.style
+        settings = self.settings
+        return VoiceStyle(
+            settings.voice_name_es,
+            settings.voice_language_es,
+            (settings.business_name, *SPANISH_HINTS),
+        )
 
     @property
     def budget(self) -> float:
@@ -225,93 +262,149 @@ class VoiceChannel:
             log.warning("voice call %s: greeting without caller lookup (slow start)", sid)
             self._keep(start)
             conversation, _ = await self.store.create_conversation(new)
-            greeting = GREETING_FALLBACK.format(business=self.settings.business_name)
+            disclosure = prompts.disclosure(self.settings)
+            greeting = GREETING_FALLBACK.format(
+                business=self.settings.business_name,
+                disclosure=" " + disclosure if disclosure else "",
+            )
             notice = TEST_MODE_NOTICE if test_mode else ""
         if conversation.status != "active":  # a late duplicate of a finished call
             return twiml.goodbye(CALL_OVER, style=self.style)
         self._remember(conversation)
+        also: tuple[tuple[str, VoiceStyle], ...] = ()
+        if self.settings.spanish_enabled:
+            also = ((t(SPANISH_OFFER, "es"), self.style_for("es")),)
         return twiml.ask(
-            for_speech(greeting), action=url(TURN_PATH, seq=1), style=self.style, before=notice
+            for_speech(greeting),
+            action=url(TURN_PATH, seq=1),
+            style=self.style,
+            before=notice,
+            also=also,
         )
 
     # --- turns ---------------------------------------------------------------------------
 
     async def turn(
-        self, params: TwilioParams, seq: int, miss: int, received: float | None = None
+        self,
+        params: TwilioParams,
+        seq: int,
+        miss: int,
+        received: float | None = None,
+        lang: str = "en",
     ) -> str:
-        """One Gather result: re-prompt on silence, else run the engine turn (or fill in)."""
+        """One Gather result: re-prompt on silence, else run the engine turn (or fill in).
+
+        `lang` is the caller's language so far (signed in the action URL); pressing 2 at the
+        greeting chooses Spanish.
+        """
         sid = call_sid_of(params)
         conversation = await self._conversation(sid)
         if conversation is None:
             return self._lost_call()
+        style = self.style_for(lang)
         if conversation.status != "active":
-            return twiml.goodbye(CALL_OVER, style=self.style)
+            return twiml.goodbye(t(CALL_OVER, lang), style=style)
         text, confidence = heard_text(params)
+        if self._chooses_spanish(params, seq, lang):
+            text, confidence = SPANISH_CHOICE, None
         low = confidence is not None and 0 < confidence < MIN_CONFIDENCE
         if miss >= MISSES_BEFORE_OFFER and (digits := params.get("Digits", "").strip()):
             if digits in ("1", "0"):
-                return await self._take_offer(conversation, wants_text=digits == "1", seq=seq)
+                return await self._take_offer(
+                    conversation, wants_text=digits == "1", seq=seq, lang=lang
+                )
         if miss >= MISSES_BEFORE_OFFER and text and not low:
             if _TEXT_ME.search(text) and len(text.split()) <= 6:
-                return await self._take_offer(conversation, wants_text=True, seq=seq)
+                return await self._take_offer(conversation, wants_text=True, seq=seq, lang=lang)
         if not text or low:
-            return await self._missed(conversation, seq, miss, low=bool(text))
+            return await self._missed(conversation, seq, miss, low=bool(text), lang=lang)
         key = f"{sid}:{seq}"
         runner = self.runner_for(conversation)
         await runner.submit(conversation.id, key, text, {"call_sid": sid, "seq": str(seq)})
         outcome = await runner.outcome(conversation.id, key, self.wait_left(received))
         if outcome is None:
             return twiml.hold(
-                pick(FILLERS, key), redirect=url(CONTINUE_PATH, seq=seq, hop=1), style=self.style
+                pick(t_all(FILLERS, lang), key),
+                redirect=url(CONTINUE_PATH, seq=seq, hop=1, **_lang(lang)),
+                style=style,
             )
-        return await self.render(conversation, params, outcome, seq)
+        return await self.render(conversation, params, outcome, seq, lang)
+
+    def _chooses_spanish(self, params: TwilioParams, seq: int, lang: str) -> bool:
+        """Key 2 pressed at the greeting (turn 1, English so far) with Spanish offered."""
+        return (
+            seq == 1
+            and lang == "en"
+            and self.settings.spanish_enabled
+            and params.get("Digits", "").strip() == SPANISH_KEY
+        )
 
     async def resume(
-        self, params: TwilioParams, seq: int, hop: int, received: float | None = None
+        self,
+        params: TwilioParams,
+        seq: int,
+        hop: int,
+        received: float | None = None,
+        lang: str = "en",
     ) -> str:
         """A filler's continuation: the real answer if ready, else another short filler."""
         sid = call_sid_of(params)
         conversation = await self._conversation(sid)
         if conversation is None:
             return self._lost_call()
+        style = self.style_for(lang)
         if conversation.status != "active":
-            return twiml.goodbye(CALL_OVER, style=self.style)
+            return twiml.goodbye(t(CALL_OVER, lang), style=style)
         key = f"{sid}:{seq}"
         runner = self.runner_for(conversation)
         outcome = await runner.outcome(conversation.id, key, self.wait_left(received))
         if outcome is not None:
-            return await self.render(conversation, params, outcome, seq)
+            return await self.render(conversation, params, outcome, seq, lang)
         if hop < MAX_CONTINUE_HOPS:
             return twiml.hold(
-                pick(STILL_WORKING, f"{key}:{hop}"),
-                redirect=url(CONTINUE_PATH, seq=seq, hop=hop + 1),
-                style=self.style,
+                pick(t_all(STILL_WORKING, lang), f"{key}:{hop}"),
+                redirect=url(CONTINUE_PATH, seq=seq, hop=hop + 1, **_lang(lang)),
+                style=style,
             )
         log.error("voice turn %s not ready after %d fillers; fallback line", key, hop)
-        return twiml.ask(TOO_SLOW, action=url(TURN_PATH, seq=seq + 1), style=self.style)
+        return twiml.ask(
+            t(TOO_SLOW, lang), action=url(TURN_PATH, seq=seq + 1, **_lang(lang)), style=style
+        )
 
     async def render(
-        self, conversation: Conversation, params: TwilioParams, outcome: TurnOutcome, seq: int
+        self,
+        conversation: Conversation,
+        params: TwilioParams,
+        outcome: TurnOutcome,
+        seq: int,
+        lang: str = "en",
     ) -> str:
-        """The TwiML for a finished turn: answer and listen, transfer, or say goodbye."""
+        """The TwiML for a finished turn: answer and listen, transfer, or say goodbye.
+
+        The turn's own language (it may have just switched) picks the voice from here on.
+        """
+        lang = outcome.language or lang
+        style = self.style_for(lang)
+        next_turn = url(TURN_PATH, seq=seq + 1, **_lang(lang))
         if outcome.failed:
-            return twiml.ask(ENGINE_TROUBLE, action=url(TURN_PATH, seq=seq + 1), style=self.style)
+            return twiml.ask(t(ENGINE_TROUBLE, lang), action=next_turn, style=style)
         text = for_speech(outcome.text)
         if outcome.transfer_to:
             return twiml.transfer(
-                text or "Connecting you now, one moment.",
+                text or t(CONNECTING, lang),
                 number=outcome.transfer_to,
                 caller_id=self._caller_id(params),
-                action=url(DIAL_PATH, seq=seq),
-                style=self.style,
+                action=url(DIAL_PATH, seq=seq, **_lang(lang)),
+                style=style,
+                record=self.settings.call_recording,
             )
         if outcome.end_reason is not None:
-            return twiml.goodbye(text or CALL_OVER, style=self.style)
+            return twiml.goodbye(text or t(CALL_OVER, lang), style=style)
         if not text:
-            text = pick(REPROMPTS, f"{conversation.id}:{seq}:empty")
-        elif _YES_NO_QUESTION.search(text):
-            text += DTMF_HINT
-        return twiml.ask(text, action=url(TURN_PATH, seq=seq + 1), style=self.style)
+            text = pick(t_all(REPROMPTS, lang), f"{conversation.id}:{seq}:empty")
+        elif (_YES_NO_QUESTION_ES if lang == "es" else _YES_NO_QUESTION).search(text):
+            text += t(DTMF_HINT, lang)
+        return twiml.ask(text, action=next_turn, style=style)
 
     def fallback(self, params: TwilioParams) -> str:
         """Twilio's Fallback URL (another webhook failed): apologise, then a person or goodbye."""
@@ -331,6 +424,7 @@ class VoiceChannel:
             caller_id=self._caller_id(params),
             action=url(DIAL_PATH, seq=1),
             style=self.style,
+            record=self.settings.call_recording,
         )
 
     # --- helpers -------------------------------------------------------------------------
@@ -374,43 +468,50 @@ class VoiceChannel:
         """Where a caller who asks for a person is sent (office first, then on-call)."""
         return self.settings.office_number or self.settings.on_call_number
 
-    async def _missed(self, conversation: Conversation, seq: int, miss: int, *, low: bool) -> str:
+    async def _missed(
+        self, conversation: Conversation, seq: int, miss: int, *, low: bool, lang: str = "en"
+    ) -> str:
         """Nothing (or nothing clear) heard: re-prompt differently, then offer a way out."""
         key = f"{conversation.external_id}:{seq}:{miss}"
-        action = url(TURN_PATH, seq=seq, miss=miss + 1)
+        action = url(TURN_PATH, seq=seq, miss=miss + 1, **_lang(lang))
+        style = self.style_for(lang)
         if miss < MISSES_BEFORE_OFFER:
             line = pick(LOW_CONFIDENCE, key) if low else REPROMPTS[miss % len(REPROMPTS)]
-            return twiml.ask(line, action=action, style=self.style)
+            return twiml.ask(t(line, lang), action=action, style=style)
         if miss == MISSES_BEFORE_OFFER:
-            person = ", or press 0 to talk to someone" if self.human_number() else ""
+            person = t(OFFER_PERSON, lang) if self.human_number() else ""
             return twiml.ask(
-                OFFER_TEXT_OR_PERSON.format(person=person), action=action, style=self.style
+                t(OFFER_TEXT_OR_PERSON, lang, person=person), action=action, style=style
             )
-        return await self._take_offer(conversation, wants_text=True, seq=seq)
+        return await self._take_offer(conversation, wants_text=True, seq=seq, lang=lang)
 
-    async def _take_offer(self, conversation: Conversation, *, wants_text: bool, seq: int) -> str:
+    async def _take_offer(
+        self, conversation: Conversation, *, wants_text: bool, seq: int, lang: str = "en"
+    ) -> str:
         number = self.human_number()
+        style = self.style_for(lang)
         if not wants_text and number:
             return twiml.transfer(
-                "Connecting you now, one moment.",
+                t(CONNECTING, lang),
                 number=number,
                 caller_id=self.settings.twilio_phone_number or conversation.business_number,
-                action=url(DIAL_PATH, seq=seq),
-                style=self.style,
+                action=url(DIAL_PATH, seq=seq, **_lang(lang)),
+                style=style,
+                record=self.settings.call_recording,
             )
         if conversation.caller == UNKNOWN_CALLER:
-            return twiml.goodbye(CANT_HEAR_NO_TEXT, style=self.style)
+            return twiml.goodbye(t(CANT_HEAR_NO_TEXT, lang), style=style)
         await self.store.enqueue(
             "sms",
             {
                 "to": conversation.caller,
-                "body": CANT_HEAR_SMS.format(business=self.settings.business_name),
+                "body": t(CANT_HEAR_SMS, lang, business=self.settings.business_name),
                 "conversation_id": conversation.id,
                 "purpose": "voice_cant_hear",
             },
             idempotency_key=f"voice:{conversation.external_id}:cant-hear",
         )
-        return twiml.goodbye(CANT_HEAR_GOODBYE, style=self.style)
+        return twiml.goodbye(t(CANT_HEAR_GOODBYE, lang), style=style)
 
     def _keep(self, future: asyncio.Future[Any]) -> None:
         self._background.add(future)

@@ -25,6 +25,8 @@ from voice_agent.channels.voice import (
     url,
 )
 from voice_agent.channels.voice_summary import booking_sms, call_summary, created_jobs
+from voice_agent.engine.i18n import t
+from voice_agent.engine.session import Session
 from voice_agent.storage.base import Conversation
 
 log = logging.getLogger(__name__)
@@ -46,28 +48,35 @@ NO_MESSAGE = "No problem. We'll call you back at this number. Goodbye."
 NOTE_TIMEOUT_SECONDS = 5.0
 
 
-async def dial_finished(voice: VoiceChannel, params: TwilioParams, seq: int) -> str:
+async def dial_finished(
+    voice: VoiceChannel, params: TwilioParams, seq: int, lang: str = "en"
+) -> str:
     """After `<Dial>`: a bridged call is over; an unanswered one turns into a message."""
     sid = call_sid_of(params)
     conversation = await voice.store.find_conversation("voice", sid)
     status = params.get("DialCallStatus", "")
+    style = voice.style_for(lang)
     if conversation is None:
-        return twiml.goodbye(CALL_OVER, style=voice.style)
+        return twiml.goodbye(t(CALL_OVER, lang), style=style)
     if status in ANSWERED:
         await voice.store.update_conversation(conversation.id, outcome="transferred")
         return twiml.empty()
     if status == "canceled":  # the caller hung up while it rang
         return twiml.empty()
     log.info("voice call %s: transfer not answered (%s); taking a message", sid, status or "?")
-    return twiml.ask(NOBODY_ANSWERED, action=url(MESSAGE_PATH, seq=seq), style=voice.style)
+    query: dict[str, int | str] = {"seq": seq, **({"lang": lang} if lang != "en" else {})}
+    return twiml.ask(t(NOBODY_ANSWERED, lang), action=url(MESSAGE_PATH, **query), style=style)
 
 
-async def message_left(voice: VoiceChannel, params: TwilioParams, seq: int) -> str:
+async def message_left(
+    voice: VoiceChannel, params: TwilioParams, seq: int, lang: str = "en"
+) -> str:
     """Queue the caller's message for the office (once per call and turn), then goodbye."""
     sid = call_sid_of(params)
     conversation = await voice.store.find_conversation("voice", sid)
+    style = voice.style_for(lang)
     if conversation is None:
-        return twiml.goodbye(CALL_OVER, style=voice.style)
+        return twiml.goodbye(t(CALL_OVER, lang), style=style)
     text, _ = heard_text(params)
     await voice.store.enqueue(
         "notify_office",
@@ -81,7 +90,7 @@ async def message_left(voice: VoiceChannel, params: TwilioParams, seq: int) -> s
         idempotency_key=f"voice:{sid}:message:{seq}",
     )
     await voice.store.update_conversation(conversation.id, outcome="message")
-    return twiml.goodbye(MESSAGE_TAKEN if text else NO_MESSAGE, style=voice.style)
+    return twiml.goodbye(t(MESSAGE_TAKEN if text else NO_MESSAGE, lang), style=style)
 
 
 async def call_ended(voice: VoiceChannel, params: TwilioParams) -> None:
@@ -123,6 +132,7 @@ async def _follow_up(
     turns = await voice.store.list_turns(conversation.id)
     outcome = str(fields.get("outcome") or conversation.outcome)
     duration = fields.get("duration_seconds", conversation.duration_seconds)
+    language = Session.load(conversation.state).language
     summary = call_summary(
         conversation, turns, outcome=outcome, duration=duration, zone=settings.zone
     )
@@ -132,7 +142,9 @@ async def _follow_up(
                 "sms",
                 {
                     "to": conversation.caller,
-                    "body": booking_sms(job, business=settings.business_name, zone=settings.zone),
+                    "body": booking_sms(
+                        job, business=settings.business_name, zone=settings.zone, language=language
+                    ),
                     "conversation_id": conversation.id,
                     "purpose": "booking_confirmation",
                 },

@@ -25,6 +25,7 @@ from voice_agent.engine.events import (
     EndConversation,
     Event,
     FallbackTaken,
+    LanguageIs,
     ToolStarted,
     Transfer,
     collect,
@@ -97,6 +98,7 @@ class TurnOutcome:
     fallback: bool = False
     tools: tuple[str, ...] = ()
     failed: bool = False
+    language: str | None = None  # the caller's language after the turn, if known
 
 
 async def run_turn(events: AsyncIterator[Event]) -> TurnOutcome:
@@ -104,6 +106,7 @@ async def run_turn(events: AsyncIterator[Event]) -> TurnOutcome:
     text, seen = await collect(events)
     transfer = next((e for e in seen if isinstance(e, Transfer)), None)
     end = next((e for e in seen if isinstance(e, EndConversation)), None)
+    language = next((e for e in reversed(seen) if isinstance(e, LanguageIs)), None)
     return TurnOutcome(
         text=text,
         transfer_to=transfer.number if transfer else None,
@@ -111,6 +114,7 @@ async def run_turn(events: AsyncIterator[Event]) -> TurnOutcome:
         end_reason=end.reason if end else None,
         fallback=any(isinstance(e, FallbackTaken) for e in seen),
         tools=tuple(e.name for e in seen if isinstance(e, ToolStarted)),
+        language=language.language if language else None,
     )
 
 

@@ -7,6 +7,7 @@ import typer
 from voice_agent.cli.chat import register as register_chat
 from voice_agent.cli.credentials import register as register_credentials
 from voice_agent.cli.db import register as register_db
+from voice_agent.cli.digest import register as register_digest
 from voice_agent.cli.followups import register as register_followups
 from voice_agent.cli.sandbox import register as register_sandbox
 from voice_agent.cli.serve import register as register_serve
@@ -22,6 +23,7 @@ register_followups(app)
 register_credentials(app)
 register_chat(app)
 register_sandbox(app)
+register_digest(app)
 
 
 def main() -> None:

@@ -18,16 +18,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import hcp
-from voice_agent.engine import intents, prompts
+from voice_agent.engine import intents, language, prompts
 from voice_agent.engine.events import (
     EndConversation,
     Event,
     FallbackTaken,
+    LanguageIs,
     TextDelta,
     ToolFinished,
     ToolStarted,
     Transfer,
 )
+from voice_agent.engine.i18n import t, translate
 from voice_agent.engine.messages import ChatMessage, ChatModel, ChatModelError, Completion, ToolCall
 from voice_agent.engine.policy import tools_for
 from voice_agent.engine.session import Replay, Session
@@ -54,6 +56,8 @@ LINE_CONNECT_ON_CALL = "I'm connecting you to our on-call technician now."
 LINE_NO_ON_CALL = "I've alerted our team and someone will call you back right away. If anyone is in danger, hang up and call 9 1 1."  # noqa: E501
 LINE_CONNECT_OFFICE = "Sure, I'll connect you with the office now."
 LINE_OFFICE_CLOSED = "Our office is closed right now, but I can take a message and someone will call you back. What would you like me to pass on?"  # noqa: E501
+LINE_SPANISH = "Of course, we can continue in Spanish. How can I help you today?"
+LINE_ENGLISH = "Of course, we can continue in English. How can I help you today?"
 
 
 MODEL_GRACE_SECONDS = 0.25
@@ -112,6 +116,7 @@ class _Turn:
         ) / 1_000_000
         return {
             "mode": self.session.mode,
+            "language": self.session.language,
             "latency_ms": round((time.perf_counter() - self.started) * 1000, 1),
             "model_ms": round(self.model_seconds * 1000, 1),
             "llm_calls": self.llm_calls,
@@ -222,19 +227,26 @@ class DialogueEngine:
         if turn_key is not None and turn_key in session.replays:
             for event in _replay(session.replays[turn_key]):
                 yield event
+            if session.language != "en":
+                yield LanguageIs(session.language)
             return
+        spoken_before = session.language
         session.seq += 1
         turn = _Turn(conversation, session, session.seq)
         await self.store.add_turn(conversation.id, turn.seq, "caller", user_text)
         async for event in self._turn(turn, user_text):
             yield event
-        reply = " ".join(t.strip() for t in turn.texts if t.strip()) or LINE_EMPTY
+        reply = " ".join(x.strip() for x in turn.texts if x.strip()) or t(
+            LINE_EMPTY, session.language
+        )
         if not turn.texts:
             yield TextDelta(reply)
         if turn_key is not None:
             session.remember_reply(turn_key, Replay(reply=reply, control=turn.control))
         agent_turn = NewTurn(turn.seq, "agent", reply, turn.meta(self.settings))
         await self._save(conversation, session, agent_turn)
+        if session.language != "en" or spoken_before != "en":
+            yield LanguageIs(session.language)
 
     async def _save(
         self, conversation: Conversation, session: Session, agent_turn: NewTurn
@@ -243,6 +255,8 @@ class DialogueEngine:
         fields: dict[str, Any] = {}
         if session.outcome and session.outcome != conversation.outcome:
             fields["outcome"] = session.outcome
+        if session.language != conversation.language:
+            fields["language"] = session.language
         if session.customer_id and session.customer_id != conversation.hcp_customer_id:
             fields["hcp_customer_id"] = session.customer_id
         if session.ended and conversation.status == "active":
@@ -263,11 +277,16 @@ class DialogueEngine:
     async def _turn(self, turn: _Turn, text: str) -> AsyncIterator[Event]:
         session = turn.session
         if session.ended:
-            yield self._say(turn, LINE_ENDED)
+            yield self._line(turn, LINE_ENDED)
             return
         if turn.seq > self.limits.max_turns:
-            yield self._say(turn, LINE_TOO_LONG)
+            yield self._line(turn, LINE_TOO_LONG)
             yield self._end(turn, "conversation too long")
+            return
+        if self._choose_language(session, text):
+            yield self._line(turn, LINE_SPANISH if session.language == "es" else LINE_ENGLISH)
+            session.history.append(ChatMessage(role="user", content=text).to_dict())
+            session.history.append(ChatMessage(role="assistant", content=turn.texts[-1]).to_dict())
             return
         self._gate_confirmation(session, text, turn.seq)
         emergency = intents.detect_emergency(text)
@@ -282,6 +301,24 @@ class DialogueEngine:
         async for event in self._model_loop(turn, text):
             yield event
 
+    def _choose_language(self, session: Session, text: str) -> bool:
+        """Switch the caller's language on clear evidence (`SPANISH_ENABLED` only).
+
+        True when the utterance did nothing but choose a language, so the turn just
+        acknowledges it instead of running the model.
+        """
+        if not self.settings.spanish_enabled:
+            return False
+        switch = language.detect_switch(text, session.language)
+        if switch is not None:
+            log.info("conversation language: %s", switch)
+            session.language = switch
+        if not language.only_language_request(text):
+            return False
+        return switch is not None or session.language == (
+            "es" if language.asks_for_spanish(text) else "en"
+        )
+
     def _gate_confirmation(self, session: Session, text: str, seq: int) -> None:
         """Record a clear yes to the action proposed in the previous turn (server-side)."""
         pending = session.pending
@@ -294,27 +331,27 @@ class DialogueEngine:
             session.pending = None
 
     async def _emergency(self, turn: _Turn, emergency: intents.Emergency) -> AsyncIterator[Event]:
-        yield self._say(turn, emergency.instruction)
+        yield self._line(turn, emergency.instruction)
         number = self.settings.on_call_number or self.settings.office_number
         ctx = self._context(turn)
         await ctx.notify_office(f"Emergency call ({emergency.kind}).", key=f"emergency:{turn.seq}")
         turn.session.outcome = "emergency"
         if number:
-            yield self._say(turn, LINE_CONNECT_ON_CALL)
+            yield self._line(turn, LINE_CONNECT_ON_CALL)
             yield self._transfer(turn, number, f"emergency:{emergency.kind}")
         else:
-            yield self._say(turn, LINE_NO_ON_CALL)
+            yield self._line(turn, LINE_NO_ON_CALL)
 
     async def _to_person(self, turn: _Turn) -> AsyncIterator[Event]:
         now = self.clock().astimezone(self.settings.zone)
         hours = self.settings.opening_hours
         if self.settings.office_number and hours.is_open(now.weekday(), now.time()):
             turn.session.outcome = "transferred"
-            yield self._say(turn, LINE_CONNECT_OFFICE)
+            yield self._line(turn, LINE_CONNECT_OFFICE)
             yield self._transfer(turn, self.settings.office_number, "caller asked for a person")
             return
         turn.session.awaiting_message = True
-        yield self._say(turn, LINE_OFFICE_CLOSED)
+        yield self._line(turn, LINE_OFFICE_CLOSED)
 
     # -- the model loop ------------------------------------------------------------------------
 
@@ -325,7 +362,7 @@ class DialogueEngine:
         for _ in range(self.limits.max_tool_rounds):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                yield self._say(turn, LINE_TOO_SLOW)
+                yield self._line(turn, LINE_TOO_SLOW)
                 session.awaiting_message = True
                 return
             completion: Completion | None = None
@@ -335,7 +372,7 @@ class DialogueEngine:
             except ChatModelError as exc:
                 if session.mode == "guided":
                     log.exception("guided intake failed")
-                    yield self._say(turn, LINE_TOO_MANY_STEPS)
+                    yield self._line(turn, LINE_TOO_MANY_STEPS)
                     session.awaiting_message = True
                     return
                 fallback_event = await self._take_fallback(turn, str(exc))
@@ -345,14 +382,17 @@ class DialogueEngine:
             assert completion is not None
             session.history.append(completion.as_message().to_dict())
             if completion.content and completion.content.strip():
-                yield self._say(turn, completion.content.strip())
+                spoken = completion.content.strip()
+                if completion.model == "guided":  # guided intake speaks English lines
+                    spoken = translate(spoken, session.language)
+                yield self._say(turn, spoken)
             if not completion.tool_calls:
                 return
             async for event in self._run_tools(turn, completion.tool_calls, deadline):
                 yield event
             if turn.control or turn.stopped:
                 return
-        yield self._say(turn, LINE_TOO_MANY_STEPS)
+        yield self._line(turn, LINE_TOO_MANY_STEPS)
         session.awaiting_message = True
 
     async def _complete(self, turn: _Turn, remaining: float) -> Completion:
@@ -362,6 +402,7 @@ class DialogueEngine:
             self.settings,
             "sms" if turn.conversation.channel == "sms" else "voice",
             now=self.clock().astimezone(self.settings.zone),
+            language=session.language,
         )
         messages = [ChatMessage(role="system", content=system)]
         messages += [ChatMessage.from_dict(m) for m in session.history]
@@ -414,7 +455,7 @@ class DialogueEngine:
             ]
             turn.session.awaiting_message = True
             turn.stopped = True
-            ctx.control.append({"type": "say", "text": LINE_TOO_SLOW})
+            ctx.control.append({"type": "say", "text": t(LINE_TOO_SLOW, turn.session.language)})
         for call, outcome in zip(calls, outcomes, strict=True):
             turn.session.history.append(
                 ChatMessage(
@@ -433,7 +474,7 @@ class DialogueEngine:
             yield ToolFinished(outcome.name, outcome.result, outcome.error, outcome.duration_ms)
         for item in ctx.control:
             if item["type"] == "say" or not turn.texts:
-                yield self._say(turn, item["text"])
+                yield self._say(turn, translate(item["text"], turn.session.language))
             if item["type"] == "transfer":
                 yield self._transfer(turn, item["number"], item["reason"])
             elif item["type"] == "end":
@@ -467,6 +508,10 @@ class DialogueEngine:
     def _say(self, turn: _Turn, text: str) -> TextDelta:
         turn.texts.append(text)
         return TextDelta(text)
+
+    def _line(self, turn: _Turn, line: str) -> TextDelta:
+        """Say one of the engine's fixed lines in the caller's language."""
+        return self._say(turn, t(line, turn.session.language))
 
     def _transfer(self, turn: _Turn, number: str, reason: str) -> Transfer:
         turn.control.append({"type": "transfer", "number": number, "reason": reason})

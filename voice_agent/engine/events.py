@@ -58,7 +58,19 @@ class FallbackTaken:
     reason: str
 
 
-Event = TextDelta | ToolStarted | ToolFinished | Transfer | EndConversation | FallbackTaken
+@dataclass(frozen=True)
+class LanguageIs:
+    """The caller's language after the turn (`"en"` or `"es"`).
+
+    The last event of a turn that is not in English or that switched back to English.
+    """
+
+    language: str
+
+
+Event = (
+    TextDelta | ToolStarted | ToolFinished | Transfer | EndConversation | FallbackTaken | LanguageIs
+)
 
 
 async def collect(events: AsyncIterator[Event]) -> tuple[str, list[Event]]:

@@ -24,6 +24,15 @@ ASK_ADDRESS = "And what's the address where you need the service?"
 ASK_WINDOW = "Which of those works best for you?"
 ASK_ANYTHING_ELSE = "Is there anything else I can help with?"
 ASK_MESSAGE = "I can take a message for the office. What would you like me to pass on?"
+OUT_OF_AREA = "Sorry, we don't serve {place}."
+INTAKE_FIRST = "A quick question for the technician: {question}"
+INTAKE_REASK = "No problem. Just so the technician comes prepared: {question}"
+INTAKE_NO_ANSWER = "no answer"  # recorded when the caller declines twice (not spoken)
+_DECLINES = (
+    "don't know", "dont know", "do not know", "not sure", "no idea", "skip", "rather not",
+    "dunno", "can't say", "no clue", "i'm not sure", "not certain",
+    "no se", "ni idea", "no estoy seguro", "no estoy segura", "no sabria",
+)  # fmt: skip
 _MARKERS: tuple[tuple[str, str], ...] = (
     ("help you today", "problem"),
     ("can we help you with", "problem"),
@@ -34,13 +43,28 @@ _MARKERS: tuple[tuple[str, str], ...] = (
     ("shall i book that", "confirm"),
     ("anything else i can help", "anything_else"),
     ("pass on", "message"),
+    # Spanish lines that reach the history as spoken (the engine translates guided lines only
+    # for the caller; tools' read-backs and the language switch are stored in Spanish)
+    ("le puedo ayudar hoy", "problem"),
+    ("se lo reservo", "confirm"),
+    ("en que le pueda ayudar", "anything_else"),
+    ("mensaje quiere dejar", "message"),
 )
 _ORDINALS = (  # ordinal words before numbers: "the second one" is the second
     ("first", 0), ("second", 1), ("third", 2), ("last", -1), ("latest", -1),
     ("earliest", 0), ("middle", 1), ("1", 0), ("2", 1), ("3", 2),
     ("one", 0), ("two", 1), ("three", 2),
+    ("primera", 0), ("primero", 0), ("segunda", 1), ("segundo", 1), ("tercera", 2),
+    ("tercero", 2), ("ultima", -1), ("ultimo", -1), ("uno", 0), ("dos", 1), ("tres", 2),
 )  # fmt: skip
-_NAME_PREFIX = re.compile(r"^(?:my name is|my name's|it's|it is|this is|i'm|i am|name's)\s+")
+_NAME_PREFIX = re.compile(
+    r"^(?:my name is|my name's|it's|it is|this is|i'm|i am|name's|me llamo|mi nombre es|"
+    r"soy|habla)\s+"
+)
+_DAYS = (
+    "today", "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+    "sunday", "hoy", "lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo",
+)  # fmt: skip
 
 
 @dataclass
@@ -114,6 +138,9 @@ class _Step:
 
     def after(self, action: _Action) -> str | None:
         error = action.error
+        if action.result.get("out_of_area"):
+            place = str(action.result.get("place") or "")
+            return f"{OUT_OF_AREA.format(place=place)} {ASK_MESSAGE}"
         if action.name == "check_availability":
             if error:
                 return f"Sorry, I couldn't find an open time. {ASK_MESSAGE}"
@@ -148,6 +175,18 @@ class _Step:
             return f"Sorry, something went wrong on our side. {ASK_MESSAGE}"
         return None
 
+    def intake_question(self, question: str) -> Completion:
+        """Ask the job's next intake question; record the answer; skip after one re-ask."""
+        answered = "record_intake_answer" in self.done
+        if not answered and question in _last_spoken(self.messages):
+            padded = f" {self.words} "
+            declined = not self.words or any(f" {p} " in padded for p in _DECLINES)
+            if not declined or _times_asked(self.messages, question) >= 2:
+                said = INTAKE_NO_ANSWER if declined else self.said
+                return self.call("record_intake_answer", question=question, answer=said)
+            return self.text(INTAKE_REASK.format(question=question))
+        return self.text(question if answered else INTAKE_FIRST.format(question=question))
+
     # -- what to do next, from the session status -----------------------------------------------
 
     def decide(self, status: dict[str, Any]) -> Completion:  # noqa: C901 - a script reads best flat
@@ -168,7 +207,7 @@ class _Step:
         if self.awaiting == "confirm" and answer != "yes" and status.get("offered_windows"):
             whens = [w["when"] for w in status["offered_windows"]]
             return self.text(f"No problem. I have {_join(whens)}. {ASK_WINDOW}")
-        if "message" in self.words.split():
+        if {"message", "mensaje"} & set(self.words.split()):
             return self.text(ASK_MESSAGE)
         if not status.get("problem") or self.awaiting == "anything_else":
             if (
@@ -199,6 +238,9 @@ class _Step:
             if self.awaiting == "address" and "add_service_address" not in self.done:
                 return self.call("add_service_address", street=self.said)
             return self.text(ASK_ADDRESS)
+        intake = status.get("intake_questions_pending") or []
+        if intake and "check_availability" not in self.done:
+            return self.intake_question(str(intake[0]))
         windows = status.get("offered_windows") or []
         if self.awaiting == "window" and windows and "propose_booking" not in self.done:
             pick = _pick_window(self.words, windows)
@@ -248,6 +290,22 @@ def _awaiting(before: Sequence[ChatMessage]) -> str | None:
     return None
 
 
+def _last_spoken(messages: Sequence[ChatMessage]) -> str:
+    """What we said last before the caller's latest words ("" if nothing)."""
+    last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=-1)
+    for message in reversed(messages[: max(last_user, 0)]):
+        if message.role == "assistant" and message.content:
+            return message.content
+        if message.role == "user":
+            return ""
+    return ""
+
+
+def _times_asked(messages: Sequence[ChatMessage], question: str) -> int:
+    """How many times we have said `question` in this conversation."""
+    return sum(1 for m in messages if m.role == "assistant" and question in (m.content or ""))
+
+
 def _answer(messages: Sequence[ChatMessage], slot: str) -> str | None:
     """The caller's latest answer to our question for `slot`, from the history."""
     found: str | None = None
@@ -264,7 +322,7 @@ def _answer(messages: Sequence[ChatMessage], slot: str) -> str | None:
 
 def _split_name(said: str) -> tuple[str, str]:
     words = _NAME_PREFIX.sub("", normalise(said)).split()
-    words = [w.capitalize() for w in words if w not in ("and", "please")]
+    words = [w.capitalize() for w in words if w not in ("and", "please", "y", "por", "favor")]
     if not words:
         return said.strip() or "Caller", ""
     return " ".join(words[:-1]) or words[0], words[-1] if len(words) > 1 else ""
@@ -278,28 +336,11 @@ def _pick_window(words: str, windows: list[dict[str, Any]]) -> str | None:
             return str(windows[index]["id"])
     for window in windows:
         when = normalise(str(window["when"]))
-        day = next(
-            (
-                d
-                for d in (
-                    "today",
-                    "tomorrow",
-                    "monday",
-                    "tuesday",
-                    "wednesday",
-                    "thursday",
-                    "friday",
-                    "saturday",
-                    "sunday",
-                )
-                if d in when
-            ),
-            None,
-        )
+        day = next((d for d in _DAYS if d in when.split()), None)
         if day and day in tokens:
             return str(window["id"])
     for window in windows:
-        first_hour = re.search(r"between (\d+)", normalise(str(window["when"])))
+        first_hour = re.search(r"(?:between|entre las?) (\d+)", normalise(str(window["when"])))
         if first_hour and first_hour.group(1) in tokens:
             return str(window["id"])
     return None

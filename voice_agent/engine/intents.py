@@ -8,6 +8,7 @@ case, punctuation dropped except apostrophes, whitespace collapsed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,8 +46,10 @@ SAFETY_INSTRUCTIONS: dict[EmergencyKind, str] = {
 
 
 def normalise(text: str) -> str:
-    """Lower-case, map curly apostrophes, drop other punctuation, collapse whitespace."""
+    """Lower-case, drop accents ("sí" -> "si"), map curly apostrophes, drop other punctuation,
+    collapse whitespace."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = re.sub(r"[^a-z0-9' ]+", " ", text)
     return " ".join(text.split())
 
@@ -70,6 +73,8 @@ _EMERGENCY_RULES: tuple[tuple[EmergencyKind, re.Pattern[str]], ...] = (
             r"chirping|alarming|blaring|screaming)",
             r"carbon monoxide (?:leak\w*|poison\w*|in the (?:house|home|basement)|levels?|reading)",
             r"(?:alarm|detector) (?:for|says|reads|shows) (?:carbon monoxide|co)",
+            r"(?:alarma|detector) de monoxido",
+            r"monoxido de carbono",
         ),
     ),
     (
@@ -81,6 +86,8 @@ _EMERGENCY_RULES: tuple[tuple[EmergencyKind, re.Pattern[str]], ...] = (
             r"(?:hear|hearing) (?:a |the )?(?:gas )?hiss\w*",
             r"rotten eggs?",
             r"gas is leaking",
+            r"(?:huele|olor|oliendo) a gas",
+            r"(?:fuga|escape) de gas",
         ),
     ),
     (
@@ -94,6 +101,7 @@ _EMERGENCY_RULES: tuple[tuple[EmergencyKind, re.Pattern[str]], ...] = (
             r"(?:on fire|smoking|burning|melting)",
             r"(?:electrical|electric) fire",
             r"on fire",
+            r"(?:chispas|chispea\w*|echando humo|sale humo|huele a quemado|incendio)",
         ),
     ),
     (
@@ -107,6 +115,9 @@ _EMERGENCY_RULES: tuple[tuple[EmergencyKind, re.Pattern[str]], ...] = (
             r"burst (?:pipe|pipes|line|main)",
             r"water (?:is )?(?:gushing|pouring|spraying|pouring in)",
             r"(?:gushing|pouring|spraying) water",
+            r"inund\w+",
+            r"(?:se (?:rompio|reviento|exploto)) (?:un |el |la )?(?:tubo|tuberia|cano)",
+            r"agua por todas partes",
         ),
     ),
 )
@@ -146,6 +157,9 @@ _HUMAN = _rx(
     r"someone (?:real|in the office)",
     r"transfer me",
     r"connect me",
+    r"(?:hablar|comunicarme|comuniqueme|paseme) con (?:una persona|alguien|un agente|"
+    r"la oficina|un representante|una persona real|un humano)",
+    r"(?:operadora?|representante|persona real)",
 )
 
 
@@ -178,6 +192,20 @@ _YES_WORDS = (
     r"you got it",
     r"exactly",
     r"1",
+    r"si(?: por favor| claro| gracias)?",
+    r"claro(?: que si)?",
+    r"por supuesto",
+    r"correcto",
+    r"(?:esta|todo) bien",
+    r"de acuerdo",
+    r"dale",
+    r"orale",
+    r"perfecto",
+    r"eso es",
+    r"asi es",
+    r"(?:esta )?perfecto",
+    r"reservelo",
+    r"adelante",
 )
 _NO_WORDS = (
     r"no(?: thanks| thank you)?",
@@ -195,8 +223,16 @@ _NO_WORDS = (
     r"no way",
     r"cancel(?: it| that)?",
     r"2",
+    r"no gracias",
+    r"incorrecto",
+    r"(?:eso )?no es (?:correcto|asi)",
+    r"para nada",
+    r"todavia no",
 )
-_FILLER = r"(?:(?:uh|um|oh|well|so|and|sir|ma'am|please|thanks|thank you)\s?)*"
+_FILLER = (
+    r"(?:(?:uh|um|oh|well|so|and|sir|ma'am|please|thanks|thank you|este|pues|bueno|senor|"
+    r"senora|gracias|por favor)\s?)*"
+)
 _YES = re.compile(
     rf"^{_FILLER}(?:{'|'.join(_YES_WORDS)})(?: {_FILLER}(?:{'|'.join(_YES_WORDS)}))*"
     rf"(?: {_FILLER})?$"
@@ -237,6 +273,11 @@ _GOODBYE = _rx(
     r"no(?:thing)? (?:more|else)(?: thanks| thank you)?",
     r"hang(?:ing)? up",
     r"talk (?:to you )?later",
+    r"adios",
+    r"hasta luego",
+    r"(?:eso )?es todo",
+    r"nada mas",
+    r"(?:no )?(?:necesito|ocupo) nada mas",
 )
 
 

@@ -16,6 +16,7 @@ INTAKE_TOOLS = (
     "verify_caller",
     "record_problem",
     "list_services",
+    "record_intake_answer",
     "find_or_create_customer",
     "add_service_address",
     "check_availability",
@@ -25,6 +26,7 @@ INTAKE_TOOLS = (
     "take_message",
     "transfer_to_human",
     "end_call",
+    "set_language",
 )
 ACCOUNT_TOOLS = (
     "list_my_appointments",
@@ -38,7 +40,7 @@ ACCOUNT_TOOLS = (
     "my_invoices",
     "send_payment_link",
 )
-CLOSING_TOOLS = ("identify_caller", "take_message", "end_call")
+CLOSING_TOOLS = ("identify_caller", "take_message", "end_call", "set_language")
 
 
 @dataclass(frozen=True)

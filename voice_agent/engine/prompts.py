@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from voice_agent.engine.intents import SAFETY_INSTRUCTIONS
+from voice_agent.engine.language import SPANISH_MARKER
 from voice_agent.errors import AgentError
 from voice_agent.settings import OpeningHours, Settings
 
@@ -170,6 +171,7 @@ def system_prompt(
     channel: Channel = "voice",
     *,
     now: datetime | None = None,
+    language: str = "en",
     library: PromptLibrary = _default,
 ) -> str:
     """The full system prompt for a channel: persona, business facts and safety rules.
@@ -178,6 +180,8 @@ def system_prompt(
         settings: Business profile source.
         channel: `"voice"` or `"sms"`.
         now: Current time (aware or naive local); defaults to now in the business time zone.
+        language: The caller's language; `"es"` appends `language_es.md` after
+            `language.SPANISH_MARKER` (guided intake reads the marker).
         library: Where to read templates from.
     """
     moment = now or datetime.now(settings.zone)
@@ -188,7 +192,29 @@ def system_prompt(
         "business_facts": library.load("business_facts", **business_values(settings)),
         "safety": library.load("safety", **safety_values()),
     }
-    return library.load(f"{channel}_system", **values)
+    prompt = library.load(f"{channel}_system", **values)
+    if language == "es":
+        prompt += f"\n\n{SPANISH_MARKER}\n" + library.load("language_es", channel=channel)
+    return prompt
+
+
+DISCLOSURE = "You're speaking with an automated assistant."
+"""The built-in disclosure sentence (`DISCLOSURE_TEXT` replaces it)."""
+RECORDING_NOTICE = "This call is recorded."
+"""Said whenever `CALL_RECORDING` is on, even with the disclosure off."""
+
+
+def disclosure(settings: Settings, *, language: str = "en") -> str:
+    """The disclosure sentences of the opening line: assistant and/or recording (may be "")."""
+    from voice_agent.engine.i18n import t
+
+    parts: list[str] = []
+    if settings.disclosure_enabled:
+        own = " ".join(settings.disclosure_text.split())
+        parts.append(own if own and language == "en" else t(DISCLOSURE, language))
+    if settings.call_recording:
+        parts.append(t(RECORDING_NOTICE, language))
+    return " ".join(parts)
 
 
 def greeting(
@@ -198,10 +224,13 @@ def greeting(
     test_mode: bool = False,
     library: PromptLibrary = _default,
 ) -> str:
-    """The opening line: by first name when the caller is known, with a test-mode notice."""
+    """The opening line: by first name when the caller is known, the disclosure sentences
+    (automated assistant, call recording) and, in test mode, the test notice."""
+    notice = disclosure(settings)
     return library.load(
         "greeting",
         business_name=settings.business_name,
         salutation=f"Hi {first_name}" if first_name else "Hi there",
+        disclosure=" " + notice if notice else "",
         test_notice=" " + library.load("test_notice") if test_mode else "",
     )

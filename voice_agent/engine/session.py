@@ -74,6 +74,12 @@ class Session(BaseModel):
     ended: bool = False
     awaiting_message: bool = False
     outcome: str | None = None
+    language: Literal["en", "es"] = "en"  # the caller's language; "es" once they speak Spanish
+    address_city: str | None = None  # of the service address, for the service-area check
+    address_zip: str | None = None
+    out_of_area: str | None = None  # the place (city or ZIP) last refused as outside the area
+    intake_answers: list[dict[str, str]] = Field(default_factory=list)  # [{question, answer}]
+    intake_nudged: bool = False  # check_availability already sent the model back to ask them
 
     @classmethod
     def load(cls, state: dict[str, Any]) -> Session:

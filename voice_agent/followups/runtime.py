@@ -2,7 +2,8 @@
 
 `build_runtime` is what the app (lifespan) and the CLI (`voice-agent followups run-once`)
 call. Without Twilio credentials no SMS handler is registered, so texts wait in the
-outbox until Twilio is configured instead of failing.
+outbox until Twilio is configured instead of failing; likewise e-mail without SMTP_URL
+and EMAIL_FROM. Each run first checks whether an owner digest is due (see `digest`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from hcp import HcpClient
 from voice_agent.followups.base import Followups
 from voice_agent.followups.config import FollowupConfig
+from voice_agent.followups.digest import OwnerDigest, SettingsSource, email_ready
 from voice_agent.followups.events import HcpEvents
 from voice_agent.followups.gateway import ClientGateway, FollowupHcp
 from voice_agent.followups.reactions import Reactions
@@ -26,6 +28,7 @@ from voice_agent.followups.scheduler import FollowupScheduler
 from voice_agent.followups.texts import help_text
 from voice_agent.messaging.agent import EngineSmsAgent
 from voice_agent.messaging.dispatcher import DispatchReport, OutboxDispatcher
+from voice_agent.messaging.email import EmailOutbox, EmailSender, SmtpSender
 from voice_agent.messaging.hcp_writes import HcpWriteReplayer
 from voice_agent.messaging.inbound import SmsAgent, SmsInbound
 from voice_agent.messaging.optout import OptOuts
@@ -75,9 +78,12 @@ class MessagingRuntime:
     threads: SmsThreads
     followups: Followups | None
     webhook_secrets: list[str] | None = None  # from the vault, read once
+    digest: OwnerDigest | None = None
 
     async def run_once(self) -> DispatchReport:
-        """Run everything due now."""
+        """Queue the owner digest if one is due, then run everything due now."""
+        if self.digest is not None:
+            await self.digest.check_safely(self.clock())
         return await self.dispatcher.run_once(self.clock())
 
     def kick(self) -> None:
@@ -91,6 +97,25 @@ class MessagingRuntime:
             await self.sender.aclose()
 
 
+def email_sender_from_settings(settings: Settings) -> EmailSender | None:
+    """The SMTP sender when SMTP_URL and EMAIL_FROM are set."""
+    if not (email_ready(settings) and settings.smtp_url):
+        return None
+    return SmtpSender.from_url(settings.smtp_url.get_secret_value())
+
+
+def saved_settings(settings: Settings, store: Store) -> SettingsSource:
+    """The environment's settings with the office's saved profile applied, read each time."""
+
+    async def current() -> Settings:
+        # Imported here: the dashboard package is heavy and not needed to build the runtime.
+        from voice_agent.web.overrides import effective_settings
+
+        return await effective_settings(settings, store)
+
+    return current
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -101,8 +126,14 @@ def build_runtime(
     clock: Clock | None = None,
     config: FollowupConfig | None = None,
     worker: str | None = None,
+    email_sender: EmailSender | None = None,
+    digest_settings: SettingsSource | None = None,
 ) -> MessagingRuntime:
-    """Build the dispatcher with every handler registered, and its scheduler."""
+    """Build the dispatcher with every handler registered, and its scheduler.
+
+    `digest_settings` gives the owner-digest settings at each tick (default: the saved
+    profile over `settings`, so a change on the dashboard applies without a restart).
+    """
     clock = clock or (lambda: datetime.now(UTC))
     config = config or FollowupConfig.from_settings(settings)
     gateway = ClientGateway(hcp) if isinstance(hcp, HcpClient) else hcp
@@ -127,6 +158,10 @@ def build_runtime(
         ).register(dispatcher)
     else:
         log.info("sms sending off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER")
+    if email_sender is None:
+        email_sender = email_sender_from_settings(settings)
+    if email_sender is not None and settings.email_from:
+        EmailOutbox(email_sender, from_address=settings.email_from).register(dispatcher)
     SmsInbound(
         store,
         threads,
@@ -143,9 +178,13 @@ def build_runtime(
         Reminders(followups).register(dispatcher)
     else:
         log.info("hcp follow-ups off: no HCP client")
-    scheduler = FollowupScheduler(
-        lambda: dispatcher.run_once(clock()), interval=config.poll_interval.total_seconds()
-    )
+    digest = OwnerDigest(store, digest_settings or saved_settings(settings, store))
+
+    async def tick() -> DispatchReport:
+        await digest.check_safely(clock())
+        return await dispatcher.run_once(clock())
+
+    scheduler = FollowupScheduler(tick, interval=config.poll_interval.total_seconds())
     return MessagingRuntime(
         store=store,
         config=config,
@@ -156,6 +195,7 @@ def build_runtime(
         optouts=optouts,
         threads=threads,
         followups=followups,
+        digest=digest,
     )
 
 

@@ -1,5 +1,7 @@
 """Outbox handlers for outbound SMS ("sms") and office notifications ("notify_office").
 
+E-mail ("email" items, queued with `queue_email`) is sent by `voice_agent.messaging.email`.
+
 Exactly once per logical message: the outbox item's idempotency key makes the message
 logical, the lease makes one worker send it, and a re-attempt (after a crash, a timeout or
 a 5xx that Twilio may have accepted) first asks the provider whether the message already
@@ -7,6 +9,7 @@ went out before sending again. Nothing is sent to an opted-out number.
 
 Payload of an "sms" item: ``{"to": E.164, "body": str, "conversation_id"?: str}``.
 Payload of a "notify_office" item: ``{"message" | "text" | "body" | "summary": str, ...}``.
+Payload of an "email" item: ``{"to": address, "subject": str, "body": str, "purpose"?: str}``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SMS_KIND = "sms"
 NOTIFY_OFFICE_KIND = "notify_office"
+EMAIL_KIND = "email"
 MAX_BODY = 1600
 _OFFICE_TEXT_KEYS = ("message", "text", "body", "summary")
 
@@ -45,6 +49,23 @@ async def queue_sms(
     if purpose:
         payload["purpose"] = purpose
     return await store.enqueue(SMS_KIND, payload, idempotency_key=key, due_at=due_at)
+
+
+async def queue_email(
+    store: Store,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    key: str,
+    due_at: datetime,
+    purpose: str | None = None,
+) -> bool:
+    """Queue one logical e-mail due at `due_at`; False when `key` was already queued."""
+    payload: dict[str, Any] = {"to": to, "subject": subject, "body": body}
+    if purpose:
+        payload["purpose"] = purpose
+    return await store.enqueue(EMAIL_KIND, payload, idempotency_key=key, due_at=due_at)
 
 
 def was_attempted(item: OutboxItem) -> bool:

@@ -344,3 +344,30 @@ class Store(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+    # time ranges (reports such as the owner digest); every range is [start, end)
+    async def list_conversations_between(
+        self, start: datetime, end: datetime
+    ) -> list[Conversation]:
+        """Conversations started in [start, end), oldest first (test ones included)."""
+        ...
+
+    async def list_hcp_writes_between(self, start: datetime, end: datetime) -> list[HcpWrite]:
+        """HCP writes last updated (finished, failed or queued) in [start, end), oldest first."""
+        ...
+
+    async def list_outbox_between(
+        self, start: datetime, end: datetime, *, status: str | None = None
+    ) -> list[OutboxItem]:
+        """Outbox items whose (last) attempt was due in [start, end), oldest first.
+
+        A given-up item keeps the due time of its last attempt, so `status="failed"` lists
+        the items given up in the range.
+        """
+        ...
+
+    async def list_messages_between(
+        self, start: datetime, end: datetime, *, direction: Literal["in", "out"] | None = None
+    ) -> list[Message]:
+        """SMS records created in [start, end), oldest first."""
+        ...

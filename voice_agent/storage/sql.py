@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.expression import Executable
 
 from voice_agent.errors import StorageError
 from voice_agent.storage import tables as t
@@ -92,17 +93,25 @@ class SqlStore(Store):
     @asynccontextmanager
     async def _tx(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
         """A transaction; on SQLite read-only ones start DEFERRED and never wait on writers."""
+        writer = None if read_only else self._writer
         try:
-            writer = None if read_only else self._writer
-            async with (
-                self._serial or nullcontext(),
-                writer or nullcontext(),
-                self._engine.connect() as conn,
-            ):
-                if read_only:
-                    await conn.execution_options(**{READ_ONLY: True})
-                async with conn.begin():
-                    yield conn
+            async with self._serial or nullcontext():
+                if writer is not None:
+                    await writer.acquire()
+                try:
+                    async with self._engine.connect() as conn:
+                        if read_only:
+                            await conn.execution_options(**{READ_ONLY: True})
+                        async with conn.begin():
+                            yield conn
+                        # Committed: the pool's rollback-on-return (one more round trip to
+                        # the driver's thread) need not hold up the next writer.
+                        if writer is not None:
+                            writer.release()
+                            writer = None
+                finally:
+                    if writer is not None:
+                        writer.release()
         except DBAPIError as exc:
             raise StorageError(f"database error: {type(exc.orig).__name__}: {exc.orig}") from exc
         except OSError as exc:
@@ -150,16 +159,15 @@ class SqlStore(Store):
         }
         key = ["channel", "external_id"]
         async with self._tx() as conn:
-            stmt = self._insert_ignore(conversations, values, key).returning(conversations.c.id)
-            created = (await conn.execute(stmt)).first() is not None
-            row = (
-                await conn.execute(
-                    select(conversations).where(
-                        conversations.c.channel == new.channel,
-                        conversations.c.external_id == new.external_id,
-                    )
+            stmt = self._insert_ignore(conversations, values, key).returning(*conversations.c)
+            row = (await conn.execute(stmt)).first()
+            created = row is not None
+            if row is None:  # it exists: read the stored one
+                query = select(conversations).where(
+                    conversations.c.channel == new.channel,
+                    conversations.c.external_id == new.external_id,
                 )
-            ).one()
+                row = (await conn.execute(query)).one()
         return _conversation(row), created
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
@@ -198,29 +206,29 @@ class SqlStore(Store):
             raise ValueError(f"cannot update conversation fields {sorted(unknown)}")
         async with self._tx() as conn:
             await conn.execute(self._turn_insert(conversation_id, turn))
-            version = await self._save_state(conn, conversation_id, state, expected_version)
+            version = await self._save_state(conn, conversation_id, state, expected_version, fields)
             if version is None:
                 stale = await self._stale(conn, conversation_id, expected_version)
                 if not isinstance(stale, StaleStateError):
                     raise stale
                 return None  # the turn stays recorded; the other writer's state wins
-            if fields:
-                stmt = (
-                    update(conversations)
-                    .where(conversations.c.id == conversation_id)
-                    .values({**fields, "updated_at": _now()})
-                )
-                await conn.execute(stmt)
         return version
 
     async def _save_state(
-        self, conn: AsyncConnection, conversation_id: str, state: JSON, expected_version: int
+        self,
+        conn: AsyncConnection,
+        conversation_id: str,
+        state: JSON,
+        expected_version: int,
+        fields: JSON | None = None,
     ) -> int | None:
+        """Bump the version if it is `expected_version`, setting `state` and any `fields`."""
         c = conversations.c
+        values = {**(fields or {}), "state": state, "version": c.version + 1, "updated_at": _now()}
         stmt = (
             update(conversations)
             .where(c.id == conversation_id, c.version == expected_version)
-            .values(state=state, version=c.version + 1, updated_at=_now())
+            .values(values)
             .returning(c.version)
         )
         version = (await conn.execute(stmt)).scalar_one_or_none()
@@ -264,7 +272,7 @@ class SqlStore(Store):
     ) -> bool:
         stmt = self._turn_insert(conversation_id, NewTurn(seq, role, text, meta or {}))
         async with self._tx() as conn:
-            return (await conn.execute(stmt.returning(turns.c.id))).first() is not None
+            return await _changed(conn, stmt)
 
     def _turn_insert(self, conversation_id: str, turn: NewTurn) -> Insert:
         values: dict[str, Any] = {
@@ -399,7 +407,7 @@ class SqlStore(Store):
         }
         async with self._tx() as conn:
             stmt = self._insert_ignore(outbox, values, ["idempotency_key"])
-            return (await conn.execute(stmt.returning(outbox.c.id))).first() is not None
+            return await _changed(conn, stmt)
 
     async def claim_due(
         self, now: datetime, *, worker: str, limit: int = 10, lease_seconds: int = 60
@@ -520,8 +528,7 @@ class SqlStore(Store):
         }
         stmt = self._insert_ignore(webhook_events, values, ["provider", "event_id"])
         async with self._tx() as conn:
-            returned = await conn.execute(stmt.returning(webhook_events.c.event_id))
-            return returned.first() is not None
+            return await _changed(conn, stmt)
 
     async def mark_webhook_processed(
         self, provider: str, event_id: str, error: str | None = None
@@ -531,10 +538,9 @@ class SqlStore(Store):
             update(webhook_events)
             .where(c.provider == provider, c.event_id == event_id)
             .values(processed_at=_now(), error=error)
-            .returning(c.event_id)
         )
         async with self._tx() as conn:
-            if (await conn.execute(stmt)).first() is None:
+            if not await _changed(conn, stmt):
                 raise StorageError(f"no {provider} webhook event {event_id}")
 
     async def list_unprocessed_webhooks(self, provider: str) -> list[WebhookEvent]:
@@ -612,10 +618,67 @@ class SqlStore(Store):
         await self._engine.dispose()
 
     async def _update_one(self, table: Table, row_id: str, values: JSON, what: str) -> None:
-        stmt = update(table).where(table.c.id == row_id).values(values).returning(table.c.id)
+        stmt = update(table).where(table.c.id == row_id).values(values)
         async with self._tx() as conn:
-            if (await conn.execute(stmt)).first() is None:
+            if not await _changed(conn, stmt):
                 raise StorageError(f"no {what} {row_id}")
+
+    # time ranges
+
+    async def list_conversations_between(
+        self, start: datetime, end: datetime
+    ) -> list[Conversation]:
+        c = conversations.c
+        query = (
+            select(conversations)
+            .where(c.started_at >= start, c.started_at < end)
+            .order_by(c.started_at, c.id)
+        )
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query)).all()
+        return [_conversation(r) for r in rows]
+
+    async def list_hcp_writes_between(self, start: datetime, end: datetime) -> list[HcpWrite]:
+        c = hcp_writes.c
+        query = (
+            select(hcp_writes)
+            .where(c.updated_at >= start, c.updated_at < end)
+            .order_by(c.updated_at, c.id)
+        )
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query)).all()
+        return [HcpWrite(**r._asdict()) for r in rows]
+
+    async def list_outbox_between(
+        self, start: datetime, end: datetime, *, status: str | None = None
+    ) -> list[OutboxItem]:
+        c = outbox.c
+        query = select(outbox).where(c.next_attempt_at >= start, c.next_attempt_at < end)
+        if status is not None:
+            query = query.where(c.status == status)
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query.order_by(c.next_attempt_at, c.id))).all()
+        return [OutboxItem(**r._asdict()) for r in rows]
+
+    async def list_messages_between(
+        self, start: datetime, end: datetime, *, direction: Literal["in", "out"] | None = None
+    ) -> list[Message]:
+        c = messages.c
+        query = select(messages).where(c.created_at >= start, c.created_at < end)
+        if direction is not None:
+            query = query.where(c.direction == direction)
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query.order_by(c.created_at, c.id))).all()
+        return [Message(**r._asdict()) for r in rows]
+
+
+async def _changed(conn: AsyncConnection, stmt: Executable) -> bool:
+    """Run a one-row INSERT/UPDATE; True if it changed a row.
+
+    The row count instead of `RETURNING`: on SQLite that saves a fetch round trip to the
+    driver's thread while the writer lock is held.
+    """
+    return (await conn.execute(stmt)).rowcount > 0
 
 
 def _conversation(row: Row[Any]) -> Conversation:

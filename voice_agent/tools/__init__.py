@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from voice_agent.tools import account, billing, booking, caller, estimates, exits
+from voice_agent.tools import (
+    account,
+    billing,
+    booking,
+    caller,
+    estimates,
+    exits,
+    intake,
+    language,
+)
 from voice_agent.tools.context import ReferenceCache, ToolContext, WriteQueuedError
 from voice_agent.tools.registry import Tool, ToolError, ToolOutcome, ToolRegistry, tool
 
@@ -11,6 +20,7 @@ ALL_TOOLS: tuple[Tool, ...] = (
     caller.verify_caller,
     booking.record_problem,
     booking.list_services,
+    intake.record_intake_answer,
     caller.find_or_create_customer,
     caller.add_service_address,
     booking.check_availability,
@@ -30,6 +40,7 @@ ALL_TOOLS: tuple[Tool, ...] = (
     exits.take_message,
     exits.transfer_to_human,
     exits.end_call,
+    language.set_language,
 )
 
 

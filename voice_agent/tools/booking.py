@@ -10,9 +10,12 @@ from typing import Any
 import hcp
 from hcp.models.jobs import Job
 from hcp.models.schedule import BookingWindow
+from voice_agent.engine.i18n import t
 from voice_agent.engine.session import PendingAction, Window
+from voice_agent.tools.area import session_refusal
 from voice_agent.tools.common import classify_job_type, job_types, spoken_window
 from voice_agent.tools.context import ToolContext
+from voice_agent.tools.intake import answer_lines, ask_instruction, pending_questions
 from voice_agent.tools.lead_source import without_unknown_lead_source
 from voice_agent.tools.registry import ToolError, tool
 
@@ -29,6 +32,7 @@ async def record_problem(
     ctx: ToolContext, problem: str, preferred_time: str | None = None
 ) -> dict[str, Any]:
     """Record what the caller needs done (in their words) and match it to one of our services.
+    If it lists intake_questions, ask them (one at a time) before offering times.
 
     Args:
         problem: The problem or service the caller describes, e.g. "AC blowing warm air".
@@ -40,10 +44,18 @@ async def record_problem(
         session.preferred_time = preferred_time.strip()[:100]
     types = await job_types(ctx)
     match = classify_job_type(problem, types)
+    result: dict[str, Any]
     if match is not None:
         session.job_type_id, session.job_type_name = match.id, match.name
-        return {"service": match.name}
-    return {"service": None, "services_we_offer": [t.name for t in types if t.name]}
+        result = {"service": match.name}
+    else:
+        session.job_type_id = session.job_type_name = None
+        result = {"service": None, "services_we_offer": [t.name for t in types if t.name]}
+    pending = pending_questions(ctx.settings, session)
+    if pending:
+        result["intake_questions"] = pending
+        result["instruction"] = ask_instruction(pending)
+    return result
 
 
 @tool
@@ -61,6 +73,13 @@ async def check_availability(ctx: ToolContext, preferred_time: str | None = None
         preferred_time: The caller's preference, e.g. "Tuesday", "tomorrow", "afternoon".
     """
     session = ctx.session
+    refusal = await session_refusal(ctx)
+    if refusal is not None:
+        return refusal
+    pending = pending_questions(ctx.settings, session)
+    if pending and not session.intake_nudged:
+        session.intake_nudged = True
+        raise ToolError(ask_instruction(pending))
     windows = await ctx.hcp.schedule.booking_windows(
         show_for_days=SEARCH_DAYS, service_duration=ARRIVAL_WINDOW_MINUTES
     )
@@ -153,11 +172,18 @@ async def propose_booking(ctx: ToolContext, window_id: str) -> dict[str, Any]:
         raise ToolError("I still need the caller's name and service address.")
     if not session.problem:
         raise ToolError("Ask what the problem is first, then call record_problem.")
+    refusal = await session_refusal(ctx)
+    if refusal is not None:
+        return refusal
     window = offered_window(ctx, window_id)
-    service = session.job_type_name or "a service visit"
-    readback = (
-        f"Just to confirm: {service} at {session.address_text}, arriving {window.spoken}. "
-        "Shall I book that?"
+    lang = session.language
+    service = session.job_type_name or t("a service visit", lang)
+    readback = t(
+        "Just to confirm: {service} at {address}, arriving {when}. Shall I book that?",
+        lang,
+        service=service,
+        address=session.address_text,
+        when=window.spoken,
     )
     session.pending = PendingAction(
         id=uuid.uuid4().hex,
@@ -178,10 +204,16 @@ async def book_job(ctx: ToolContext) -> dict[str, Any]:
     pending = session.is_confirmed("book")
     if pending is None or session.customer_id is None or session.address_id is None:
         raise ToolError(NEED_YES)
+    refusal = await session_refusal(ctx)
+    if refusal is not None:
+        session.pending = None
+        return refusal
     window = Window.model_validate(pending.data["window"])
     start, end = datetime.fromisoformat(window.start), datetime.fromisoformat(window.end)
     key = f"{ctx.conversation.id}:book:{start.isoformat()}"
     notes = f"Problem: {session.problem}. Booked by phone agent; caller {session.caller[-4:]}."
+    if session.intake_answers:
+        notes += "\n" + answer_lines(session)
     body: dict[str, Any] = {
         "customer_id": session.customer_id,
         "address_id": session.address_id,
@@ -209,6 +241,8 @@ async def book_job(ctx: ToolContext) -> dict[str, Any]:
     if job_id not in session.booked_job_ids:
         session.booked_job_ids.append(job_id)
     session.outcome = "booked"
+    session.intake_answers = []  # a second visit in this call gets its own answers
+    session.intake_nudged = False
     return {"booked": True, "job_id": job_id, "confirmation": confirmation(ctx, job)}
 
 
@@ -249,8 +283,16 @@ def confirmation(ctx: ToolContext, job: Job) -> str:
     when = ""
     if job.schedule and job.schedule.scheduled_start and job.schedule.scheduled_end:
         when = " " + spoken_window(ctx, job.schedule.scheduled_start, job.schedule.scheduled_end)
-    where = f" at {job.address.street}" if job.address and job.address.street else ""
-    return f"You're booked: {service or 'a service visit'}{where}, arriving{when}."
+    lang = ctx.session.language
+    at = " en " if lang == "es" else " at "
+    where = f"{at}{job.address.street}" if job.address and job.address.street else ""
+    return t(
+        "You're booked: {service}{where}, arriving{when}.",
+        lang,
+        service=service or t("a service visit", lang),
+        where=where,
+        when=when,
+    )
 
 
 def _jsonable(body: dict[str, Any]) -> dict[str, Any]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import hcp
-from hcp.models.customers import Customer
+from hcp.models.customers import Address, Customer
 from voice_agent.engine.session import Session
+from voice_agent.tools.area import in_service_area, refuse
 from voice_agent.tools.common import (
     address_text,
     digits,
@@ -19,13 +21,14 @@ from voice_agent.tools.common import (
     street_matches,
 )
 from voice_agent.tools.context import ToolContext
+from voice_agent.tools.intake import pending_questions
 from voice_agent.tools.registry import ToolError, tool
 
 log = logging.getLogger(__name__)
 MAX_VERIFY_ATTEMPTS = 3
 
 
-def caller_status(session: Session) -> dict[str, Any]:
+def caller_status(session: Session, intake_pending: Sequence[str] = ()) -> dict[str, Any]:
     """What the session knows, as the model (and guided intake) may see it."""
     own_record = session.verified or session.customer_created
     pending = session.pending
@@ -48,15 +51,21 @@ def caller_status(session: Session) -> dict[str, Any]:
         "booked_jobs": len(session.booked_job_ids),
         "awaiting_message": session.awaiting_message,
         "verify_attempts_left": max(MAX_VERIFY_ATTEMPTS - session.verify_attempts, 0),
+        "out_of_area": session.out_of_area,
+        "intake_questions_pending": list(intake_pending),
     }
+
+
+def _use_address(session: Session, address: Address) -> None:
+    session.address_id, session.address_text = address.id, address_text(address)
+    session.address_city, session.address_zip = address.city, address.zip
 
 
 def _use_customer(session: Session, customer: Customer) -> None:
     session.customer_id = customer.id
     address = service_address(customer)
     if address is not None:
-        session.address_id = address.id
-        session.address_text = address_text(address)
+        _use_address(session, address)
 
 
 @tool
@@ -71,7 +80,7 @@ async def identify_caller(ctx: ToolContext) -> dict[str, Any]:
         if len(matches) == 1:
             session.matched_customer_id = matches[0].id
             session.first_name = matches[0].first_name
-    return caller_status(session)
+    return caller_status(session, pending_questions(ctx.settings, session))
 
 
 @tool
@@ -141,7 +150,8 @@ async def find_or_create_customer(
 ) -> dict[str, Any]:
     """For a NEW caller (not recognised by phone): find their customer record by name and
     address, or create it. Never creates a duplicate. Call it once you have their name and the
-    service address.
+    service address. An address outside our service area is refused (out_of_area): say so and
+    offer to take a message.
 
     Args:
         first_name: Caller's first name.
@@ -159,7 +169,11 @@ async def find_or_create_customer(
             "This phone number already belongs to a customer on file. Verify the caller with "
             "verify_caller instead of creating a new record."
         )
-    fields = await fill_address_defaults(ctx, split_address(street, city, state, zip))
+    said = split_address(street, city, state, zip)
+    area = await in_service_area(ctx, city=said["city"], state=said["state"], zip=said["zip"])
+    if area.verdict == "no":
+        return refuse(ctx, area)
+    fields = await fill_address_defaults(ctx, said)
     full_name = f"{first_name} {last_name}"
     existing = await _find_existing(ctx, full_name, fields["street"])
     if existing is not None:
@@ -168,7 +182,7 @@ async def find_or_create_customer(
         session.verified = True  # name and service address both match the record
         _use_customer(session, existing)
         address = next(a for a in existing.addresses if street_matches(fields["street"], a))
-        session.address_id, session.address_text = address.id, address_text(address)
+        _use_address(session, address)
         return {"customer_on_file": True, "service_address": session.address_text}
     body: dict[str, Any] = {
         "first_name": first_name.strip(),
@@ -225,7 +239,8 @@ async def add_service_address(
     zip: str | None = None,
 ) -> dict[str, Any]:
     """Use a different service address for this caller's visit (adds it to their record if new).
-    Only for a verified caller or a customer created in this call.
+    Only for a verified caller or a customer created in this call. An address outside our service
+    area is refused (out_of_area): say so and offer to take a message.
 
     Args:
         street: Street address (house number and street).
@@ -239,9 +254,18 @@ async def add_service_address(
     customer = await ctx.hcp.customers.get(session.customer_id)
     for address in customer.addresses:
         if street_matches(street, address):
-            session.address_id, session.address_text = address.id, address_text(address)
+            area = await in_service_area(
+                ctx, city=address.city, state=address.state, zip=address.zip
+            )
+            if area.verdict == "no":
+                return refuse(ctx, area)
+            _use_address(session, address)
             return {"service_address": session.address_text}
-    fields = await fill_address_defaults(ctx, split_address(street, city, state, zip))
+    said = split_address(street, city, state, zip)
+    area = await in_service_area(ctx, city=said["city"], state=said["state"], zip=said["zip"])
+    if area.verdict == "no":
+        return refuse(ctx, area)
+    fields = await fill_address_defaults(ctx, said)
     if not all(fields.get(k) for k in ("street", "city", "state", "zip")):
         raise ToolError("Ask for the city, state and ZIP code of that address.")
     body = {**fields, "country": "US"}
@@ -254,4 +278,5 @@ async def add_service_address(
     address_id, _ = await ctx.hcp_write("create_address", key, body, send)
     session.address_id = address_id
     session.address_text = ", ".join(p for p in (fields["street"], fields["city"]) if p)
+    session.address_city, session.address_zip = fields["city"], fields["zip"]
     return {"service_address": session.address_text}

@@ -134,8 +134,10 @@ def classify_job_type(problem: str, types: list[JobType]) -> JobType | None:
 
 
 def spoken_window(ctx: ToolContext, start: datetime, end: datetime) -> str:
-    """A window in the business's time zone, phrased for speech."""
-    return speak_window(start, end, now=ctx.now(), zone=ctx.settings.zone)
+    """A window in the business's time zone, phrased for speech in the caller's language."""
+    return speak_window(
+        start, end, now=ctx.now(), zone=ctx.settings.zone, language=ctx.session.language
+    )
 
 
 def digits(phone: str) -> str:

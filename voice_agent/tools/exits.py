@@ -7,6 +7,7 @@ from typing import Any
 
 from voice_agent.tools.common import digits
 from voice_agent.tools.context import ToolContext, WriteQueuedError
+from voice_agent.tools.intake import answer_lines
 from voice_agent.tools.lead_source import without_unknown_lead_source
 from voice_agent.tools.registry import tool
 
@@ -27,6 +28,10 @@ async def take_message(
     note = f"Phone message: {message.strip()[:1000]}"
     if callback_number:
         note += f" Call back on {callback_number}."
+    if session.out_of_area:
+        note += f" Address outside the service area: {session.out_of_area}."
+    if session.intake_answers:
+        note += "\n" + answer_lines(session)
     body: dict[str, Any] = {
         "note": note,
         "lead_source": ctx.settings.booking_lead_source,
@@ -57,7 +62,8 @@ async def take_message(
         f"Message from {name or 'a caller'}: {message[:300]}", key=f"message:{digest}"
     )
     session.awaiting_message = False
-    session.outcome = session.outcome or "message"
+    if session.outcome in (None, "out_of_area"):  # a message for the office is what matters
+        session.outcome = "message"
     return {"message_taken": True}
 
 

@@ -25,6 +25,7 @@ OUTCOMES = (
     "transferred",
     "emergency",
     "cancel_requested",
+    "out_of_area",
     "abandoned",
     "failed",
 )

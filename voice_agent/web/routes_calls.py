@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request, Response
 
-from voice_agent.storage.base import Channel, Conversation, Store
+from voice_agent.storage.base import Channel, Conversation, Store, Turn
 from voice_agent.web import format as fmt
 from voice_agent.web.guard import app_settings, app_store, page
 from voice_agent.web.routes_auth import guarded
@@ -141,8 +141,15 @@ async def conversation_context(request: Request, conversation_id: str) -> dict[s
     sandbox = is_sandbox(request) or conversation.test_mode  # test mode never writes to HCP
     items: list[tuple[tuple[int, int, float], dict[str, Any]]] = []
     metas = fmt.turn_metas(turns)
+    languages = turn_languages(turns)
     for turn, meta in zip(turns, metas, strict=True):
-        entry = {"kind": "turn", "turn": turn, "meta": meta, "stats": fmt.turn_stats(meta)}
+        entry = {
+            "kind": "turn",
+            "turn": turn,
+            "meta": meta,
+            "stats": fmt.turn_stats(meta),
+            "language": languages.get(turn.seq) if turn.role in ("caller", "agent") else None,
+        }
         items.append(((turn.seq, _ROLE_ORDER.get(turn.role, 9), 0.0), entry))
     for call in tools:
         key = (call.turn_seq, _ROLE_ORDER["tool"], call.created_at.timestamp())
@@ -154,6 +161,7 @@ async def conversation_context(request: Request, conversation_id: str) -> dict[s
         "name": fmt.caller_name(conversation),
         "caller": fmt.mask_phone(conversation.caller),
         "outcome": fmt.outcome_of(conversation),
+        "language": conversation_language(conversation, languages),
         "duration": fmt.duration_seconds(conversation, datetime.now(UTC)),
         "items": [entry for _, entry in items],
         "writes": [{"write": w, "link": fmt.hcp_link(w, sandbox=sandbox)} for w in writes],
@@ -164,6 +172,26 @@ async def conversation_context(request: Request, conversation_id: str) -> dict[s
         "local_time": fmt.local_time,
         "sandbox": sandbox,
     }
+
+
+def turn_languages(turns: list[Turn]) -> dict[int, str]:
+    """The language of each turn number, from its agent turn's meta (the engine records it)."""
+    found: dict[int, str] = {}
+    for turn in turns:
+        language = (turn.meta or {}).get("language")
+        if turn.role == "agent" and isinstance(language, str):
+            found[turn.seq] = language
+    return found
+
+
+def conversation_language(conversation: Conversation, languages: dict[int, str]) -> str:
+    """ "es" when any part of the conversation was in Spanish (the session or a turn)."""
+    state = conversation.state or {}
+    if conversation.language == "es" or state.get("language") == "es":
+        return "es"
+    if "es" in languages.values():
+        return "es"
+    return "en"
 
 
 @guarded.get("/calls/{conversation_id}")

@@ -23,6 +23,7 @@ from voice_agent.engine.events import (
     EndConversation,
     Event,
     FallbackTaken,
+    LanguageIs,
     TextDelta,
     ToolFinished,
     ToolStarted,
@@ -46,6 +47,7 @@ _EVENT_TYPES: dict[type[Any], str] = {
     Transfer: "transfer",
     EndConversation: "end",
     FallbackTaken: "fallback",
+    LanguageIs: "language",
 }
 
 
