@@ -332,3 +332,24 @@ async def test_sms_conversation_in_spanish_is_answered_in_spanish(
     )
     reply, _ = await talk(engine, english.conversation.id, "Hi, my toilet is clogged")
     assert reply == guided.ASK_NAME
+
+
+@pytest.mark.parametrize(
+    ("problem", "expected"),
+    [
+        ("mi calentador de agua no funciona", "Water heater"),
+        ("el fregadero de la cocina está tapado", "Drain cleaning"),
+        ("el aire acondicionado no enfría", "AC repair"),
+        ("hay una fuga debajo del lavamanos", "Plumbing repair"),
+        ("se fue la luz en la mitad de la casa, creo que es el panel", "Electrical panel"),
+        ("my water heater is leaking", "Water heater"),
+    ],
+)
+def test_spanish_problems_find_the_job_type(problem: str, expected: str) -> None:
+    from hcp.models import JobType
+    from hcp.sandbox.seed import SERVICES
+    from voice_agent.tools.common import classify_job_type
+
+    types = [JobType(id=f"jt_{i}", name=name) for i, (name, *_rest) in enumerate(SERVICES)]
+    found = classify_job_type(problem, types)
+    assert found is not None and found.name == expected

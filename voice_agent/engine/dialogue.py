@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,7 +39,6 @@ from voice_agent.storage.base import (
     Conversation,
     NewConversation,
     NewTurn,
-    StaleStateError,
     Store,
 )
 from voice_agent.tools.context import ReferenceCache, ToolContext
@@ -184,22 +183,23 @@ class DialogueEngine:
         )
         session.greeting = greeting
         session.history.append(ChatMessage(role="assistant", content=greeting).to_dict())
-        try:
-            await self.store.save_state(
-                conversation.id, session.dump(), expected_version=conversation.version
-            )
-        except StaleStateError:
+        state = session.dump()
+        customer_id = session.matched_customer_id or conversation.hcp_customer_id
+        fields = {"hcp_customer_id": customer_id} if customer_id else {}
+        version = await self.store.finish_turn(  # greeting turn, state and fields: one write
+            conversation.id,
+            NewTurn(0, "agent", greeting),
+            state,
+            expected_version=conversation.version,
+            fields=fields,
+        )
+        if version is None:  # a duplicate start greeted first: say what it said
             fresh = await self.store.get_conversation(conversation.id)
             assert fresh is not None
             stored = Session.load(fresh.state).greeting
             return StartResult(fresh, stored or greeting, created)
-        await self.store.add_turn(conversation.id, 0, "agent", greeting)
-        if session.matched_customer_id:
-            await self.store.update_conversation(
-                conversation.id, hcp_customer_id=session.matched_customer_id
-            )
-        fresh = await self.store.get_conversation(conversation.id)
-        return StartResult(fresh or conversation, greeting, created)
+        saved = replace(conversation, state=state, version=version, hcp_customer_id=customer_id)
+        return StartResult(saved, greeting, created)
 
     async def _lookup_caller(self, session: Session) -> None:
         """Match the caller ID to exactly one customer, within the lookup deadline."""

@@ -35,19 +35,28 @@ _STREET_WORDS = {
     "e": "east",
     "w": "west",
 }
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "ac": ("ac", "a c", "air condition", "cooling", "cool", "hvac"),
-    "air": ("air condition", "cooling", "ac "),
-    "furnace": ("furnace", "heat", "heating", "heater not", "no heat"),
-    "heating": ("furnace", "heat"),
-    "water": ("water heater", "hot water"),
-    "heater": ("water heater", "hot water"),
-    "drain": ("drain", "clog", "sink", "toilet", "backed up", "slow drain"),
-    "plumbing": ("leak", "pipe", "faucet", "toilet"),
-    "electrical": ("electric", "outlet", "breaker", "panel", "wiring", "power", "light"),
-    "panel": ("panel", "breaker"),
-    "tune": ("tune up", "tune-up", "maintenance", "check up", "checkup", "service"),
-}
+_SYNONYMS: dict[str, tuple[str, ...]] = {  # English, then Spanish, as callers say them
+    "ac": ("ac", "a c", "air condition", "cooling", "cool", "hvac", "aire acondicionado", "clima"),
+    "air": ("air condition", "cooling", "ac ", "aire", "no enfría", "no enfria"),
+    "furnace": ("furnace", "heat", "heating", "heater not", "no heat", "calefacci", "calentón"),
+    "heating": ("furnace", "heat", "calefacci", "no calienta"),
+    "water": ("water heater", "hot water", "calentador", "agua caliente", "boiler"),
+    "heater": ("water heater", "hot water", "calentador", "agua caliente"),
+    "drain": (
+        "drain", "clog", "sink", "toilet", "backed up", "slow drain",
+        "drenaje", "desag", "tapad", "fregadero", "lavabo", "inodoro", "excusado",
+    ),
+    "plumbing": ("leak", "pipe", "faucet", "toilet", "fuga", "gotea", "tuber", "llave de agua"),
+    "electrical": (
+        "electric", "outlet", "breaker", "panel", "wiring", "power", "light",
+        "eléctric", "enchufe", "contacto", "cables", "se fue la luz", "sin luz",
+    ),
+    "panel": ("panel", "breaker", "caja de fusibles", "fusibles"),
+    "tune": (
+        "tune up", "tune-up", "maintenance", "check up", "checkup", "service",
+        "mantenimiento", "revisión", "revision",
+    ),
+}  # fmt: skip
 
 
 def require_account(ctx: ToolContext) -> str:
