@@ -74,57 +74,53 @@ def _clock(moment: datetime) -> str:
     return f"{moment:%I:%M %p}".lstrip("0")
 
 
-def booking_sms(job: dict[str, Any], *, business: str, zone: ZoneInfo, language: str = "en") -> str:
-    """The confirmation text for a booked job, in the business's time zone and the caller's
-    language ("en" or "es")."""
-    if language == "es":
-        return _booking_sms_es(job, business=business, zone=zone)
-    schedule = _dict(job.get("schedule"))
-    start = _parse(schedule.get("scheduled_start"))
-    end = _parse(schedule.get("scheduled_end"))
-    window = schedule.get("arrival_window")
-    if start is not None and isinstance(window, int) and window > 0:
-        end = start + timedelta(minutes=window)
-    when = "at the time we agreed"
-    if start is not None:
-        local = start.astimezone(zone)
-        when = f"{local:%a %b} {local.day}, arriving between {_clock(local)}"
-        when += f" and {_clock(end.astimezone(zone))}" if end else ""
-    address = _dict(job.get("address"))
-    street = address.get("street")
-    where = f" at {street}" if isinstance(street, str) and street else ""
-    number = job.get("invoice_number")
-    ref = f" (job #{number})" if isinstance(number, str | int) and str(number) else ""
-    return (
-        f"{business}: you're booked for {when}{where}{ref}. "
-        "Reply to this text to change it. Reply STOP to opt out."
-    )
-
-
 _DAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 _MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
 
 
-def _booking_sms_es(job: dict[str, Any], *, business: str, zone: ZoneInfo) -> str:
-    """`booking_sms` in Spanish ("mar 6 ene, con llegada entre las 8:00 AM y las 10:00 AM")."""
+def _job_facts(
+    job: dict[str, Any], zone: ZoneInfo
+) -> tuple[datetime | None, datetime | None, str, str]:
+    """(local arrival start, local end, street, job number) of an HCP job ("" when absent)."""
     schedule = _dict(job.get("schedule"))
     start = _parse(schedule.get("scheduled_start"))
     end = _parse(schedule.get("scheduled_end"))
     window = schedule.get("arrival_window")
     if start is not None and isinstance(window, int) and window > 0:
         end = start + timedelta(minutes=window)
-    when = "a la hora acordada"
-    if start is not None:
-        local = start.astimezone(zone)
-        day = f"{_DAYS_ES[local.weekday()]} {local.day} {_MONTHS_ES[local.month - 1]}"
-        when = f"el {day}, con llegada entre las {_clock(local)}"
-        when += f" y las {_clock(end.astimezone(zone))}" if end else ""
-    address = _dict(job.get("address"))
-    street = address.get("street")
-    where = f" en {street}" if isinstance(street, str) and street else ""
+    street = _dict(job.get("address")).get("street")
     number = job.get("invoice_number")
-    ref = f" (trabajo n.º {number})" if isinstance(number, str | int) and str(number) else ""
     return (
-        f"{business}: su cita está reservada para {when}{where}{ref}. "
-        "Responda a este mensaje para cambiarla. Responda STOP para no recibir más mensajes."
+        start.astimezone(zone) if start else None,
+        end.astimezone(zone) if end else None,
+        street if isinstance(street, str) else "",
+        str(number) if isinstance(number, str | int) else "",
+    )
+
+
+def booking_sms(job: dict[str, Any], *, business: str, zone: ZoneInfo, language: str = "en") -> str:
+    """The confirmation text for a booked job, in the business's time zone and the caller's
+    language ("en" or "es")."""
+    start, end, street, number = _job_facts(job, zone)
+    if language == "es":
+        when = "a la hora acordada"
+        if start is not None:
+            day = f"{_DAYS_ES[start.weekday()]} {start.day} {_MONTHS_ES[start.month - 1]}"
+            when = f"el {day}, con llegada entre las {_clock(start)}"
+            when += f" y las {_clock(end)}" if end else ""
+        where = f" en {street}" if street else ""
+        ref = f" (trabajo n.º {number})" if number else ""
+        return (
+            f"{business}: su cita está reservada para {when}{where}{ref}. "
+            "Responda a este mensaje para cambiarla. Responda STOP para no recibir más mensajes."
+        )
+    when = "at the time we agreed"
+    if start is not None:
+        when = f"{start:%a %b} {start.day}, arriving between {_clock(start)}"
+        when += f" and {_clock(end)}" if end else ""
+    where = f" at {street}" if street else ""
+    ref = f" (job #{number})" if number else ""
+    return (
+        f"{business}: you're booked for {when}{where}{ref}. "
+        "Reply to this text to change it. Reply STOP to opt out."
     )
