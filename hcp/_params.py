@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -22,6 +23,13 @@ def _scalar(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def as_list(values: Iterable[str] | None) -> list[str] | None:
+    """An array parameter's values: one string becomes a one-item list (sent as ``name[]=``)."""
+    if values is None:
+        return None
+    return [values] if isinstance(values, str) else list(values)
 
 
 def build_params(**values: Any) -> QueryParams:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from hcp._pagination import Page
-from hcp._params import build_params, segment
+from hcp._params import as_list, build_params, segment
 from hcp.models.estimates import (
     Estimate,
     EstimateCreate,
@@ -17,7 +17,7 @@ from hcp.models.estimates import (
 )
 from hcp.models.work_status import WorkStatus
 from hcp.resources._base import Resource, Timeout, request_body
-from hcp.resources.jobs import _list, work_status_params
+from hcp.resources.jobs import work_status_params
 
 
 class EstimatesResource(Resource):
@@ -49,9 +49,9 @@ class EstimatesResource(Resource):
             scheduled_start_max=scheduled_start_max,
             scheduled_end_min=scheduled_end_min,
             scheduled_end_max=scheduled_end_max,
-            employee_ids=_list(employee_ids),
-            location_ids=_list(location_ids),
-            expand=_list(expand),
+            employee_ids=as_list(employee_ids),
+            location_ids=as_list(location_ids),
+            expand=as_list(expand),
             sort_by=sort_by,
             sort_direction=sort_direction,
             page=page,
@@ -66,7 +66,7 @@ class EstimatesResource(Resource):
         """``GET /estimates/{estimate_id}`` (a ``csr_`` id; spec: application key / OAuth)."""
         path = f"/estimates/{segment(estimate_id)}"
         data = await self._call(
-            "GET", path, params=build_params(expand=_list(expand)), timeout=timeout
+            "GET", path, params=build_params(expand=as_list(expand)), timeout=timeout
         )
         return self._model(Estimate, data, "GET", path)
 

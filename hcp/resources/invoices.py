@@ -6,10 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from hcp._pagination import Page
-from hcp._params import build_params, segment
+from hcp._params import as_list, build_params, segment
 from hcp.models.invoices import Invoice
 from hcp.resources._base import Resource, Timeout
-from hcp.resources.jobs import _list
 
 
 class InvoicesResource(Resource):
@@ -38,8 +37,8 @@ class InvoicesResource(Resource):
     ) -> Page[Invoice]:
         """``GET /invoices``; array filters go out as ``status[]=`` (a bare `status` is a 422)."""
         params = build_params(
-            status=_list(status),
-            customer_uuid=_list(customer_uuid),
+            status=as_list(status),
+            customer_uuid=as_list(customer_uuid),
             created_at_min=created_at_min,
             created_at_max=created_at_max,
             due_at_min=due_at_min,
@@ -48,8 +47,8 @@ class InvoicesResource(Resource):
             paid_at_max=paid_at_max,
             amount_due_min=amount_due_min,
             amount_due_max=amount_due_max,
-            payment_method=_list(payment_method),
-            location_ids=_list(location_ids),
+            payment_method=as_list(payment_method),
+            location_ids=as_list(location_ids),
             sort_by=sort_by,
             sort_direction=sort_direction,
             page=page,

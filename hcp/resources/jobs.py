@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from hcp._pagination import Page
-from hcp._params import build_params, segment
+from hcp._params import as_list, build_params, segment
 from hcp.models.invoices import Invoice
 from hcp.models.jobs import (
     Appointment,
@@ -37,12 +37,6 @@ def work_status_params(statuses: Iterable[str | WorkStatus] | None) -> builtins.
         if value not in out:
             out.append(value)
     return out
-
-
-def _list(values: Iterable[str] | None) -> builtins.list[str] | None:
-    if values is None:
-        return None
-    return [values] if isinstance(values, str) else list(values)
 
 
 class JobsResource(Resource):
@@ -74,9 +68,9 @@ class JobsResource(Resource):
             scheduled_start_max=scheduled_start_max,
             scheduled_end_min=scheduled_end_min,
             scheduled_end_max=scheduled_end_max,
-            employee_ids=_list(employee_ids),
-            location_ids=_list(location_ids),
-            expand=_list(expand),
+            employee_ids=as_list(employee_ids),
+            location_ids=as_list(location_ids),
+            expand=as_list(expand),
             sort_by=sort_by,
             sort_direction=sort_direction,
             page=page,
@@ -91,7 +85,7 @@ class JobsResource(Resource):
         """``GET /jobs/{id}``."""
         path = f"/jobs/{segment(job_id)}"
         data = await self._call(
-            "GET", path, params=build_params(expand=_list(expand)), timeout=timeout
+            "GET", path, params=build_params(expand=as_list(expand)), timeout=timeout
         )
         return self._model(Job, data, "GET", path)
 

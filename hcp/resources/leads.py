@@ -6,10 +6,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from hcp._pagination import Page
-from hcp._params import build_params, segment
+from hcp._params import as_list, build_params, segment
 from hcp.models.leads import Lead, LeadConversion, LeadCreate
 from hcp.resources._base import Resource, Timeout, request_body
-from hcp.resources.jobs import _list
 
 
 class LeadsResource(Resource):
@@ -49,10 +48,10 @@ class LeadsResource(Resource):
         params = build_params(
             customer_id=customer_id,
             status=status,
-            employee_ids=_list(employee_ids),
-            tag_ids=_list(tag_ids),
-            lead_source=_list(lead_source),
-            location_ids=_list(location_ids),
+            employee_ids=as_list(employee_ids),
+            tag_ids=as_list(tag_ids),
+            lead_source=as_list(lead_source),
+            location_ids=as_list(location_ids),
             sort_by=sort_by,
             sort_direction=sort_direction,
             page=page,

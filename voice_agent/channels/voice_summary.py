@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voice_agent.followups.texts import clock_time
 from voice_agent.storage.base import Conversation, HcpWrite, Turn
 
 MAX_NOTE_CHARS = 2000
@@ -70,10 +71,6 @@ def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _clock(moment: datetime) -> str:
-    return f"{moment:%I:%M %p}".lstrip("0")
-
-
 _DAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 _MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
 
@@ -106,8 +103,8 @@ def booking_sms(job: dict[str, Any], *, business: str, zone: ZoneInfo, language:
         when = "a la hora acordada"
         if start is not None:
             day = f"{_DAYS_ES[start.weekday()]} {start.day} {_MONTHS_ES[start.month - 1]}"
-            when = f"el {day}, con llegada entre las {_clock(start)}"
-            when += f" y las {_clock(end)}" if end else ""
+            when = f"el {day}, con llegada entre las {clock_time(start)}"
+            when += f" y las {clock_time(end)}" if end else ""
         where = f" en {street}" if street else ""
         ref = f" (trabajo n.º {number})" if number else ""
         return (
@@ -116,8 +113,8 @@ def booking_sms(job: dict[str, Any], *, business: str, zone: ZoneInfo, language:
         )
     when = "at the time we agreed"
     if start is not None:
-        when = f"{start:%a %b} {start.day}, arriving between {_clock(start)}"
-        when += f" and {_clock(end)}" if end else ""
+        when = f"{start:%a %b} {start.day}, arriving between {clock_time(start)}"
+        when += f" and {clock_time(end)}" if end else ""
     where = f" at {street}" if street else ""
     ref = f" (job #{number})" if number else ""
     return (

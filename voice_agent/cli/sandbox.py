@@ -22,6 +22,15 @@ sandbox_app = typer.Typer(
 )
 
 _DB = typer.Option(DEFAULT_DB, "--db", help="SQLite file holding the sandbox's data.")
+# `voice-agent sandbox` and `voice-agent sandbox serve` take the same options.
+_HOST = typer.Option("127.0.0.1", help="Interface to listen on.")
+_PORT = typer.Option(DEFAULT_PORT, help="Port to listen on.")
+_API_KEY = typer.Option(DEFAULT_API_KEY, help="Key clients must send (Token <key>).")
+_EMPTY = typer.Option(False, "--empty", help="Start without the demo company.")
+_WEBHOOK_URL = typer.Option(None, help="POST HCP-shaped webhooks here.")
+_WEBHOOK_SECRET = typer.Option(
+    None, envvar="HCP_WEBHOOK_SECRET", help="Signing secret for Api-Signature."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -61,15 +70,13 @@ def serve_sandbox(
 @sandbox_app.callback(invoke_without_command=True)
 def sandbox_main(
     ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(DEFAULT_PORT, help="Port to listen on."),
-    api_key: str = typer.Option(DEFAULT_API_KEY, help="Key clients must send (Token <key>)."),
-    empty: bool = typer.Option(False, "--empty", help="Start without the demo company."),
+    host: str = _HOST,
+    port: int = _PORT,
+    api_key: str = _API_KEY,
+    empty: bool = _EMPTY,
     db: Path = _DB,
-    webhook_url: str | None = typer.Option(None, help="POST HCP-shaped webhooks here."),
-    webhook_secret: str | None = typer.Option(
-        None, envvar="HCP_WEBHOOK_SECRET", help="Signing secret for Api-Signature."
-    ),
+    webhook_url: str | None = _WEBHOOK_URL,
+    webhook_secret: str | None = _WEBHOOK_SECRET,
 ) -> None:
     """Serve the sandbox when no subcommand is given (`voice-agent sandbox --port N`)."""
     if ctx.invoked_subcommand is None:
@@ -86,15 +93,13 @@ def sandbox_main(
 
 @sandbox_app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(DEFAULT_PORT, help="Port to listen on."),
-    api_key: str = typer.Option(DEFAULT_API_KEY, help="Key clients must send (Token <key>)."),
-    empty: bool = typer.Option(False, "--empty", help="Start without the demo company."),
+    host: str = _HOST,
+    port: int = _PORT,
+    api_key: str = _API_KEY,
+    empty: bool = _EMPTY,
     db: Path = _DB,
-    webhook_url: str | None = typer.Option(None, help="POST HCP-shaped webhooks here."),
-    webhook_secret: str | None = typer.Option(
-        None, envvar="HCP_WEBHOOK_SECRET", help="Signing secret for Api-Signature."
-    ),
+    webhook_url: str | None = _WEBHOOK_URL,
+    webhook_secret: str | None = _WEBHOOK_SECRET,
 ) -> None:
     """Serve the sandbox over HTTP."""
     serve_sandbox(

@@ -14,7 +14,6 @@ import unicodedata
 from typing import Literal
 
 Language = Literal["en", "es"]
-LANGUAGES: tuple[Language, ...] = ("en", "es")
 SPANISH_MARKER = "[caller language: es]"
 """Line the engine puts before the Spanish prompt addition; guided intake reads it."""
 

@@ -24,10 +24,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from voice_agent.followups.texts import clock_time
 from voice_agent.messaging.outbox import queue_email, queue_sms
 from voice_agent.settings import Settings
 from voice_agent.speech import speak_window
-from voice_agent.storage.base import Conversation, HcpWrite, Store
+from voice_agent.storage.base import CALL_CHANNELS, Conversation, HcpWrite, Store
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ SMS_LIMIT = 459  # three GSM-7 segments
 SMS_LIMIT_UCS2 = 201  # three segments when a character outside GSM-7 remains
 _PUNCTUATION = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                               "\u2013": "-", "\u2014": "-", "\u2026": "..."})  # fmt: skip
-CALL_CHANNELS = frozenset({"voice", "web"})  # as the stats page counts calls
 BOOKING_OPERATIONS = frozenset({"create_job"})
 WAITING_OUTCOMES = {"message": "message", "cancel_requested": "cancellation request"}
 UNDELIVERED = frozenset({"undelivered", "failed"})
@@ -354,10 +354,6 @@ async def build_digest(
 # -- rendering -------------------------------------------------------------------------------
 
 
-def _clock(moment: datetime) -> str:
-    return f"{moment.hour % 12 or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
-
-
 def _some(items: Iterable[str], limit: int) -> str:
     items = list(items)
     shown = "; ".join(items[:limit])
@@ -377,7 +373,7 @@ def _sms(digest: Digest, limit: int) -> str:
         listed = (f"{b.first_name}, {b.job_type}, {b.when}" for b in digest.bookings)
         parts.append(f"Booked {len(digest.bookings)}: {_some(listed, limit)}.")
     if digest.emergencies:
-        listed = (f"{e.first_name} {_clock(e.at)}, {e.result}" for e in digest.emergencies)
+        listed = (f"{e.first_name} {clock_time(e.at)}, {e.result}" for e in digest.emergencies)
         parts.append(f"Emergencies {len(digest.emergencies)}: {_some(listed, limit)}.")
     if digest.waiting:
         listed = (f"{w.first_name} ({w.what})" for w in digest.waiting)
@@ -422,11 +418,11 @@ def render_email(digest: Digest) -> tuple[str, str]:
         figures.append(_count(digest.failures.total, "problem"))
     subject = f"{digest.business}: {title.lower()} summary, {digest.label} ({', '.join(figures)})"
     span = (
-        f"{digest.start:%a %b} {digest.start.day} {_clock(digest.start)} to "
-        f"{digest.end:%a %b} {digest.end.day} {_clock(digest.end)} ({digest.end.tzname()})"
+        f"{digest.start:%a %b} {digest.start.day} {clock_time(digest.start)} to "
+        f"{digest.end:%a %b} {digest.end.day} {clock_time(digest.end)} ({digest.end.tzname()})"
     )
     waiting = [
-        f"{_clock(w.at)} {w.first_name}: {w.what}" + (f' - "{w.note}"' if w.note else "")
+        f"{clock_time(w.at)} {w.first_name}: {w.what}" + (f' - "{w.note}"' if w.note else "")
         for w in digest.waiting
     ]
     lines = [
@@ -438,7 +434,7 @@ def render_email(digest: Digest) -> tuple[str, str]:
         *_section("Bookings", [f"{b.first_name}: {b.job_type}, {b.when}" for b in digest.bookings]),
         *_section(
             "Emergencies",
-            [f"{_clock(e.at)} {e.first_name}: {e.result}" for e in digest.emergencies],
+            [f"{clock_time(e.at)} {e.first_name}: {e.result}" for e in digest.emergencies],
         ),
         *_section("Waiting for the office", waiting),
         *_section("Problems", digest.failures.lines()),

@@ -21,6 +21,11 @@ def _clock(moment: datetime) -> str:
     return f"{hour}{minutes}"
 
 
+def clock_time(moment: datetime) -> str:
+    """A time as written in texts: `"8:00 AM"`."""
+    return f"{moment.hour % 12 or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+
+
 def window(start: datetime, end: datetime, zone: ZoneInfo) -> str:
     """`"Fri Dec 4, 8-10 AM"` in `zone` (meridiem shown once when both ends share it)."""
     s, e = start.astimezone(zone), end.astimezone(zone)

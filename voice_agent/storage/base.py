@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 Channel = Literal["voice", "sms", "web", "console"]
+CALL_CHANNELS: frozenset[str] = frozenset({"voice", "web"})
+"""Channels whose conversations count as calls: the phone and the browser test line."""
 # Setting keys with this mark ("optout:+1512…", "sms-thread:…") are internal records kept in
 # the settings table, not office settings: `all_settings` leaves them out.
 RECORD_KEY_MARK = ":"

@@ -39,12 +39,6 @@ def mask_phone(number: str | None) -> str:
     return f"•••-•••-{digits[-4:]}"
 
 
-def last_digits(number: str | None, count: int = 4) -> str:
-    """The last `count` digits of a number (for search)."""
-    digits = "".join(ch for ch in number or "" if ch.isdigit())
-    return digits[-count:]
-
-
 def duration_seconds(conversation: Conversation, now: datetime) -> int:
     """The conversation's length so far (or in total when it has ended)."""
     if conversation.duration_seconds is not None:

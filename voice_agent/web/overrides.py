@@ -43,12 +43,6 @@ PROFILE_FIELDS: tuple[str, ...] = (
 )
 # Comma-separated in forms, tuples in Settings.
 LIST_FIELDS = frozenset({"service_area", "test_numbers"})
-# On/off choices in forms ("on", "off", or blank for the environment's value).
-BOOL_FIELDS = frozenset(
-    name
-    for name in PROFILE_FIELDS
-    if name in Settings.model_fields and Settings.model_fields[name].annotation is bool
-)
 
 
 def _clean(name: str, value: Any) -> Any:

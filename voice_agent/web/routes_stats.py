@@ -9,13 +9,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 
-from voice_agent.storage.base import Conversation, Store
+from voice_agent.storage.base import CALL_CHANNELS, Conversation, Store
 from voice_agent.web import format as fmt
 from voice_agent.web.guard import app_settings, app_store, page
 from voice_agent.web.routes_auth import guarded
 
 STATS_PERIODS = {"7": 7, "30": 30, "90": 90}
-CALL_CHANNELS = frozenset({"voice", "web"})
 CHART_WIDTH, CHART_HEIGHT = 640, 160
 
 
