@@ -263,3 +263,34 @@ async def test_a_confirmed_booking_is_refused_when_the_area_changes_mid_call(
     result = tool_results(events)["book_job"].result
     assert result["out_of_area"] is True and result["place"] == "Springfield"
     assert len(sandbox_state.all("jobs")) == jobs_before
+
+
+@pytest.mark.parametrize(
+    ("said", "city", "state", "zip"),
+    [
+        ("12 Elm St, Springfield IL 62704", "Springfield", "IL", "62704"),
+        ("12 Elm St, springfield il 62704", "springfield", "IL", "62704"),
+        ("12 Elm St, Austin TX", "Austin", "TX", None),
+        ("12 Elm St, Austin 78701", "Austin", None, "78701"),
+        ("12 Elm St, Round Rock", "Round Rock", None, None),
+        ("12 Oak St, Springfield, IL 62701", "Springfield", "IL", "62701"),
+    ],
+)
+def test_city_state_and_zip_are_split_when_said_without_commas(
+    said: str, city: str, state: str | None, zip: str | None
+) -> None:
+    from voice_agent.tools.common import split_address
+
+    fields = split_address(said, None, None, None)
+    assert (fields["city"], fields["state"], fields["zip"]) == (city, state, zip)
+
+
+async def test_guided_books_an_in_area_address_said_without_commas(
+    make_engine: EngineFactory, sandbox_state: SandboxState
+) -> None:
+    engine = make_engine(GuidedIntakeModel())
+    conv = await open_call(engine, "+15551230031")
+    jobs_before = len(sandbox_state.all("jobs"))
+    lines = ["My kitchen drain is clogged", "Jane Doe", "12 Elm St, Springfield IL 62704"]
+    await say_all(engine, conv, [*lines, "first", "yes"])
+    assert len(sandbox_state.all("jobs")) == jobs_before + 1

@@ -155,12 +155,26 @@ def digits(phone: str) -> str:
     return only[-10:] if len(only) >= 10 else only
 
 
+_CITY_TAIL = re.compile(
+    r"^(?P<city>.+?)(?:\s+(?P<state>[A-Z]{2}|[A-Za-z]{2}(?=\s+\d)))?(?:\s+(?P<zip>\d{5})(?:-\d{4})?)?$"
+)
+_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY".split()
+)
+
+
 def split_address(
     street: str, city: str | None, state: str | None, zip: str | None
 ) -> dict[str, Any]:
     """Address fields from what the caller said; "12 Oak St, Springfield, IL 62701" is split."""
     parts = [p.strip() for p in street.split(",") if p.strip()]
     fields: dict[str, Any] = {"street": parts[0] if parts else street.strip()}
+    if len(parts) == 2 and not city:  # "Springfield IL 62704": state and ZIP after the city
+        tail = _CITY_TAIL.match(parts[1])
+        said_state = (tail["state"] or "").upper() if tail else ""
+        if tail and said_state in _STATES | {""}:
+            city, state, zip = tail["city"], state or said_state or None, zip or tail["zip"]
     if len(parts) > 1 and not city:
         city = parts[1]
     if len(parts) > 2 and not (state and zip):
