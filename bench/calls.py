@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -63,6 +64,15 @@ LINES = (
     "Can you also check the thermostat while you're there?",
     "Okay, thanks",
 )
+
+
+async def watch_loop(lags: list[float]) -> None:
+    """Record how late a 10 ms timer fires: this process's event-loop lag."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + 0.01
+        await asyncio.sleep(0.01)
+        lags.append(max(0.0, loop.time() - due))
 
 
 # --- server side (child process) ---------------------------------------------------------
@@ -96,13 +106,17 @@ def serve(args: argparse.Namespace) -> None:
     )
     samples: list[dict[str, Any]] = []
     lags: list[float] = []
+    pauses: list[float] = []  # garbage-collector pauses (all generations)
+    gc_started = 0.0
 
-    async def watch_loop() -> None:  # how late a 10 ms timer fires: the event loop's lag
-        loop = asyncio.get_running_loop()
-        while True:
-            due = loop.time() + 0.01
-            await asyncio.sleep(0.01)
-            lags.append(max(0.0, loop.time() - due))
+    def gc_timer(phase: str, info: dict[str, int]) -> None:
+        nonlocal gc_started
+        if phase == "start":
+            gc_started = time.perf_counter()
+        else:
+            pauses.append(time.perf_counter() - gc_started)
+
+    gc.callbacks.append(gc_timer)
 
     async def main() -> None:
         schema = args.pg_schema or None
@@ -121,12 +135,14 @@ def serve(args: argparse.Namespace) -> None:
         services = build_services(settings, store, hcp_client=client)
         if args.engine == "scripted":
             services.engine = ScriptedEngine(store, args)  # type: ignore[assignment]
-        app = create_app(settings, services)
+        app = create_app(settings, services, freeze_startup=True)
 
         async def timed(scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] == "http" and scope["path"] == "/bench/stats":
-                stats = {"samples": samples, "cpu": time.process_time(), "lags": lags}
+                stats = {"samples": samples, "cpu": time.process_time(), "lags": lags, "gc": pauses}
                 body = json.dumps(stats).encode()
+                for collected in (samples, lags, pauses):  # each read starts a new window
+                    collected.clear()
                 headers = [(b"content-type", b"application/json")]
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
@@ -150,7 +166,7 @@ def serve(args: argparse.Namespace) -> None:
             lifespan="on",
             timeout_keep_alive=30,
         )
-        watcher = asyncio.create_task(watch_loop())
+        watcher = asyncio.create_task(watch_loop(lags))
         try:
             await uvicorn.Server(config).serve()
         finally:
@@ -406,20 +422,24 @@ async def run(args: argparse.Namespace) -> int:
     stats: list[dict[str, Any]] = []
     cpu = 0.0
     lags: list[float] = []
+    gc_pauses: list[float] = []
+    client_lags: list[float] = []  # the load generator's own lag inflates measured silence
     try:
         async with httpx.AsyncClient(base_url=base, timeout=20.0, transport=transport) as client:
             for proc, port in zip(procs, ports, strict=True):
                 await wait_ready(client, proc, port)
-            for port in ports:  # CPU spent starting up is not the calls'
+            for port in ports:  # CPU, lag and GC pauses of starting up are not the calls'
                 cpu -= (await client.get(f"http://127.0.0.1:{port}/bench/stats")).json()["cpu"]
             rng = random.Random(args.seed)
             started = time.perf_counter()
             client_cpu = time.process_time()
+            watcher = asyncio.create_task(watch_loop(client_lags))
             async with asyncio.timeout(args.max_seconds):
                 results = await asyncio.gather(
                     *(one_call(client, base, args, random.Random(rng.random()), n)
                       for n in range(args.calls))
                 )  # fmt: skip
+            watcher.cancel()
             elapsed = time.perf_counter() - started
             client_cpu = time.process_time() - client_cpu
             for port in ports:
@@ -427,13 +447,15 @@ async def run(args: argparse.Namespace) -> int:
                 stats += answer["samples"]
                 cpu += answer["cpu"]
                 lags += answer["lags"]
+                gc_pauses += answer["gc"]
     finally:
         await asyncio.gather(*(stop(proc) for proc in procs))
         fake.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
         if schema:
             await pg_exec(args.postgres, f'DROP SCHEMA "{schema}" CASCADE')
-    report(args, results, stats, elapsed, len(fake.requests), (cpu, client_cpu), lags)
+    pauses = (lags, gc_pauses, client_lags)
+    report(args, results, stats, elapsed, len(fake.requests), (cpu, client_cpu), pauses)
     return 0 if all(r.error is None for r in results) else 1
 
 
@@ -444,16 +466,14 @@ def report(
     elapsed: float,
     llm_requests: int,
     cpus: tuple[float, float],
-    lags: list[float],
+    pauses: tuple[list[float], list[float], list[float]],
 ) -> None:
     cpu, client_cpu = cpus
+    lags, gc_pauses, client_lags = pauses
     errors = [r.error for r in results if r.error]
     ok = len(results) - len(errors)
     gaps = [g for r in results for g in r.gaps]
     overhead = [max(0.0, s["wall"] - s["engine"]) for s in stats]
-    turn_overhead = [
-        max(0.0, s["wall"] - s["engine"]) for s in stats if s["path"] == "/twilio/voice/turn"
-    ]
     turns = sum(r.turns for r in results)
     print(
         f"[{args.engine} engine, {args.workers} worker(s), "
@@ -480,8 +500,13 @@ def report(
         f"{sum(r.slow_fallbacks for r in results)}"
     )
     print(line("server overhead per webhook (ms)", overhead))
-    print(line("server overhead per turn POST (ms)", turn_overhead))
+    for path in sorted({s["path"] for s in stats}):
+        name = path.removeprefix("/twilio/voice").lstrip("/") or "incoming call"
+        mine = [o for o, s in zip(overhead, stats, strict=True) if s["path"] == path]
+        print(line(f"  {name} POST (ms)", mine))
     print(line("event-loop lag (ms)", lags))
+    print(line("garbage-collector pauses (ms)", gc_pauses))
+    print(line("load generator event-loop lag (ms)", client_lags))
     print(line("caller silence per gap (ms)", gaps))
     print(line("longest silence per turn (ms)", [g for r in results for g in r.turn_longest]))
     print(line("total silence per turn (ms)", [g for r in results for g in r.turn_silence]))

@@ -332,6 +332,68 @@ async def test_another_worker_reruns_a_turn_whose_worker_died(
         ]
 
 
+async def test_duplicate_on_another_worker_follows_the_claim_and_runs_nothing_twice(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    engine_a = FakeEngine(store)
+    engine_a.gate = asyncio.Event()  # worker A is still working on the turn
+    engine_b = FakeEngine(store, replays=engine_a.replays)  # B sees A's stored reply
+    settings_a = voice_settings(tmp_path, filler_after_seconds=QUICK)
+    async with serving(settings_a, store, engine_a) as client_a:
+        sim = SimulatedCall(client_a, auth_token=TOKEN, public_base_url=PUBLIC)
+        await sim.start()
+        params = {**sim.base_params(), "SpeechResult": "book a tune-up", "Confidence": "0.9"}
+        first = await sim.post("/twilio/voice/turn?seq=1", params)
+        assert ET.fromstring(first.body).find("Redirect") is not None
+        async with serving(voice_settings(tmp_path), store, engine_b) as client_b:
+            sim.client = client_b
+            duplicate = asyncio.create_task(sim.post("/twilio/voice/turn?seq=1", params))
+            voice_b = client_b._transport.app.state.voice  # type: ignore[attr-defined]
+            for _ in range(500):  # B's own task follows A's claim
+                if voice_b.runner.task(f"{sim.call_sid}:1") is not None:
+                    break
+                await asyncio.sleep(0.01)
+            engine_a.gate.set()  # A finishes; B's follower sees the claim processed
+            answer = await duplicate
+    assert "Shall I book Tuesday" in answer.body
+    assert [key for _, _, key in engine_a.runs] == [f"{sim.call_sid}:1"]
+    assert engine_b.runs == []
+
+
+@quick
+async def test_a_slow_claim_write_does_not_hold_up_the_filler(
+    client: httpx.AsyncClient,
+    call,
+    engine: FakeEngine,
+    store: SqlStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    database_free = asyncio.Event()
+    claim = store.record_webhook_event
+
+    async def slow_claim(*args: object, **kwargs: object) -> bool:
+        await database_free.wait()  # the write lock is busy elsewhere
+        return await claim(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "record_webhook_event", slow_claim)
+
+    voice = client._transport.app.state.voice  # type: ignore[attr-defined]
+
+    async def speak(text: str) -> None:  # the caller hears the filler; the database frees up
+        database_free.set()
+        task = voice.runner.task(f"{sim.call_sid}:1")
+        assert task is not None
+        await task
+
+    sim = call(speak=speak)
+    await sim.start()
+    reply = await asyncio.wait_for(sim.say("what does a tune-up cost"), 10)
+    assert ET.fromstring(reply.exchanges[0].body).find("Redirect") is not None
+    assert reply.said[-1] == "You said: what does a tune-up cost."
+    assert len(engine.runs) == 1
+    assert (await store.get_webhook_event("twilio", f"{sim.call_sid}:1")) is not None
+
+
 async def test_fallback_url_apologises_and_transfers(call, engine: FakeEngine) -> None:
     sim = call()
     params = {**sim.base_params(), "ErrorCode": "11200", "ErrorUrl": f"{PUBLIC}/twilio/voice"}

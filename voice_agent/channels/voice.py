@@ -320,7 +320,7 @@ class VoiceChannel:
             return await self._missed(conversation, seq, miss, low=bool(text), lang=lang)
         key = f"{sid}:{seq}"
         runner = self.runner_for(conversation)
-        await runner.submit(conversation.id, key, text, {"call_sid": sid, "seq": str(seq)})
+        runner.submit(conversation.id, key, text, {"call_sid": sid, "seq": str(seq)})
         outcome = await runner.outcome(conversation.id, key, self.wait_left(received))
         if outcome is None:
             return twiml.hold(

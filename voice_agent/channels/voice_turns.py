@@ -1,12 +1,14 @@
 """Running one caller turn through the engine in the background, so Twilio never waits long.
 
-A turn is keyed by CallSid + the turn number carried (signed) in the Gather action URL. The
-first delivery claims the key in storage (`record_webhook_event`, unique per key) and starts
-the engine turn as a task; the webhook waits only a short budget for it. Whoever asks for
-the result later — a `<Redirect>` continuation, a duplicate delivery, another worker — gets
-it from the local task, or from the engine's own replay of the stored reply (a repeated
-`turn_key` runs no tool again). A claim left unfinished past `stale_after` (its worker died)
-is re-run from the stored caller text with the same key.
+A turn is keyed by CallSid + the turn number carried (signed) in the Gather action URL. Every
+request for a turn (the Gather action, a `<Redirect>` continuation, a duplicate delivery)
+waits only a short budget on one local task per key, so no storage round trip ever sits
+between the caller and the filler. The first delivery's task claims the key in storage
+(`record_webhook_event`, unique per key) and runs the engine turn; a task that finds the key
+claimed elsewhere (another delivery, another worker) follows the claim until it is finished,
+then takes the engine's replay of the stored reply (a repeated `turn_key` runs no tool
+again). A claim left unfinished past `stale_after` (its worker died) is re-run from the
+stored caller text with the same key.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from voice_agent.engine.events import (
     EndConversation,
@@ -39,7 +41,7 @@ TURN_EVENT = "voice.turn"
 TURN_LIMIT_SECONDS = 15.0  # hard stop for one engine turn (the engine's own bound is 12 s)
 STALE_AFTER_SECONDS = 16.0  # an unfinished claim this old belongs to a dead worker
 SHUTDOWN_GRACE_SECONDS = 5.0  # on shutdown, running turns get this long to finish
-POLL_SECONDS = 0.1  # how often a worker re-reads a claim another worker is running
+POLL_SECONDS = 0.1  # how often a follower re-reads a claim held elsewhere
 RETAIN_SECONDS = 120.0  # finished local results kept for continuations and duplicates
 
 
@@ -141,36 +143,24 @@ class TurnRunner:
         self._stale_after = STALE_AFTER_SECONDS if stale_after is None else stale_after
         self._running: dict[str, _Running] = {}
 
-    async def submit(self, conversation_id: str, key: str, text: str, meta: dict[str, str]) -> bool:
-        """Claim `key` and start the turn; False when the key was already claimed."""
-        payload = {"conversation_id": conversation_id, "text": text, **meta}
-        if not await self._store.record_webhook_event(PROVIDER, key, TURN_EVENT, payload):
-            return False
-        self._start(conversation_id, key, text)
-        return True
+    def submit(self, conversation_id: str, key: str, text: str, meta: dict[str, str]) -> None:
+        """Start turn `key` (claim, then run) unless this process already has a task for it."""
+        if key not in self._running:
+            payload = {"conversation_id": conversation_id, "text": text, **meta}
+            self._start(key, self._claim_and_run(conversation_id, key, text, payload))
 
     async def outcome(self, conversation_id: str, key: str, timeout: float) -> TurnOutcome | None:
-        """The turn's outcome, waiting at most `timeout` seconds; None if not ready yet."""
-        deadline = time.monotonic() + timeout
+        """The turn's outcome, waiting at most `timeout` seconds; None if not ready yet.
+
+        Without a local task (a continuation on another worker, or after a restart) one is
+        started that follows the stored claim.
+        """
         running = self._running.get(key)
-        while running is None:
-            pending = await self._pending_claim(key)
-            if pending is None:  # finished elsewhere (or never claimed): the engine replays
-                running = self._start(conversation_id, key, "")
-            elif self._is_stale(pending[1]):
-                log.warning("voice turn %s abandoned by its worker; running it again", key)
-                running = self._start(conversation_id, key, pending[0])
-            elif time.monotonic() >= deadline:
-                return None
-            else:
-                pause = min(POLL_SECONDS, max(0.0, deadline - time.monotonic()))
-                await asyncio.sleep(pause)
-                note_engine_wait(pause)
-                running = self._running.get(key)
+        if running is None:
+            running = self._start(key, self._follow(conversation_id, key))
         waited = time.monotonic()
         try:
-            remaining = max(0.0, deadline - time.monotonic())
-            return await asyncio.wait_for(asyncio.shield(running.task), remaining)
+            return await asyncio.wait_for(asyncio.shield(running.task), timeout)
         except TimeoutError:
             return None
         finally:
@@ -191,13 +181,40 @@ class TurnRunner:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._running.clear()
 
-    def _start(self, conversation_id: str, key: str, text: str) -> _Running:
+    def _start(self, key: str, work: Coroutine[Any, Any, TurnOutcome]) -> _Running:
         self._prune()
-        task = asyncio.create_task(self._run(conversation_id, key, text), name=f"voice-turn {key}")
+        task = asyncio.create_task(work, name=f"voice-turn {key}")
         running = _Running(task)
         self._running[key] = running
         task.add_done_callback(lambda _: setattr(running, "finished_at", time.monotonic()))
         return running
+
+    async def _claim_and_run(
+        self, conversation_id: str, key: str, text: str, payload: dict[str, str]
+    ) -> TurnOutcome:
+        try:
+            claimed = await self._store.record_webhook_event(PROVIDER, key, TURN_EVENT, payload)
+        except Exception:
+            log.exception("could not claim voice turn %s", key)
+            return TurnOutcome(text="", failed=True)
+        if claimed:
+            return await self._run(conversation_id, key, text)
+        return await self._follow(conversation_id, key)
+
+    async def _follow(self, conversation_id: str, key: str) -> TurnOutcome:
+        """Wait for a claim held elsewhere to finish, then replay it (or re-run it if stale)."""
+        while True:
+            try:
+                pending = await self._pending_claim(key)
+            except Exception:
+                log.exception("could not read voice turn %s", key)
+                return TurnOutcome(text="", failed=True)
+            if pending is None:  # finished elsewhere (or never claimed): the engine replays
+                return await self._run(conversation_id, key, "")
+            if self._is_stale(pending[1]):
+                log.warning("voice turn %s abandoned by its worker; running it again", key)
+                return await self._run(conversation_id, key, pending[0])
+            await asyncio.sleep(POLL_SECONDS)
 
     async def _run(self, conversation_id: str, key: str, text: str) -> TurnOutcome:
         error: str | None = None

@@ -5,18 +5,25 @@ check-then-insert), so concurrent deliveries of the same event write exactly onc
 `claim_due` leases outbox rows with one UPDATE whose candidates are chosen with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the UPDATE runs under the database's
 single write lock and re-checks the due/lease guard, so no two workers get one item.
+
+Every write is one synchronous function of a `Connection` run in one transaction by
+`_write`: on PostgreSQL (and in-memory SQLite) through the async engine's `run_sync`; on a
+SQLite file on this process's single writer thread, so a write holds SQLite's one write
+lock only for SQLite's own work instead of across several hand-offs to the event loop.
+Reads stay on the async engine (WAL readers never wait for the writer).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import Row, Table, and_, delete, or_, select, update
+from sqlalchemy import Connection, Row, Table, and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -44,7 +51,7 @@ from voice_agent.storage.base import (
     Turn,
     WebhookEvent,
 )
-from voice_agent.storage.engine import READ_ONLY, create_engine
+from voice_agent.storage.engine import READ_ONLY, create_engine, sqlite_writer_engine
 from voice_agent.storage.migrate import SchemaStatus, upgrade_engine
 
 conversations = cast(Table, t.ConversationRow.__table__)
@@ -60,6 +67,9 @@ settings_table = cast(Table, t.SettingRow.__table__)
 CONVERSATION_FIELDS = frozenset(
     {"status", "outcome", "hcp_customer_id", "language", "ended_at", "duration_seconds"}
 )
+
+
+T = TypeVar("T")
 
 
 def _now() -> datetime:
@@ -78,11 +88,11 @@ class SqlStore(Store):
         self._dialect = engine.dialect.name
         # An in-memory SQLite database is one shared connection: one transaction at a time.
         self._serial = asyncio.Lock() if isinstance(engine.pool, StaticPool) else None
-        # SQLite has one writer at a time: queue this process's writers on an asyncio lock
-        # instead of letting several pooled connections spin in SQLite's sleeping busy handler
-        # (which backs off up to 100 ms a try). Other processes still queue on busy_timeout.
-        self._writer = (
-            asyncio.Lock() if self._dialect == "sqlite" and self._serial is None else None
+        # A SQLite file: this process's writes run one after another on one thread (other
+        # processes still queue on SQLite's busy timeout, in that thread, not the event loop).
+        self._writer = sqlite_writer_engine(engine)
+        self._writer_thread = (
+            ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer") if self._writer else None
         )
 
     @property
@@ -92,28 +102,39 @@ class SqlStore(Store):
 
     @asynccontextmanager
     async def _tx(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A transaction; on SQLite read-only ones start DEFERRED and never wait on writers."""
-        writer = None if read_only else self._writer
+        """An async transaction; on SQLite read-only ones start DEFERRED and never wait."""
         try:
             async with self._serial or nullcontext():
-                if writer is not None:
-                    await writer.acquire()
-                try:
-                    async with self._engine.connect() as conn:
-                        if read_only:
-                            await conn.execution_options(**{READ_ONLY: True})
-                        async with conn.begin():
-                            yield conn
-                        # Committed: the pool's rollback-on-return (one more round trip to
-                        # the driver's thread) need not hold up the next writer.
-                        if writer is not None:
-                            writer.release()
-                            writer = None
-                finally:
-                    if writer is not None:
-                        writer.release()
+                async with self._engine.connect() as conn:
+                    if read_only:
+                        await conn.execution_options(**{READ_ONLY: True})
+                    async with conn.begin():
+                        yield conn
         except DBAPIError as exc:
-            raise StorageError(f"database error: {type(exc.orig).__name__}: {exc.orig}") from exc
+            raise _storage_error(exc) from exc
+        except OSError as exc:
+            raise StorageError(f"database unreachable: {exc}") from exc
+
+    async def _write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in one write transaction and return its result.
+
+        On the SQLite writer thread a write that was started finishes even if the caller
+        is cancelled meanwhile (it cannot be interrupted half-way).
+        """
+        if self._writer_thread is None:
+            async with self._tx() as conn:
+                return await conn.run_sync(work)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer_thread, self._write_now, work)
+
+    def _write_now(self, work: Callable[[Connection], T]) -> T:
+        """The writer thread's transaction (`BEGIN IMMEDIATE` … `COMMIT`)."""
+        assert self._writer is not None
+        try:
+            with self._writer.begin() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            raise _storage_error(exc) from exc
         except OSError as exc:
             raise StorageError(f"database unreachable: {exc}") from exc
 
@@ -158,17 +179,19 @@ class SqlStore(Store):
             "updated_at": now,
         }
         key = ["channel", "external_id"]
-        async with self._tx() as conn:
-            stmt = self._insert_ignore(conversations, values, key).returning(*conversations.c)
-            row = (await conn.execute(stmt)).first()
-            created = row is not None
+        stmt = self._insert_ignore(conversations, values, key).returning(*conversations.c)
+        existing = select(conversations).where(
+            conversations.c.channel == new.channel,
+            conversations.c.external_id == new.external_id,
+        )
+
+        def work(conn: Connection) -> tuple[Conversation, bool]:
+            row = conn.execute(stmt).first()
             if row is None:  # it exists: read the stored one
-                query = select(conversations).where(
-                    conversations.c.channel == new.channel,
-                    conversations.c.external_id == new.external_id,
-                )
-                row = (await conn.execute(query)).one()
-        return _conversation(row), created
+                return _conversation(conn.execute(existing).one()), False
+            return _conversation(row), True
+
+        return await self._write(work)
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         async with self._tx(read_only=True) as conn:
@@ -185,11 +208,13 @@ class SqlStore(Store):
         return None if row is None else _conversation(row)
 
     async def save_state(self, conversation_id: str, state: JSON, *, expected_version: int) -> int:
-        async with self._tx() as conn:
-            version = await self._save_state(conn, conversation_id, state, expected_version)
+        def work(conn: Connection) -> int:
+            version = _save_state(conn, conversation_id, state, expected_version)
             if version is None:
-                raise await self._stale(conn, conversation_id, expected_version)
-        return version
+                raise _stale(conn, conversation_id, expected_version)
+            return version
+
+        return await self._write(work)
 
     async def finish_turn(
         self,
@@ -204,47 +229,18 @@ class SqlStore(Store):
         unknown = set(fields) - CONVERSATION_FIELDS
         if unknown:
             raise ValueError(f"cannot update conversation fields {sorted(unknown)}")
-        async with self._tx() as conn:
-            await conn.execute(self._turn_insert(conversation_id, turn))
-            version = await self._save_state(conn, conversation_id, state, expected_version, fields)
+        insert_turn = self._turn_insert(conversation_id, turn)
+
+        def work(conn: Connection) -> int | None:
+            conn.execute(insert_turn)
+            version = _save_state(conn, conversation_id, state, expected_version, fields)
             if version is None:
-                stale = await self._stale(conn, conversation_id, expected_version)
+                stale = _stale(conn, conversation_id, expected_version)
                 if not isinstance(stale, StaleStateError):
                     raise stale
-                return None  # the turn stays recorded; the other writer's state wins
-        return version
+            return version  # None: the turn stays recorded; the other writer's state wins
 
-    async def _save_state(
-        self,
-        conn: AsyncConnection,
-        conversation_id: str,
-        state: JSON,
-        expected_version: int,
-        fields: JSON | None = None,
-    ) -> int | None:
-        """Bump the version if it is `expected_version`, setting `state` and any `fields`."""
-        c = conversations.c
-        values = {**(fields or {}), "state": state, "version": c.version + 1, "updated_at": _now()}
-        stmt = (
-            update(conversations)
-            .where(c.id == conversation_id, c.version == expected_version)
-            .values(values)
-            .returning(c.version)
-        )
-        version = (await conn.execute(stmt)).scalar_one_or_none()
-        return None if version is None else int(version)
-
-    async def _stale(
-        self, conn: AsyncConnection, conversation_id: str, expected_version: int
-    ) -> Exception:
-        c = conversations.c
-        found = select(c.version).where(c.id == conversation_id)
-        current = (await conn.execute(found)).scalar_one_or_none()
-        if current is None:
-            return StorageError(f"no conversation {conversation_id}")
-        return StaleStateError(
-            f"conversation {conversation_id} is at version {current}, not {expected_version}"
-        )
+        return await self._write(work)
 
     async def update_conversation(self, conversation_id: str, **fields: Any) -> None:
         unknown = set(fields) - CONVERSATION_FIELDS
@@ -271,8 +267,7 @@ class SqlStore(Store):
         self, conversation_id: str, seq: int, role: str, text: str, meta: JSON | None = None
     ) -> bool:
         stmt = self._turn_insert(conversation_id, NewTurn(seq, role, text, meta or {}))
-        async with self._tx() as conn:
-            return await _changed(conn, stmt)
+        return await self._write(lambda conn: _changed(conn, stmt))
 
     def _turn_insert(self, conversation_id: str, turn: NewTurn) -> Insert:
         values: dict[str, Any] = {
@@ -326,8 +321,8 @@ class SqlStore(Store):
             duration_ms=duration_ms,
             created_at=_now(),
         )
-        async with self._tx() as conn:
-            await conn.execute(tool_calls.insert().values(**record.__dict__))
+        stmt = tool_calls.insert().values(**record.__dict__)
+        await self._write(lambda conn: conn.execute(stmt))
         return record
 
     async def list_tool_calls(self, conversation_id: str) -> list[ToolCallRecord]:
@@ -357,12 +352,14 @@ class SqlStore(Store):
             "created_at": now,
             "updated_at": now,
         }
-        async with self._tx() as conn:
-            stmt = self._insert_ignore(hcp_writes, values, ["idempotency_key"])
-            created = (await conn.execute(stmt.returning(hcp_writes.c.id))).first() is not None
-            query = select(hcp_writes).where(hcp_writes.c.idempotency_key == idempotency_key)
-            row = (await conn.execute(query)).one()
-        return HcpWrite(**row._asdict()), created
+        stmt = self._insert_ignore(hcp_writes, values, ["idempotency_key"])
+        query = select(hcp_writes).where(hcp_writes.c.idempotency_key == idempotency_key)
+
+        def work(conn: Connection) -> tuple[HcpWrite, bool]:
+            created = conn.execute(stmt.returning(hcp_writes.c.id)).first() is not None
+            return HcpWrite(**conn.execute(query).one()._asdict()), created
+
+        return await self._write(work)
 
     async def finish_hcp_write(
         self,
@@ -405,9 +402,8 @@ class SqlStore(Store):
             "next_attempt_at": due_at or now,
             "created_at": now,
         }
-        async with self._tx() as conn:
-            stmt = self._insert_ignore(outbox, values, ["idempotency_key"])
-            return await _changed(conn, stmt)
+        stmt = self._insert_ignore(outbox, values, ["idempotency_key"])
+        return await self._write(lambda conn: _changed(conn, stmt))
 
     async def claim_due(
         self, now: datetime, *, worker: str, limit: int = 10, lease_seconds: int = 60
@@ -432,8 +428,7 @@ class SqlStore(Store):
             )
             .returning(*outbox.c)
         )
-        async with self._tx() as conn:
-            rows = (await conn.execute(stmt)).all()
+        rows = await self._write(lambda conn: conn.execute(stmt).all())
         items = [OutboxItem(**r._asdict()) for r in rows]
         return sorted(items, key=lambda item: (item.next_attempt_at, item.id))
 
@@ -487,15 +482,18 @@ class SqlStore(Store):
             "status": status,
             "created_at": _now(),
         }
-        async with self._tx() as conn:
-            if provider_id is None:
-                await conn.execute(messages.insert().values(values))
-                return Message(**values), True
-            stmt = self._insert_ignore(messages, values, ["provider_id"])
-            created = (await conn.execute(stmt.returning(messages.c.id))).first() is not None
-            query = select(messages).where(messages.c.provider_id == provider_id)
-            row = (await conn.execute(query)).one()
-        return Message(**row._asdict()), created
+        if provider_id is None:
+            plain = messages.insert().values(values)
+            await self._write(lambda conn: conn.execute(plain))
+            return Message(**values), True
+        stmt = self._insert_ignore(messages, values, ["provider_id"])
+        query = select(messages).where(messages.c.provider_id == provider_id)
+
+        def work(conn: Connection) -> tuple[Message, bool]:
+            created = conn.execute(stmt.returning(messages.c.id)).first() is not None
+            return Message(**conn.execute(query).one()._asdict()), created
+
+        return await self._write(work)
 
     async def update_message_status(self, provider_id: str, status: str) -> bool:
         stmt = (
@@ -504,8 +502,7 @@ class SqlStore(Store):
             .values(status=status)
             .returning(messages.c.id)
         )
-        async with self._tx() as conn:
-            return (await conn.execute(stmt)).first() is not None
+        return await self._write(lambda conn: conn.execute(stmt).first() is not None)
 
     async def list_messages(self, conversation_id: str) -> list[Message]:
         c = messages.c
@@ -527,8 +524,7 @@ class SqlStore(Store):
             "received_at": _now(),
         }
         stmt = self._insert_ignore(webhook_events, values, ["provider", "event_id"])
-        async with self._tx() as conn:
-            return await _changed(conn, stmt)
+        return await self._write(lambda conn: _changed(conn, stmt))
 
     async def mark_webhook_processed(
         self, provider: str, event_id: str, error: str | None = None
@@ -539,9 +535,8 @@ class SqlStore(Store):
             .where(c.provider == provider, c.event_id == event_id)
             .values(processed_at=_now(), error=error)
         )
-        async with self._tx() as conn:
-            if not await _changed(conn, stmt):
-                raise StorageError(f"no {provider} webhook event {event_id}")
+        if not await self._write(lambda conn: _changed(conn, stmt)):
+            raise StorageError(f"no {provider} webhook event {event_id}")
 
     async def list_unprocessed_webhooks(self, provider: str) -> list[WebhookEvent]:
         c = webhook_events.c
@@ -568,9 +563,13 @@ class SqlStore(Store):
 
     async def put_credentials(self, records: Sequence[CredentialRecord]) -> None:
         """Insert or replace several credentials in one transaction (all or none)."""
-        async with self._tx() as conn:
-            for record in records:
-                await conn.execute(self._upsert(credentials, _credential_values(record), ["id"]))
+        stmts = [self._upsert(credentials, _credential_values(r), ["id"]) for r in records]
+
+        def work(conn: Connection) -> None:
+            for stmt in stmts:
+                conn.execute(stmt)
+
+        await self._write(work)
 
     async def get_credential(self, service: str) -> CredentialRecord | None:
         query = select(credentials).where(credentials.c.service == service)
@@ -588,8 +587,7 @@ class SqlStore(Store):
         stmt = (
             delete(credentials).where(credentials.c.id == credential_id).returning(credentials.c.id)
         )
-        async with self._tx() as conn:
-            return (await conn.execute(stmt)).first() is not None
+        return await self._write(lambda conn: conn.execute(stmt).first() is not None)
 
     async def touch_credential(self, credential_id: str, used_at: datetime) -> None:
         await self._update_one(credentials, credential_id, {"used_at": used_at}, "credential")
@@ -602,9 +600,10 @@ class SqlStore(Store):
             return (await conn.execute(query)).scalar_one_or_none()
 
     async def set_setting(self, key: str, value: Any) -> None:
-        values = {"key": key, "value": value, "updated_at": _now()}
-        async with self._tx() as conn:
-            await conn.execute(self._upsert(settings_table, values, ["key"]))
+        stmt = self._upsert(
+            settings_table, {"key": key, "value": value, "updated_at": _now()}, ["key"]
+        )
+        await self._write(lambda conn: conn.execute(stmt))
 
     async def all_settings(self) -> JSON:
         query = select(settings_table.c.key, settings_table.c.value).where(
@@ -615,13 +614,15 @@ class SqlStore(Store):
         return {r.key: r.value for r in rows}
 
     async def close(self) -> None:
+        if self._writer_thread is not None and self._writer is not None:
+            await asyncio.to_thread(self._writer_thread.shutdown)  # queued writes finish
+            self._writer.dispose()
         await self._engine.dispose()
 
     async def _update_one(self, table: Table, row_id: str, values: JSON, what: str) -> None:
         stmt = update(table).where(table.c.id == row_id).values(values)
-        async with self._tx() as conn:
-            if not await _changed(conn, stmt):
-                raise StorageError(f"no {what} {row_id}")
+        if not await self._write(lambda conn: _changed(conn, stmt)):
+            raise StorageError(f"no {what} {row_id}")
 
     # time ranges
 
@@ -672,13 +673,43 @@ class SqlStore(Store):
         return [Message(**r._asdict()) for r in rows]
 
 
-async def _changed(conn: AsyncConnection, stmt: Executable) -> bool:
-    """Run a one-row INSERT/UPDATE; True if it changed a row.
+def _changed(conn: Connection, stmt: Executable) -> bool:
+    """Run a one-row INSERT/UPDATE; True if it changed a row (its row count, no RETURNING)."""
+    return conn.execute(stmt).rowcount > 0
 
-    The row count instead of `RETURNING`: on SQLite that saves a fetch round trip to the
-    driver's thread while the writer lock is held.
-    """
-    return (await conn.execute(stmt)).rowcount > 0
+
+def _save_state(
+    conn: Connection,
+    conversation_id: str,
+    state: JSON,
+    expected_version: int,
+    fields: JSON | None = None,
+) -> int | None:
+    """Bump the version if it is `expected_version`, setting `state` and any `fields`."""
+    c = conversations.c
+    values = {**(fields or {}), "state": state, "version": c.version + 1, "updated_at": _now()}
+    stmt = (
+        update(conversations)
+        .where(c.id == conversation_id, c.version == expected_version)
+        .values(values)
+        .returning(c.version)
+    )
+    version = conn.execute(stmt).scalar_one_or_none()
+    return None if version is None else int(version)
+
+
+def _stale(conn: Connection, conversation_id: str, expected_version: int) -> Exception:
+    c = conversations.c
+    current = conn.execute(select(c.version).where(c.id == conversation_id)).scalar_one_or_none()
+    if current is None:
+        return StorageError(f"no conversation {conversation_id}")
+    return StaleStateError(
+        f"conversation {conversation_id} is at version {current}, not {expected_version}"
+    )
+
+
+def _storage_error(exc: DBAPIError) -> StorageError:
+    return StorageError(f"database error: {type(exc.orig).__name__}: {exc.orig}")
 
 
 def _conversation(row: Row[Any]) -> Conversation:

@@ -1,0 +1,110 @@
+"""The SQLite store's writer thread: one write transaction at a time, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+
+from voice_agent.errors import StorageError
+from voice_agent.storage.base import NewConversation, NewTurn, StaleStateError
+from voice_agent.storage.sql import SqlStore, open_store
+
+CALLER = "+15555550100"
+
+
+@pytest.fixture
+def lite_path(tmp_path: Path, sqlite_template: Path) -> Path:
+    path = tmp_path / "writer.db"
+    shutil.copy(sqlite_template, path)
+    return path
+
+
+@pytest.fixture
+async def lite(lite_path: Path) -> AsyncIterator[SqlStore]:
+    store = open_store(f"sqlite+aiosqlite:///{lite_path}")
+    yield store
+    await store.close()
+
+
+def _new(external_id: str) -> NewConversation:
+    return NewConversation(channel="voice", external_id=external_id, caller=CALLER)
+
+
+async def test_failed_writes_roll_back_and_the_writer_carries_on(lite: SqlStore) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-1"))
+    with pytest.raises(StaleStateError):
+        await lite.save_state(conv.id, {"x": 1}, expected_version=conv.version + 5)
+    with pytest.raises(StorageError):
+        await lite.finish_turn("missing", NewTurn(1, "agent", "x"), {}, expected_version=1)
+
+    def half_done(conn: Connection) -> None:
+        conn.execute(
+            text("UPDATE conversations SET outcome = 'half' WHERE id = :id"), {"id": conv.id}
+        )
+        raise ValueError("body failed")
+
+    with pytest.raises(ValueError):
+        await lite._write(half_done)
+    stored = await lite.get_conversation(conv.id)
+    assert stored is not None and stored.outcome is None and stored.state == {}
+    assert await lite.add_turn(conv.id, 1, "caller", "still writable")
+
+
+async def test_writes_run_on_one_thread_that_is_not_the_event_loop(lite: SqlStore) -> None:
+    names = await asyncio.gather(
+        *(lite._write(lambda _conn: threading.current_thread().name) for _ in range(5))
+    )
+    assert len(set(names)) == 1
+    assert names[0].startswith("sqlite-writer")
+    assert names[0] != threading.current_thread().name
+
+
+async def test_another_process_holding_the_lock_does_not_stall_the_event_loop(
+    lite: SqlStore, lite_path: Path
+) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-2"))
+    other = sqlite3.connect(lite_path, isolation_level=None)  # e.g. the follow-up worker
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        write = asyncio.create_task(lite.add_turn(conv.id, 1, "caller", "waiting for the lock"))
+        ticks = 0
+        for _ in range(20):  # the loop keeps serving while the write waits in its thread
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not write.done()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert await write
+    assert [t.text for t in await lite.list_turns(conv.id)] == ["waiting for the lock"]
+
+
+async def test_a_started_write_lands_even_if_its_caller_is_cancelled(lite: SqlStore) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-3"))
+    task = asyncio.create_task(lite.add_turn(conv.id, 1, "caller", "said before hanging up"))
+    await asyncio.sleep(0)  # handed to the writer thread
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await lite.close()  # waits for queued writes
+    reopened = open_store(str(lite.engine.url))
+    try:
+        assert [t.text for t in await reopened.list_turns(conv.id)] == ["said before hanging up"]
+    finally:
+        await reopened.close()
+
+
+async def test_concurrent_writers_all_land(lite: SqlStore) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-4"))
+    done = await asyncio.gather(
+        *(lite.add_turn(conv.id, seq, "caller", f"line {seq}") for seq in range(40))
+    )
+    assert all(done)
+    assert [t.seq for t in await lite.list_turns(conv.id)] == list(range(40))
