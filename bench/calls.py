@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
 import json
 import os
 import random
@@ -387,6 +388,9 @@ async def stop(proc: asyncio.subprocess.Process) -> None:
 async def run(args: argparse.Namespace) -> int:
     from voice_agent.storage import upgrade
     from voice_agent.testing.fake_openai import FakeOpenAIServer
+
+    for module in ("voice_agent.channels.twilio_sim", "voice_agent.channels.voice"):
+        importlib.import_module(module)  # now: a first import during the calls would stall them
 
     ports = [free_port() for _ in range(args.workers)]
     base = f"http://127.0.0.1:{ports[0]}"  # the public URL every worker validates against

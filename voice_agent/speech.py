@@ -63,8 +63,15 @@ _ABBREVIATIONS = {
     "se": "Southeast",
     "sw": "Southwest",
 }
-_WORD = re.compile(r"\b([A-Za-z]+)\b\.?")
-_ZIP = re.compile(r"(?<=\s)(\d{5})(?:-\d{4})?\s*$")
+_LEADING = {"st": "Saint", "dr": "Doctor", "mt": "Mount", "ft": "Fort"}  # "St. Louis"
+_UNITS_ES = {"apt": "apartamento"}
+_STATE_CLASHES = frozenset({"ct", "ne"})  # state codes that are also street abbreviations
+_WORD = re.compile(r"(?<![\w'’])([A-Za-z]+)\b\.?")  # not the "s" of "Mary's"
+_ZIP = re.compile(r"(?<=\s)(\d{5})(?:-\d{4})?(?=\s*(?:,|$))")
+_ZIP_NEXT = re.compile(r"\s+\d{5}\b")
+_LEADS = re.compile(r"(?:^|,|\d)\s*$")  # the start of a part, or right after the house number
+_NAME_NEXT = re.compile(r"\s*[A-Za-z]")
+_UNIT_BEFORE = re.compile(r"(?:\b(?:apt|ste|unit|suite)\.?|#)\s*$", re.IGNORECASE)
 _HOUSE_NUMBER = re.compile(r"^(\d{3,4})\b")
 _MONEY = re.compile(r"\$(\d{1,3}(?:,\d{3})*|\d+)\.00\b")
 _CLOCK = re.compile(r"\b(\d{1,2}):00\s*([AaPp])\.?\s*[Mm]\b")
@@ -194,18 +201,36 @@ def speak_window_es(start: datetime, end: datetime, today: date) -> str:
     return f"{day} {hours}"
 
 
-def speak_address(address: str) -> str:
-    """A street address for speech: abbreviations expanded, house number and ZIP read nicely."""
+def speak_address(address: str, *, language: str = "en") -> str:
+    """A street address for speech: abbreviations expanded, house number and ZIP read nicely.
 
-    def expand(match: re.Match[str]) -> str:
-        word = match.group(1)
-        return _ABBREVIATIONS.get(word.lower(), match.group(0))
-
-    text = _ZIP.sub(lambda m: " ".join(m.group(1)), address.strip())
+    "1234 Oak St., St. Louis, MO 63101" -> "12 34 Oak Street, Saint Louis, MO 6 3 1 0 1". A unit
+    letter ("Apt E") and a state before its ZIP ("CT 06103") stay as written. In Spanish the
+    house number stays whole (said as one number) and "Apt" is "apartamento"; street names keep
+    their English words, as Spanish speakers in the US say them.
+    """
+    text = _WORD.sub(lambda m: _expand_word(m, language), address.strip())
+    text = _ZIP.sub(lambda m: " ".join(m.group(1)), text)
     house = _HOUSE_NUMBER.match(text)
-    if house and len(house.group(1)) == 4 and not house.group(1).endswith("00"):
-        text = f"{house.group(1)[:2]} {house.group(1)[2:]}" + text[house.end() :]
-    return _SPACES.sub(" ", _WORD.sub(expand, text)).strip()
+    number = house.group(1) if house else ""
+    if language == "en" and len(number) == 4 and not number.endswith("00"):
+        text = f"{number[:2]} {number[2:]}" + text[len(number) :]
+    return _SPACES.sub(" ", text).strip()
+
+
+def _expand_word(match: re.Match[str], language: str) -> str:
+    """One word of an address as it is said, judged by the words around it."""
+    word, key = match.group(1), match.group(1).lower()
+    before, after = match.string[: match.start()], match.string[match.end() :]
+    if len(word) == 1 and _UNIT_BEFORE.search(before):
+        return match.group(0)
+    if key in _STATE_CLASHES and word.isupper() and _ZIP_NEXT.match(after):
+        return match.group(0)
+    if key in _LEADING and _LEADS.search(before) and _NAME_NEXT.match(after):
+        return _LEADING[key]
+    if language == "es" and key in _UNITS_ES:
+        return _UNITS_ES[key]
+    return _ABBREVIATIONS.get(key, match.group(0))
 
 
 def for_speech(text: str, *, limit: int = MAX_SAY_CHARS) -> str:

@@ -74,7 +74,7 @@ async def test_guided_verifies_a_known_caller_before_booking(
     assert replies[1] == guided.ASK_VERIFY
     assert replies[2].startswith("Sorry, that doesn't match")
     assert replies[3].startswith("I have between")
-    assert replies[5].startswith("You're booked: Furnace tune-up at 6420 Oak St")
+    assert replies[5].startswith("You're booked: Furnace tune-up at 64 20 Oak Street")
 
 
 async def test_guided_no_at_the_read_back_offers_the_times_again(

@@ -43,7 +43,7 @@ async def test_llm_books_a_job_with_streamed_parallel_tool_calls(
         assert started_tools[:2] == ["record_problem", "verify_caller"]  # one parallel round
         assert "check_availability" in started_tools
         reply, _ = await talk(engine, conv, CALLER_LINES[1])
-        assert reply.startswith("Just to confirm: AC repair at 6420 Oak St")
+        assert reply.startswith("Just to confirm: AC repair at 64 20 Oak Street, Springfield")
         reply, events = await talk(engine, conv, CALLER_LINES[2])
         booked = tool_results(events)["book_job"]
         assert booked.error is None and reply.startswith("You're booked: AC repair")

@@ -13,7 +13,7 @@ from hcp.models.schedule import BookingWindow
 from voice_agent.engine.i18n import t
 from voice_agent.engine.session import PendingAction, Window
 from voice_agent.tools.area import session_refusal
-from voice_agent.tools.common import classify_job_type, job_types, spoken_window
+from voice_agent.tools.common import classify_job_type, job_types, spoken_address, spoken_window
 from voice_agent.tools.context import ToolContext
 from voice_agent.tools.intake import answer_lines, ask_instruction, pending_questions
 from voice_agent.tools.lead_source import without_unknown_lead_source
@@ -182,7 +182,7 @@ async def propose_booking(ctx: ToolContext, window_id: str) -> dict[str, Any]:
         "Just to confirm: {service} at {address}, arriving {when}. Shall I book that?",
         lang,
         service=service,
-        address=session.address_text,
+        address=spoken_address(ctx, session.address_text or ""),
         when=window.spoken,
     )
     session.pending = PendingAction(
@@ -285,7 +285,8 @@ def confirmation(ctx: ToolContext, job: Job) -> str:
         when = " " + spoken_window(ctx, job.schedule.scheduled_start, job.schedule.scheduled_end)
     lang = ctx.session.language
     at = " en " if lang == "es" else " at "
-    where = f"{at}{job.address.street}" if job.address and job.address.street else ""
+    street = job.address.street if job.address else None
+    where = f"{at}{spoken_address(ctx, street)}" if street else ""
     return t(
         "You're booked: {service}{where}, arriving{when}.",
         lang,

@@ -9,7 +9,8 @@ from typing import Any
 import hcp
 from hcp.models.customers import Address, Customer
 from hcp.models.reference import Company, JobType
-from voice_agent.speech import speak_window
+from voice_agent.speech import speak_address, speak_window
+from voice_agent.storage.base import CALL_CHANNELS
 from voice_agent.tools.context import ToolContext
 from voice_agent.tools.registry import ToolError
 
@@ -147,6 +148,16 @@ def spoken_window(ctx: ToolContext, start: datetime, end: datetime) -> str:
     return speak_window(
         start, end, now=ctx.now(), zone=ctx.settings.zone, language=ctx.session.language
     )
+
+
+def spoken_address(ctx: ToolContext, text: str) -> str:
+    """An address as this conversation says it.
+
+    Phrased for the ear on a call ("12 Elm Street"); as written in a text or chat ("12 Elm St").
+    """
+    if ctx.conversation.channel not in CALL_CHANNELS:
+        return text
+    return speak_address(text, language=ctx.session.language)
 
 
 def digits(phone: str) -> str:
