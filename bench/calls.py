@@ -1,11 +1,11 @@
 """Load benchmark for the Twilio voice channel: N concurrent simulated phone calls.
 
 The script starts a fake OpenAI-compatible server (configurable time to first token and
-token rate) in this process and the real app under uvicorn on 127.0.0.1 in a child process
+token rate) in one child process and the real app under uvicorn on 127.0.0.1 in another
 (SQLite by default, the HCP sandbox in-process with injected latency, the OpenAI model
-pointed at the fake). Then N simulated callers, signed exactly like Twilio, talk to it over
-real HTTP: greeting, several turns (every other one makes the fake model call a tool, so
-fillers and continuations happen), and the status callback.
+pointed at the fake). Then N simulated callers in this process, signed exactly like Twilio,
+talk to it over real HTTP: greeting, several turns (every other one makes the fake model
+call a tool, so fillers and continuations happen), and the status callback.
 
 Pacing (`--pacing`, printed with the results):
 
@@ -45,6 +45,7 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import sys
 import tempfile
@@ -57,6 +58,7 @@ import httpx
 
 TOKEN = "bench-twilio-token-not-real"
 OPENAI_KEY = "bench-openai-key-not-real"
+TLS = ssl.create_default_context()  # never used on plain http, but every transport builds one
 LINES = (
     "Hi, my air conditioner is blowing warm air",
     "It started yesterday afternoon",
@@ -259,6 +261,17 @@ def responder_for(seed: int) -> Any:
 
 
 async def one_call(
+    ports: list[int], base: str, args: argparse.Namespace, rng: random.Random, n: int
+) -> CallResult:
+    """One caller on its own connection, like Twilio (a shared pool of hundreds of
+    connections costs httpcore O(n) per request and would slow the callers, not the server).
+    """
+    transport = SpreadTransport(ports, rng, verify=TLS)  # one TLS context: each costs ~20 ms
+    async with httpx.AsyncClient(base_url=base, timeout=20.0, transport=transport) as client:
+        return await _call(client, base, args, rng, n)
+
+
+async def _call(
     client: httpx.AsyncClient, base: str, args: argparse.Namespace, rng: random.Random, n: int
 ) -> CallResult:
     from voice_agent.channels.twilio_sim import SimulatedCall
@@ -385,22 +398,56 @@ async def stop(proc: asyncio.subprocess.Process) -> None:
         await proc.wait()
 
 
+def serve_fake_llm(args: argparse.Namespace) -> None:
+    """Child process: the fake OpenAI server; prints its URL, then (stdin closed) its figures."""
+    from voice_agent.testing.fake_openai import FakeOpenAIServer
+
+    fake = FakeOpenAIServer(
+        responder=responder_for(args.seed), ttft=args.ttft, tokens_per_second=args.tokens_per_second
+    )
+    fake.start()
+    print(fake.base_url, flush=True)
+    started = time.process_time()
+    sys.stdin.read()  # until the parent closes our stdin
+    fake.stop()
+    cpu = time.process_time() - started
+    print(json.dumps({"requests": len(fake.requests), "cpu": cpu}), flush=True)
+
+
+async def start_fake_llm(args: argparse.Namespace) -> tuple[asyncio.subprocess.Process, str]:
+    """The fake LLM in its own process (so its CPU does not slow the callers) and its URL."""
+    command = [sys.executable, __file__, "--fake-llm", "--seed", str(args.seed)]
+    command += ["--ttft", str(args.ttft), "--tokens-per-second", str(args.tokens_per_second)]
+    pipe = asyncio.subprocess.PIPE
+    proc = await asyncio.create_subprocess_exec(*command, stdin=pipe, stdout=pipe)
+    assert proc.stdout is not None
+    url = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip()
+    if not url.startswith("http"):
+        raise SystemExit("the fake LLM did not start")
+    return proc, url
+
+
+async def stop_fake_llm(proc: asyncio.subprocess.Process) -> dict[str, Any]:
+    """Stop the fake LLM; its request count and CPU seconds."""
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.close()
+    figures: dict[str, Any] = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
+    await proc.wait()
+    return figures
+
+
 async def run(args: argparse.Namespace) -> int:
     from voice_agent.storage import upgrade
-    from voice_agent.testing.fake_openai import FakeOpenAIServer
 
     for module in ("voice_agent.channels.twilio_sim", "voice_agent.channels.voice"):
         importlib.import_module(module)  # now: a first import during the calls would stall them
 
     ports = [free_port() for _ in range(args.workers)]
     base = f"http://127.0.0.1:{ports[0]}"  # the public URL every worker validates against
-    fake = FakeOpenAIServer(
-        responder=responder_for(args.seed), ttft=args.ttft, tokens_per_second=args.tokens_per_second
-    )
-    fake.start()
+    fake, fake_url = await start_fake_llm(args)
     data_dir = tempfile.mkdtemp(prefix="bench-calls-")
     common = [
-        "--data-dir", data_dir, "--public-base-url", base, "--openai-base-url", fake.base_url,
+        "--data-dir", data_dir, "--public-base-url", base, "--openai-base-url", fake_url,
         "--budget", str(args.budget), "--hcp-latency", str(args.hcp_latency),
         "--engine", args.engine, "--ttft", str(args.ttft),
         "--tokens-per-second", str(args.tokens_per_second),
@@ -421,15 +468,13 @@ async def run(args: argparse.Namespace) -> int:
         if args.profile and n == 0:
             command += ["--profile", args.profile]
         procs.append(await asyncio.create_subprocess_exec(*command, env=env))
-    limits = httpx.Limits(max_connections=args.calls + 10, max_keepalive_connections=args.calls)
-    transport = SpreadTransport(ports, random.Random(args.seed), limits=limits)
     stats: list[dict[str, Any]] = []
     cpu = 0.0
     lags: list[float] = []
     gc_pauses: list[float] = []
-    client_lags: list[float] = []  # the load generator's own lag inflates measured silence
+    client_lags: list[float] = []  # the callers' own lag inflates measured silence
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=20.0, transport=transport) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=20.0) as client:  # set-up and stats
             for proc, port in zip(procs, ports, strict=True):
                 await wait_ready(client, proc, port)
             for port in ports:  # CPU, lag and GC pauses of starting up are not the calls'
@@ -440,7 +485,7 @@ async def run(args: argparse.Namespace) -> int:
             watcher = asyncio.create_task(watch_loop(client_lags))
             async with asyncio.timeout(args.max_seconds):
                 results = await asyncio.gather(
-                    *(one_call(client, base, args, random.Random(rng.random()), n)
+                    *(one_call(ports, base, args, random.Random(rng.random()), n)
                       for n in range(args.calls))
                 )  # fmt: skip
             watcher.cancel()
@@ -454,12 +499,12 @@ async def run(args: argparse.Namespace) -> int:
                 gc_pauses += answer["gc"]
     finally:
         await asyncio.gather(*(stop(proc) for proc in procs))
-        fake.stop()
+        llm = await stop_fake_llm(fake)
         shutil.rmtree(data_dir, ignore_errors=True)
         if schema:
             await pg_exec(args.postgres, f'DROP SCHEMA "{schema}" CASCADE')
     pauses = (lags, gc_pauses, client_lags)
-    report(args, results, stats, elapsed, len(fake.requests), (cpu, client_cpu), pauses)
+    report(args, results, stats, elapsed, llm["requests"], (cpu, client_cpu, llm["cpu"]), pauses)
     return 0 if all(r.error is None for r in results) else 1
 
 
@@ -469,10 +514,10 @@ def report(
     stats: list[dict[str, Any]],
     elapsed: float,
     llm_requests: int,
-    cpus: tuple[float, float],
+    cpus: tuple[float, float, float],
     pauses: tuple[list[float], list[float], list[float]],
 ) -> None:
-    cpu, client_cpu = cpus
+    cpu, client_cpu, llm_cpu = cpus
     lags, gc_pauses, client_lags = pauses
     errors = [r.error for r in results if r.error]
     ok = len(results) - len(errors)
@@ -495,8 +540,8 @@ def report(
     )
     print(
         f"server CPU: {cpu:.1f}s over {elapsed:.1f}s ({100 * cpu / elapsed:.0f}% of one core), "
-        f"{1000 * cpu / max(turns, 1):.1f} ms per caller turn; load generator (callers + fake "
-        f"LLM) {100 * client_cpu / elapsed:.0f}% of one core"
+        f"{1000 * cpu / max(turns, 1):.1f} ms per caller turn; callers "
+        f"{100 * client_cpu / elapsed:.0f}% and fake LLM {100 * llm_cpu / elapsed:.0f}% of one core"
     )
     print(f"errors: {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
     print(
@@ -508,9 +553,10 @@ def report(
         name = path.removeprefix("/twilio/voice").lstrip("/") or "incoming call"
         mine = [o for o, s in zip(overhead, stats, strict=True) if s["path"] == path]
         print(line(f"  {name} POST (ms)", mine))
+    print(line("server wall time per webhook (ms)", [s["wall"] for s in stats]))
     print(line("event-loop lag (ms)", lags))
     print(line("garbage-collector pauses (ms)", gc_pauses))
-    print(line("load generator event-loop lag (ms)", client_lags))
+    print(line("callers' event-loop lag (ms)", client_lags))
     print(line("caller silence per gap (ms)", gaps))
     print(line("longest silence per turn (ms)", [g for r in results for g in r.turn_longest]))
     print(line("total silence per turn (ms)", [g for r in results for g in r.turn_silence]))
@@ -589,6 +635,7 @@ def main() -> int:
         help="real: the dialogue engine, OpenAI SDK and sandbox; scripted: same timing, no CPU",
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--fake-llm", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", default="", help=argparse.SUPPRESS)
     parser.add_argument("--openai-base-url", default="", help=argparse.SUPPRESS)
@@ -601,6 +648,9 @@ def main() -> int:
         args.ramp = args.calls / 20 if args.pacing == "realistic" else 1.0
     if args.serve:
         serve(args)
+        return 0
+    if args.fake_llm:
+        serve_fake_llm(args)
         return 0
     return asyncio.run(run(args))
 

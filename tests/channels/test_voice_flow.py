@@ -394,6 +394,53 @@ async def test_a_slow_claim_write_does_not_hold_up_the_filler(
     assert (await store.get_webhook_event("twilio", f"{sim.call_sid}:1")) is not None
 
 
+@quick
+@pytest.mark.parametrize(
+    ("speech", "answer"),
+    [("what does a tune-up cost", "You said: what does a tune-up cost."), ("", None)],
+)
+async def test_a_slow_lookup_of_the_call_gets_a_filler_and_loses_nothing(
+    client: httpx.AsyncClient,
+    call,
+    engine: FakeEngine,
+    store: SqlStore,
+    monkeypatch: pytest.MonkeyPatch,
+    speech: str,
+    answer: str | None,
+) -> None:
+    voice = client._transport.app.state.voice  # type: ignore[attr-defined]
+    database_free = asyncio.Event()
+    find = store.find_conversation
+
+    async def slow_find(*args: object) -> object:
+        await database_free.wait()  # storage is swamped (e.g. a worker without this call)
+        return await find(*args)  # type: ignore[arg-type]
+
+    async def speak(text: str) -> None:  # the filler plays; storage catches up
+        database_free.set()
+        key = f"{sim.call_sid}:1"
+        if (starting := voice._starting.get(key)) is not None:
+            await starting
+        if (task := voice.runner.task(key)) is not None:
+            await task
+
+    sim = call(speak=speak)
+    await sim.start()
+    voice.forget(sim.call_sid)  # as if this request reached another worker
+    monkeypatch.setattr(store, "find_conversation", slow_find)
+    reply = await asyncio.wait_for(sim.say(speech), 10)
+    first = ET.fromstring(reply.exchanges[0].body)
+    assert first.find("Redirect") is not None and first.find("Gather") is None
+    assert reply.gather is not None
+    if answer is None:  # nothing heard: the re-prompt still comes, for the same turn
+        assert reply.gather["action"] == "/twilio/voice/turn?seq=1&miss=1"
+        assert engine.runs == []
+    else:
+        assert reply.said[-1] == answer
+        assert reply.gather["action"] == "/twilio/voice/turn?seq=2"
+        assert len(engine.runs) == 1
+
+
 async def test_fallback_url_apologises_and_transfers(call, engine: FakeEngine) -> None:
     sim = call()
     params = {**sim.base_params(), "ErrorCode": "11200", "ErrorUrl": f"{PUBLIC}/twilio/voice"}

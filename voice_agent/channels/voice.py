@@ -61,6 +61,9 @@ MAX_CACHED_CALLS = 10_000
 MAX_SEQ = 500
 UNKNOWN_CALLER = "unknown"
 
+Found = str | Conversation | None
+"""What starting a turn found: TwiML that ends it, the conversation, or no such call."""
+
 _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 _YES_NO_QUESTION = re.compile(
     r"(?:^|[.!?]\s+)(shall|should|can|may|is|are|does|do|did|would|will|ok|okay)\b[^.!?]*\?$",
@@ -182,6 +185,8 @@ class VoiceChannel:
         self.hints = hints
         self._background: set[asyncio.Future[Any]] = set()
         self._calls: OrderedDict[str, Conversation] = OrderedDict()
+        # Turns whose start (finding the call in storage) outlasted the silence budget.
+        self._starting: OrderedDict[str, asyncio.Future[Found]] = OrderedDict()
 
     @property
     def style(self) -> VoiceStyle:
@@ -295,15 +300,38 @@ class VoiceChannel:
         """One Gather result: re-prompt on silence, else run the engine turn (or fill in).
 
         `lang` is the caller's language so far (signed in the action URL); pressing 2 at the
-        greeting chooses Spanish.
+        greeting chooses Spanish. Even finding the call in storage is bounded by the silence
+        budget: when it is slow the caller hears a filler and the continuation picks it up.
         """
         sid = call_sid_of(params)
+        key = f"{sid}:{seq}"
+        begun = asyncio.ensure_future(self._begin_turn(params, sid, seq, miss, lang))
+        try:
+            found = await asyncio.wait_for(asyncio.shield(begun), self.wait_left(received))
+        except TimeoutError:
+            log.warning("voice turn %s: storage is slow; filler while the turn starts", key)
+            self._pending(key, begun)
+            return self._filler(key, seq, lang)
+        if found is None or isinstance(found, str):
+            return found or self._lost_call()
+        outcome = await self.runner_for(found).outcome(found.id, key, self.wait_left(received))
+        if outcome is None:
+            return self._filler(key, seq, lang)
+        return await self.render(found, params, outcome, seq, lang)
+
+    async def _begin_turn(
+        self, params: TwilioParams, sid: str, seq: int, miss: int, lang: str
+    ) -> Found:
+        """Everything before the engine for one turn.
+
+        The TwiML when the turn ends here (re-prompt, offer, goodbye), else the conversation
+        whose engine turn was just submitted.
+        """
         conversation = await self._conversation(sid)
         if conversation is None:
             return self._lost_call()
-        style = self.style_for(lang)
         if conversation.status != "active":
-            return twiml.goodbye(t(CALL_OVER, lang), style=style)
+            return twiml.goodbye(t(CALL_OVER, lang), style=self.style_for(lang))
         text, confidence = heard_text(params)
         if self._chooses_spanish(params, seq, lang):
             text, confidence = SPANISH_CHOICE, None
@@ -318,17 +346,24 @@ class VoiceChannel:
                 return await self._take_offer(conversation, wants_text=True, seq=seq, lang=lang)
         if not text or low:
             return await self._missed(conversation, seq, miss, low=bool(text), lang=lang)
-        key = f"{sid}:{seq}"
-        runner = self.runner_for(conversation)
-        runner.submit(conversation.id, key, text, {"call_sid": sid, "seq": str(seq)})
-        outcome = await runner.outcome(conversation.id, key, self.wait_left(received))
-        if outcome is None:
-            return twiml.hold(
-                pick(t_all(FILLERS, lang), key),
-                redirect=url(CONTINUE_PATH, seq=seq, hop=1, **_lang(lang)),
-                style=style,
-            )
-        return await self.render(conversation, params, outcome, seq, lang)
+        meta = {"call_sid": sid, "seq": str(seq)}
+        self.runner_for(conversation).submit(conversation.id, f"{sid}:{seq}", text, meta)
+        return conversation
+
+    def _filler(self, key: str, seq: int, lang: str) -> str:
+        """A short filler, then fetch the answer of turn `seq` (first continuation)."""
+        return twiml.hold(
+            pick(t_all(FILLERS, lang), key),
+            redirect=url(CONTINUE_PATH, seq=seq, hop=1, **_lang(lang)),
+            style=self.style_for(lang),
+        )
+
+    def _pending(self, key: str, work: asyncio.Future[Found]) -> None:
+        """Keep a turn's slow start for its continuation (bounded, oldest dropped)."""
+        self._keep(work)
+        self._starting[key] = work
+        while len(self._starting) > MAX_CACHED_CALLS:
+            self._starting.popitem(last=False)
 
     def _chooses_spanish(self, params: TwilioParams, seq: int, lang: str) -> bool:
         """Key 2 pressed at the greeting (turn 1, English so far) with Spanish offered."""
@@ -349,17 +384,30 @@ class VoiceChannel:
     ) -> str:
         """A filler's continuation: the real answer if ready, else another short filler."""
         sid = call_sid_of(params)
-        conversation = await self._conversation(sid)
-        if conversation is None:
-            return self._lost_call()
-        style = self.style_for(lang)
-        if conversation.status != "active":
-            return twiml.goodbye(t(CALL_OVER, lang), style=style)
         key = f"{sid}:{seq}"
-        runner = self.runner_for(conversation)
-        outcome = await runner.outcome(conversation.id, key, self.wait_left(received))
+        found_later = self._starting.pop(key, None)  # the turn's own slow start, if here
+        finding: asyncio.Future[Found] = found_later or asyncio.ensure_future(
+            self._conversation(sid)
+        )
+        try:
+            found = await asyncio.wait_for(asyncio.shield(finding), self.wait_left(received))
+        except TimeoutError:
+            self._pending(key, finding)
+            return self._still_working(key, seq, hop, lang)
+        if isinstance(found, str):  # the turn ended before the engine (e.g. a re-prompt)
+            return found
+        if found is None:
+            return self._lost_call()
+        if found.status != "active":
+            return twiml.goodbye(t(CALL_OVER, lang), style=self.style_for(lang))
+        outcome = await self.runner_for(found).outcome(found.id, key, self.wait_left(received))
         if outcome is not None:
-            return await self.render(conversation, params, outcome, seq, lang)
+            return await self.render(found, params, outcome, seq, lang)
+        return self._still_working(key, seq, hop, lang)
+
+    def _still_working(self, key: str, seq: int, hop: int, lang: str) -> str:
+        """Another short filler, or after `MAX_CONTINUE_HOPS` the honest fallback line."""
+        style = self.style_for(lang)
         if hop < MAX_CONTINUE_HOPS:
             return twiml.hold(
                 pick(t_all(STILL_WORKING, lang), f"{key}:{hop}"),
