@@ -88,12 +88,21 @@ async def test_another_process_holding_the_lock_does_not_stall_the_event_loop(
 
 async def test_a_started_write_lands_even_if_its_caller_is_cancelled(lite: SqlStore) -> None:
     conv, _ = await lite.create_conversation(_new("CA-3"))
-    task = asyncio.create_task(lite.add_turn(conv.id, 1, "caller", "said before hanging up"))
-    await asyncio.sleep(0)  # handed to the writer thread
+    insert = lite._turn_insert(conv.id, NewTurn(1, "caller", "said before hanging up"))
+    started, release = threading.Event(), threading.Event()
+
+    def slow_insert(conn: Connection) -> None:
+        started.set()
+        release.wait(5)  # the caller gives up meanwhile
+        conn.execute(insert)
+
+    task = asyncio.create_task(lite._write(slow_insert))
+    assert await asyncio.to_thread(started.wait, 5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await lite.close()  # waits for queued writes
+    release.set()
+    await lite.close()  # waits for the write in progress
     reopened = open_store(str(lite.engine.url))
     try:
         assert [t.text for t in await reopened.list_turns(conv.id)] == ["said before hanging up"]

@@ -118,8 +118,9 @@ class SqlStore(Store):
     async def _write(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one write transaction and return its result.
 
-        On the SQLite writer thread a write that was started finishes even if the caller
-        is cancelled meanwhile (it cannot be interrupted half-way).
+        On the SQLite writer thread a write that has started finishes even if the caller
+        is cancelled meanwhile (it cannot be interrupted half-way); one still queued is
+        dropped, as a cancelled async transaction would be.
         """
         if self._writer_thread is None:
             async with self._tx() as conn:
@@ -142,6 +143,21 @@ class SqlStore(Store):
         if self._dialect == "postgresql":
             return pg_insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
         return sqlite_insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
+
+    async def _insert_or_get(
+        self, table: Table, values: dict[str, Any], keys: list[str]
+    ) -> tuple[Row[Any], bool]:
+        """Insert `values` unless a row with the same `keys` exists: the row, and if it is new."""
+        stmt = self._insert_ignore(table, values, keys).returning(*table.c)
+        existing = select(table).where(*(table.c[k] == values[k] for k in keys))
+
+        def work(conn: Connection) -> tuple[Row[Any], bool]:
+            row = conn.execute(stmt).first()
+            if row is None:  # it exists: read the stored one
+                return conn.execute(existing).one(), False
+            return row, True
+
+        return await self._write(work)
 
     def _upsert(self, table: Table, values: dict[str, Any], keys: list[str]) -> Insert:
         changes = {k: v for k, v in values.items() if k not in keys}
@@ -178,20 +194,8 @@ class SqlStore(Store):
             "started_at": now,
             "updated_at": now,
         }
-        key = ["channel", "external_id"]
-        stmt = self._insert_ignore(conversations, values, key).returning(*conversations.c)
-        existing = select(conversations).where(
-            conversations.c.channel == new.channel,
-            conversations.c.external_id == new.external_id,
-        )
-
-        def work(conn: Connection) -> tuple[Conversation, bool]:
-            row = conn.execute(stmt).first()
-            if row is None:  # it exists: read the stored one
-                return _conversation(conn.execute(existing).one()), False
-            return _conversation(row), True
-
-        return await self._write(work)
+        row, created = await self._insert_or_get(conversations, values, ["channel", "external_id"])
+        return _conversation(row), created
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         async with self._tx(read_only=True) as conn:
@@ -352,14 +356,8 @@ class SqlStore(Store):
             "created_at": now,
             "updated_at": now,
         }
-        stmt = self._insert_ignore(hcp_writes, values, ["idempotency_key"])
-        query = select(hcp_writes).where(hcp_writes.c.idempotency_key == idempotency_key)
-
-        def work(conn: Connection) -> tuple[HcpWrite, bool]:
-            created = conn.execute(stmt.returning(hcp_writes.c.id)).first() is not None
-            return HcpWrite(**conn.execute(query).one()._asdict()), created
-
-        return await self._write(work)
+        row, created = await self._insert_or_get(hcp_writes, values, ["idempotency_key"])
+        return HcpWrite(**row._asdict()), created
 
     async def finish_hcp_write(
         self,
@@ -486,14 +484,8 @@ class SqlStore(Store):
             plain = messages.insert().values(values)
             await self._write(lambda conn: conn.execute(plain))
             return Message(**values), True
-        stmt = self._insert_ignore(messages, values, ["provider_id"])
-        query = select(messages).where(messages.c.provider_id == provider_id)
-
-        def work(conn: Connection) -> tuple[Message, bool]:
-            created = conn.execute(stmt.returning(messages.c.id)).first() is not None
-            return Message(**conn.execute(query).one()._asdict()), created
-
-        return await self._write(work)
+        row, created = await self._insert_or_get(messages, values, ["provider_id"])
+        return Message(**row._asdict()), created
 
     async def update_message_status(self, provider_id: str, status: str) -> bool:
         stmt = (
