@@ -265,6 +265,28 @@ async def test_slow_caller_lookup_still_greets_at_once(
     engine.start_delay.set()
 
 
+@quick
+async def test_slow_storage_at_the_greeting_still_greets_in_time(
+    client: httpx.AsyncClient, call, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    voice = client._transport.app.state.voice  # type: ignore[attr-defined]
+    database_free = asyncio.Event()
+    create = store.create_conversation
+
+    async def slow_create(*args: object) -> object:
+        await database_free.wait()
+        return await create(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "create_conversation", slow_create)
+    sim = call()
+    reply = await asyncio.wait_for(sim.start(), 10)
+    assert reply.gather is not None and "How can I help" in reply.text
+    database_free.set()
+    for start in list(voice._background):  # the start carries on and records the call
+        await start
+    assert [c.external_id for c in await store.list_conversations()] == [sim.call_sid]
+
+
 @pytest.mark.parametrize(
     ("path", "params"),
     [
@@ -307,6 +329,16 @@ async def test_finished_call_gets_goodbye_and_no_turn(call, engine, store: SqlSt
     assert reply.hung_up and engine.runs == []
 
 
+async def turn_left_running(client: httpx.AsyncClient) -> tuple[SimulatedCall, dict[str, str]]:
+    """A call whose first turn is still running on this worker (the caller hears a filler)."""
+    sim = SimulatedCall(client, auth_token=TOKEN, public_base_url=PUBLIC)
+    await sim.start()
+    params = {**sim.base_params(), "SpeechResult": "book a tune-up", "Confidence": "0.9"}
+    first = await sim.post("/twilio/voice/turn?seq=1", params)
+    assert ET.fromstring(first.body).find("Redirect") is not None
+    return sim, params
+
+
 async def test_another_worker_reruns_a_turn_whose_worker_died(
     tmp_path: Path, store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -315,11 +347,7 @@ async def test_another_worker_reruns_a_turn_whose_worker_died(
     engine_a, engine_b = FakeEngine(store), FakeEngine(store)
     engine_a.gate = asyncio.Event()  # worker A hangs mid-turn
     async with serving(settings_a, store, engine_a) as client_a:
-        sim = SimulatedCall(client_a, auth_token=TOKEN, public_base_url=PUBLIC)
-        await sim.start()
-        params = {**sim.base_params(), "SpeechResult": "book a tune-up", "Confidence": "0.9"}
-        first = await sim.post("/twilio/voice/turn?seq=1", params)
-        assert ET.fromstring(first.body).find("Redirect") is not None
+        sim, _ = await turn_left_running(client_a)
         monkeypatch.setattr(voice_turns, "STALE_AFTER_SECONDS", 0.0)
         async with serving(settings_b, store, engine_b) as client_b:
             sim.client = client_b
@@ -340,11 +368,7 @@ async def test_duplicate_on_another_worker_follows_the_claim_and_runs_nothing_tw
     engine_b = FakeEngine(store, replays=engine_a.replays)  # B sees A's stored reply
     settings_a = voice_settings(tmp_path, filler_after_seconds=QUICK)
     async with serving(settings_a, store, engine_a) as client_a:
-        sim = SimulatedCall(client_a, auth_token=TOKEN, public_base_url=PUBLIC)
-        await sim.start()
-        params = {**sim.base_params(), "SpeechResult": "book a tune-up", "Confidence": "0.9"}
-        first = await sim.post("/twilio/voice/turn?seq=1", params)
-        assert ET.fromstring(first.body).find("Redirect") is not None
+        sim, params = await turn_left_running(client_a)
         async with serving(voice_settings(tmp_path), store, engine_b) as client_b:
             sim.client = client_b
             duplicate = asyncio.create_task(sim.post("/twilio/voice/turn?seq=1", params))

@@ -262,20 +262,19 @@ class VoiceChannel:
             started = None
         note_engine_wait(time.monotonic() - waited)
         if started is not None:
-            greeting, conversation = started.greeting, started.conversation
-        else:
+            greeting = started.greeting
+            if started.conversation.status != "active":  # a late duplicate of a finished call
+                return twiml.goodbye(CALL_OVER, style=self.style)
+            self._remember(started.conversation)
+        else:  # the start (which creates the conversation first) carries on in the background
             log.warning("voice call %s: greeting without caller lookup (slow start)", sid)
             self._keep(start)
-            conversation, _ = await self.store.create_conversation(new)
             disclosure = prompts.disclosure(self.settings)
             greeting = GREETING_FALLBACK.format(
                 business=self.settings.business_name,
                 disclosure=" " + disclosure if disclosure else "",
             )
             notice = TEST_MODE_NOTICE if test_mode else ""
-        if conversation.status != "active":  # a late duplicate of a finished call
-            return twiml.goodbye(CALL_OVER, style=self.style)
-        self._remember(conversation)
         also: tuple[tuple[str, VoiceStyle], ...] = ()
         if self.settings.spanish_enabled:
             also = ((t(SPANISH_OFFER, "es"), self.style_for("es")),)
