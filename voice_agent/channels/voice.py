@@ -114,7 +114,7 @@ FALLBACK_GOODBYE = (
 )
 
 
-def _lang(lang: str) -> dict[str, str]:
+def lang_query(lang: str) -> dict[str, str]:
     """The `lang` query parameter for non-English calls (English URLs stay as they were)."""
     return {"lang": lang} if lang != "en" else {}
 
@@ -353,7 +353,7 @@ class VoiceChannel:
         """A short filler, then fetch the answer of turn `seq` (first continuation)."""
         return twiml.hold(
             pick(t_all(FILLERS, lang), key),
-            redirect=url(CONTINUE_PATH, seq=seq, hop=1, **_lang(lang)),
+            redirect=url(CONTINUE_PATH, seq=seq, hop=1, **lang_query(lang)),
             style=self.style_for(lang),
         )
 
@@ -410,12 +410,12 @@ class VoiceChannel:
         if hop < MAX_CONTINUE_HOPS:
             return twiml.hold(
                 pick(t_all(STILL_WORKING, lang), f"{key}:{hop}"),
-                redirect=url(CONTINUE_PATH, seq=seq, hop=hop + 1, **_lang(lang)),
+                redirect=url(CONTINUE_PATH, seq=seq, hop=hop + 1, **lang_query(lang)),
                 style=style,
             )
         log.error("voice turn %s not ready after %d fillers; fallback line", key, hop)
         return twiml.ask(
-            t(TOO_SLOW, lang), action=url(TURN_PATH, seq=seq + 1, **_lang(lang)), style=style
+            t(TOO_SLOW, lang), action=url(TURN_PATH, seq=seq + 1, **lang_query(lang)), style=style
         )
 
     async def render(
@@ -432,7 +432,7 @@ class VoiceChannel:
         """
         lang = outcome.language or lang
         style = self.style_for(lang)
-        next_turn = url(TURN_PATH, seq=seq + 1, **_lang(lang))
+        next_turn = url(TURN_PATH, seq=seq + 1, **lang_query(lang))
         if outcome.failed:
             return twiml.ask(t(ENGINE_TROUBLE, lang), action=next_turn, style=style)
         text = for_speech(outcome.text)
@@ -441,7 +441,7 @@ class VoiceChannel:
                 text or t(CONNECTING, lang),
                 number=outcome.transfer_to,
                 caller_id=self._caller_id(params),
-                action=url(DIAL_PATH, seq=seq, **_lang(lang)),
+                action=url(DIAL_PATH, seq=seq, **lang_query(lang)),
                 style=style,
                 record=self.settings.call_recording,
             )
@@ -520,7 +520,7 @@ class VoiceChannel:
     ) -> str:
         """Nothing (or nothing clear) heard: re-prompt differently, then offer a way out."""
         key = f"{conversation.external_id}:{seq}:{miss}"
-        action = url(TURN_PATH, seq=seq, miss=miss + 1, **_lang(lang))
+        action = url(TURN_PATH, seq=seq, miss=miss + 1, **lang_query(lang))
         style = self.style_for(lang)
         if miss < MISSES_BEFORE_OFFER:
             line = pick(LOW_CONFIDENCE, key) if low else REPROMPTS[miss % len(REPROMPTS)]
@@ -542,7 +542,7 @@ class VoiceChannel:
                 t(CONNECTING, lang),
                 number=number,
                 caller_id=self.settings.twilio_phone_number or conversation.business_number,
-                action=url(DIAL_PATH, seq=seq, **_lang(lang)),
+                action=url(DIAL_PATH, seq=seq, **lang_query(lang)),
                 style=style,
                 record=self.settings.call_recording,
             )

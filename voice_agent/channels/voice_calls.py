@@ -22,11 +22,11 @@ from voice_agent.channels.voice import (
     VoiceChannel,
     call_sid_of,
     heard_text,
+    lang_query,
     url,
 )
 from voice_agent.channels.voice_summary import booking_sms, call_summary, created_jobs
 from voice_agent.engine.i18n import t
-from voice_agent.engine.session import Session
 from voice_agent.storage.base import Conversation
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,8 @@ async def dial_finished(
     if status == "canceled":  # the caller hung up while it rang
         return twiml.empty()
     log.info("voice call %s: transfer not answered (%s); taking a message", sid, status or "?")
-    query: dict[str, int | str] = {"seq": seq, **({"lang": lang} if lang != "en" else {})}
-    return twiml.ask(t(NOBODY_ANSWERED, lang), action=url(MESSAGE_PATH, **query), style=style)
+    action = url(MESSAGE_PATH, seq=seq, **lang_query(lang))
+    return twiml.ask(t(NOBODY_ANSWERED, lang), action=action, style=style)
 
 
 async def message_left(
@@ -132,7 +132,6 @@ async def _follow_up(
     turns = await voice.store.list_turns(conversation.id)
     outcome = str(fields.get("outcome") or conversation.outcome)
     duration = fields.get("duration_seconds", conversation.duration_seconds)
-    language = Session.load(conversation.state).language
     summary = call_summary(
         conversation, turns, outcome=outcome, duration=duration, zone=settings.zone
     )
@@ -143,7 +142,10 @@ async def _follow_up(
                 {
                     "to": conversation.caller,
                     "body": booking_sms(
-                        job, business=settings.business_name, zone=settings.zone, language=language
+                        job,
+                        business=settings.business_name,
+                        zone=settings.zone,
+                        language=conversation.language,
                     ),
                     "conversation_id": conversation.id,
                     "purpose": "booking_confirmation",

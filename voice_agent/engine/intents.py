@@ -200,7 +200,6 @@ _YES_WORDS = (
     r"de acuerdo",
     r"dale",
     r"orale",
-    r"perfecto",
     r"eso es",
     r"asi es",
     r"(?:esta )?perfecto",

@@ -621,48 +621,35 @@ class SqlStore(Store):
     async def list_conversations_between(
         self, start: datetime, end: datetime
     ) -> list[Conversation]:
-        c = conversations.c
-        query = (
-            select(conversations)
-            .where(c.started_at >= start, c.started_at < end)
-            .order_by(c.started_at, c.id)
-        )
-        async with self._tx(read_only=True) as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._rows_between(conversations, "started_at", start, end)
         return [_conversation(r) for r in rows]
 
     async def list_hcp_writes_between(self, start: datetime, end: datetime) -> list[HcpWrite]:
-        c = hcp_writes.c
-        query = (
-            select(hcp_writes)
-            .where(c.updated_at >= start, c.updated_at < end)
-            .order_by(c.updated_at, c.id)
-        )
-        async with self._tx(read_only=True) as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._rows_between(hcp_writes, "updated_at", start, end)
         return [HcpWrite(**r._asdict()) for r in rows]
 
     async def list_outbox_between(
         self, start: datetime, end: datetime, *, status: str | None = None
     ) -> list[OutboxItem]:
-        c = outbox.c
-        query = select(outbox).where(c.next_attempt_at >= start, c.next_attempt_at < end)
-        if status is not None:
-            query = query.where(c.status == status)
-        async with self._tx(read_only=True) as conn:
-            rows = (await conn.execute(query.order_by(c.next_attempt_at, c.id))).all()
+        where = () if status is None else (outbox.c.status == status,)
+        rows = await self._rows_between(outbox, "next_attempt_at", start, end, *where)
         return [OutboxItem(**r._asdict()) for r in rows]
 
     async def list_messages_between(
         self, start: datetime, end: datetime, *, direction: Literal["in", "out"] | None = None
     ) -> list[Message]:
-        c = messages.c
-        query = select(messages).where(c.created_at >= start, c.created_at < end)
-        if direction is not None:
-            query = query.where(c.direction == direction)
-        async with self._tx(read_only=True) as conn:
-            rows = (await conn.execute(query.order_by(c.created_at, c.id))).all()
+        where = () if direction is None else (messages.c.direction == direction,)
+        rows = await self._rows_between(messages, "created_at", start, end, *where)
         return [Message(**r._asdict()) for r in rows]
+
+    async def _rows_between(
+        self, table: Table, column: str, start: datetime, end: datetime, *where: Any
+    ) -> Sequence[Row[Any]]:
+        """Rows of `table` whose `column` is in [start, end), oldest first."""
+        at = table.c[column]
+        query = select(table).where(at >= start, at < end, *where).order_by(at, table.c.id)
+        async with self._tx(read_only=True) as conn:
+            return (await conn.execute(query)).all()
 
 
 def _changed(conn: Connection, stmt: Executable) -> bool:
