@@ -16,7 +16,7 @@ from hcp import (
     JobCreate,
     JobScheduleUpdate,
 )
-from voice_agent.tools.lead_source import is_unknown_lead_source
+from voice_agent.operations.lead_source import is_unknown_lead_source
 
 log = logging.getLogger(__name__)
 

@@ -111,6 +111,12 @@ class HcpWrite:
     error: str | None
     created_at: datetime
     updated_at: datetime
+    owner: str | None = None  # the turn or worker sending it right now
+    lease_until: datetime | None = None  # nobody else touches it before this
+
+    def leased(self, now: datetime) -> bool:
+        """Whether a live owner holds this write (it is being sent; do not resend it)."""
+        return self.status == "pending" and self.lease_until is not None and self.lease_until > now
 
 
 @dataclass(frozen=True)
@@ -245,9 +251,47 @@ class Store(Protocol):
 
     # HCP writes
     async def begin_hcp_write(
-        self, conversation_id: str | None, operation: str, idempotency_key: str, request: JSON
+        self,
+        conversation_id: str | None,
+        operation: str,
+        idempotency_key: str,
+        request: JSON,
+        *,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
     ) -> tuple[HcpWrite, bool]:
-        """Record an intended write, or return the existing one for the key; bool = new."""
+        """Record an intended write, or return the existing one for the key; bool = new.
+
+        A new write is leased to `owner` until `lease_until`.
+        """
+        ...
+
+    async def claim_hcp_write(
+        self, write_id: str, owner: str, *, now: datetime, lease_until: datetime
+    ) -> HcpWrite | None:
+        """Lease a pending or queued write to `owner` unless another owner's lease is live.
+
+        Returns the claimed write, or None (it is done/failed, or someone else holds it).
+        """
+        ...
+
+    async def get_hcp_write(self, idempotency_key: str) -> HcpWrite | None: ...
+
+    async def find_hcp_write(self, operation: str, hcp_id: str) -> HcpWrite | None:
+        """The finished write of `operation` that produced the HCP record `hcp_id`, if ours."""
+        ...
+
+    # named leases (one owner at a time: a conversation's turn, a booking window)
+    async def acquire_lease(self, name: str, owner: str, *, now: datetime, until: datetime) -> bool:
+        """Take or extend the lease `name` for `owner`; False while another owner's is live."""
+        ...
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease up (only if `owner` still holds it)."""
+        ...
+
+    async def lease_owner(self, name: str, *, now: datetime) -> str | None:
+        """Who holds the live lease `name`, if anyone."""
         ...
 
     async def finish_hcp_write(

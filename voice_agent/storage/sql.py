@@ -63,6 +63,7 @@ messages = cast(Table, t.MessageRow.__table__)
 webhook_events = cast(Table, t.WebhookEventRow.__table__)
 credentials = cast(Table, t.CredentialRow.__table__)
 settings_table = cast(Table, t.SettingRow.__table__)
+leases = cast(Table, t.LeaseRow.__table__)
 
 CONVERSATION_FIELDS = frozenset(
     {"status", "outcome", "hcp_customer_id", "language", "ended_at", "duration_seconds"}
@@ -343,7 +344,14 @@ class SqlStore(Store):
     # HCP writes
 
     async def begin_hcp_write(
-        self, conversation_id: str | None, operation: str, idempotency_key: str, request: JSON
+        self,
+        conversation_id: str | None,
+        operation: str,
+        idempotency_key: str,
+        request: JSON,
+        *,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
     ) -> tuple[HcpWrite, bool]:
         now = _now()
         values: dict[str, Any] = {
@@ -355,9 +363,66 @@ class SqlStore(Store):
             "status": "pending",
             "created_at": now,
             "updated_at": now,
+            "owner": owner,
+            "lease_until": lease_until,
         }
         row, created = await self._insert_or_get(hcp_writes, values, ["idempotency_key"])
         return HcpWrite(**row._asdict()), created
+
+    async def claim_hcp_write(
+        self, write_id: str, owner: str, *, now: datetime, lease_until: datetime
+    ) -> HcpWrite | None:
+        c = hcp_writes.c
+        free = or_(c.lease_until.is_(None), c.lease_until <= now, c.owner == owner)
+        stmt = (
+            update(hcp_writes)
+            .where(c.id == write_id, c.status.in_(("pending", "queued", "failed")), free)
+            .values(status="pending", owner=owner, lease_until=lease_until, updated_at=_now())
+            .returning(*hcp_writes.c)
+        )
+        row = await self._write(lambda conn: conn.execute(stmt).first())
+        return HcpWrite(**row._asdict()) if row is not None else None
+
+    async def get_hcp_write(self, idempotency_key: str) -> HcpWrite | None:
+        query = select(hcp_writes).where(hcp_writes.c.idempotency_key == idempotency_key)
+        async with self._tx(read_only=True) as conn:
+            row = (await conn.execute(query)).first()
+        return HcpWrite(**row._asdict()) if row is not None else None
+
+    async def find_hcp_write(self, operation: str, hcp_id: str) -> HcpWrite | None:
+        c = hcp_writes.c
+        query = select(hcp_writes).where(
+            c.operation == operation, c.hcp_id == hcp_id, c.status == "done"
+        )
+        async with self._tx(read_only=True) as conn:
+            row = (await conn.execute(query.limit(1))).first()
+        return HcpWrite(**row._asdict()) if row is not None else None
+
+    # named leases
+
+    async def acquire_lease(self, name: str, owner: str, *, now: datetime, until: datetime) -> bool:
+        c = leases.c
+        row = {"name": name, "owner": owner, "expires_at": until}
+        insert = self._insert_ignore(leases, row, ["name"])
+        take = (
+            update(leases)
+            .where(c.name == name, or_(c.owner == owner, c.expires_at <= now))
+            .values(owner=owner, expires_at=until)
+        )
+
+        def work(conn: Connection) -> bool:
+            return _changed(conn, insert) or _changed(conn, take)
+
+        return await self._write(work)
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        stmt = delete(leases).where(leases.c.name == name, leases.c.owner == owner)
+        await self._write(lambda conn: conn.execute(stmt))
+
+    async def lease_owner(self, name: str, *, now: datetime) -> str | None:
+        query = select(leases.c.owner).where(leases.c.name == name, leases.c.expires_at > now)
+        async with self._tx(read_only=True) as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
 
     async def finish_hcp_write(
         self,
@@ -374,6 +439,7 @@ class SqlStore(Store):
             "response": response,
             "error": error,
             "updated_at": _now(),
+            "lease_until": None,
         }
         await self._update_one(hcp_writes, write_id, values, "HCP write")
 

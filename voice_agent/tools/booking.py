@@ -16,7 +16,7 @@ from voice_agent.tools.area import session_refusal
 from voice_agent.tools.common import classify_job_type, job_types, spoken_address, spoken_window
 from voice_agent.tools.context import ToolContext
 from voice_agent.tools.intake import answer_lines, ask_instruction, pending_questions
-from voice_agent.tools.lead_source import without_unknown_lead_source
+from voice_agent.operations.lead_source import without_unknown_lead_source
 from voice_agent.tools.registry import ToolError, tool
 
 log = logging.getLogger(__name__)

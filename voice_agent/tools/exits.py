@@ -8,7 +8,7 @@ from typing import Any
 from voice_agent.tools.common import digits
 from voice_agent.tools.context import ToolContext, WriteQueuedError
 from voice_agent.tools.intake import answer_lines
-from voice_agent.tools.lead_source import without_unknown_lead_source
+from voice_agent.operations.lead_source import without_unknown_lead_source
 from voice_agent.tools.registry import tool
 
 

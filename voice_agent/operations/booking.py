@@ -1,0 +1,171 @@
+"""Book a visit: a technician for the window, re-checked under a window lease, one job.
+
+The window is re-checked right before the write (booking windows are not reservations),
+counting unassigned jobs too, while this caller holds the window's lease, so two callers
+racing for one window cannot both get it: the second one sees the first one's job and is
+told the window is taken. The job is created through the journal, keyed by the caller's
+idempotency key, so a retried or repeated booking returns the first job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import hcp
+from hcp.models.jobs import Job
+from voice_agent.operations.context import Operations
+from voice_agent.operations.errors import OperationError, SlotTakenError
+from voice_agent.operations.journal import utcnow
+from voice_agent.operations.lead_source import without_unknown_lead_source
+from voice_agent.operations.technicians import free_technician
+
+log = logging.getLogger(__name__)
+WINDOW_LEASE_SECONDS = 15.0
+WINDOW_WAIT_SECONDS = 6.0
+POLL_SECONDS = 0.05
+TAKEN = "That time was just taken. Apologise and offer other times."
+WINDOW_BUSY = "Someone else is booking that time right now. Offer another time."
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """A visit to book.
+
+    Attributes:
+        key: Idempotency key of this booking (the same key always returns the same job).
+        customer_id: The HCP customer.
+        address_id: The customer's service address.
+        start: Window start (aware).
+        end: Window end (aware).
+        notes: The job notes (problem, intake answers, who booked it).
+        job_type_id: The HCP job type, if known.
+        lead_source: Defaults to `BOOKING_LEAD_SOURCE`.
+        tags: Defaults to `[BOOKING_TAG]`.
+    """
+
+    key: str
+    customer_id: str
+    address_id: str
+    start: datetime
+    end: datetime
+    notes: str
+    job_type_id: str | None = None
+    lead_source: str | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A booked visit, as HCP recorded it."""
+
+    job: Job
+
+    @property
+    def job_id(self) -> str:
+        """The HCP job id."""
+        return self.job.id
+
+
+def job_body(ops: Operations, request: BookingRequest) -> dict[str, Any]:
+    """The JSON `POST /jobs` body (times as UTC ISO strings), without a technician yet."""
+    body: dict[str, Any] = {
+        "customer_id": request.customer_id,
+        "address_id": request.address_id,
+        "schedule": {
+            "scheduled_start": request.start.isoformat(),
+            "scheduled_end": request.end.isoformat(),
+            "arrival_window": int((request.end - request.start).total_seconds() // 60),
+        },
+        "notes": request.notes,
+        "lead_source": request.lead_source or ops.settings.booking_lead_source,
+        "tags": list(request.tags or (ops.settings.booking_tag,)),
+    }
+    if request.job_type_id:
+        body["job_fields"] = {"job_type_id": request.job_type_id}
+    return body
+
+
+async def book(ops: Operations, request: BookingRequest) -> Booking:
+    """Create the job once; see the module docstring.
+
+    Raises:
+        SlotTakenError: No technician is free in the window any more (offer other times).
+        WriteQueuedError: HCP failed transiently; the booking is queued (office confirms).
+        OperationError: HCP refused it.
+    """
+    body = job_body(ops, request)
+
+    async def send() -> tuple[str, dict[str, Any]]:
+        job = await create_in_window(ops, body, request.start, request.end)
+        return job.id, job.model_dump(mode="json")
+
+    async def recover() -> tuple[str, dict[str, Any]] | None:
+        return await existing_job_at(ops.hcp, request.customer_id, request.start)
+
+    _, response = await ops.write("create_job", request.key, body, send, recover=recover)
+    job = Job.model_validate(response)
+    await mark_own_booking(ops, job)
+    return Booking(job)
+
+
+async def create_in_window(
+    ops: Operations, body: dict[str, Any], start: datetime, end: datetime
+) -> Job:
+    """Under the window's lease: pick a free technician (re-check) and create the job."""
+    name = f"window:{start.isoformat()}"
+    owner = uuid.uuid4().hex
+    await _acquire(ops, name, owner)
+    try:
+        technician = await free_technician(ops, start, end)
+        if technician is None:
+            raise SlotTakenError(TAKEN)
+        with_tech = {**body, "assigned_employee_ids": [technician]}
+        try:
+            create = ops.hcp.jobs.create
+            return await without_unknown_lead_source(create, with_tech, note_field="notes")
+        except hcp.HcpUnprocessableError as exc:  # HCP says the technician is booked after all
+            log.info("window %s refused by HCP: %s", name, exc)
+            raise SlotTakenError(TAKEN) from exc
+    finally:
+        await ops.store.release_lease(name, owner)
+
+
+async def _acquire(ops: Operations, name: str, owner: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WINDOW_WAIT_SECONDS
+    while True:
+        now = utcnow()
+        until = now + timedelta(seconds=WINDOW_LEASE_SECONDS)
+        if await ops.store.acquire_lease(name, owner, now=now, until=until):
+            return
+        if loop.time() > deadline:
+            raise OperationError(WINDOW_BUSY)
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def existing_job_at(
+    client: hcp.HcpClient, customer_id: str, start: datetime
+) -> tuple[str, dict[str, Any]] | None:
+    """A job for this customer at this start, left by an earlier interrupted attempt."""
+    page = await client.jobs.list(
+        customer_id=customer_id, scheduled_start_min=start, scheduled_start_max=start
+    )
+    for job in page.items:
+        if job.schedule and job.schedule.scheduled_start == start:
+            return job.id, job.model_dump(mode="json")
+    return None
+
+
+async def mark_own_booking(ops: Operations, job: Job) -> None:
+    """Tell follow-ups the job is ours and the customer's confirmation covers its time."""
+    from voice_agent.followups.base import OWN_WRITE_PREFIX, TEXTED_SCHEDULE_PREFIX
+
+    start = job.schedule.scheduled_start if job.schedule else None
+    await ops.store.set_setting(OWN_WRITE_PREFIX + job.id, utcnow().isoformat())
+    if start is not None:
+        await ops.store.set_setting(TEXTED_SCHEDULE_PREFIX + job.id, start.isoformat())
