@@ -12,9 +12,11 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import hcp
@@ -34,6 +36,8 @@ from voice_agent.engine.messages import ChatMessage, ChatModel, ChatModelError, 
 from voice_agent.engine.policy import tools_for
 from voice_agent.engine.session import Replay, Session
 from voice_agent.errors import AgentError
+from voice_agent.operations import Operations
+from voice_agent.operations.journal import utcnow as wall_clock
 from voice_agent.settings import Settings
 from voice_agent.storage.base import (
     Conversation,
@@ -59,6 +63,9 @@ LINE_SPANISH = "Of course, we can continue in Spanish. How can I help you today?
 LINE_ENGLISH = "Of course, we can continue in English. How can I help you today?"
 
 
+TURN_POLL_SECONDS = 0.05
+"""How often a turn waiting for the previous one re-checks the conversation's lease."""
+
 MODEL_GRACE_SECONDS = 0.25
 """The engine's own deadline on a model call, beyond the timeout the model was given."""
 
@@ -76,6 +83,13 @@ class EngineLimits:
     max_turns: int = 60
     lookup_seconds: float = 1.5
     hcp_call_timeout: float = 4.0
+    busy_wait_seconds: float = 3.0  # longest Retry-After waited out once in a turn (HCP 429)
+    turn_lease_margin: float = 5.0  # a turn's lease outlives its time bound by this much
+
+    @property
+    def turn_lease_seconds(self) -> float:
+        """How long a turn owns its conversation before another turn may take over."""
+        return self.turn_seconds + self.turn_lease_margin
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,7 @@ class _Turn:
     conversation: Conversation
     session: Session
     seq: int
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
     texts: list[str] = field(default_factory=list)
     control: list[dict[str, Any]] = field(default_factory=list)
     stopped: bool = False
@@ -219,20 +234,61 @@ class DialogueEngine:
     async def respond(
         self, conversation_id: str, user_text: str, *, turn_key: str | None = None
     ) -> AsyncIterator[Event]:
-        """Run one caller turn and yield its events; see the module docstring."""
+        """Run one caller turn and yield its events; see the module docstring.
+
+        Turns of one conversation run one at a time (a lease in storage, so across workers
+        too): a turn that arrives while the previous one still runs waits for it and then
+        answers from the state it left, so no utterance is dropped or read out of context.
+        """
         conversation = await self.store.get_conversation(conversation_id)
         if conversation is None:
             raise ConversationNotFoundError(conversation_id)
         session = Session.load(conversation.state)
         if turn_key is not None and turn_key in session.replays:
-            for event in _replay(session.replays[turn_key]):
+            for event in _replay_events(session, turn_key):
                 yield event
-            if session.language != "en":
-                yield LanguageIs(session.language)
             return
+        owner = uuid.uuid4().hex
+        async with self._turn_lease(conversation_id, owner):
+            conversation = await self.store.get_conversation(conversation_id)
+            assert conversation is not None
+            session = Session.load(conversation.state)
+            if turn_key is not None and turn_key in session.replays:  # done while we waited
+                for event in _replay_events(session, turn_key):
+                    yield event
+                return
+            async for event in self._respond(conversation, session, user_text, turn_key, owner):
+                yield event
+
+    @asynccontextmanager
+    async def _turn_lease(self, conversation_id: str, owner: str) -> AsyncIterator[None]:
+        """Own the conversation for one turn, waiting (bounded by the lease) for the last one."""
+        name = f"turn:{conversation_id}"
+        span = timedelta(seconds=self.limits.turn_lease_seconds)
+        give_up = time.monotonic() + self.limits.turn_lease_seconds + 1.0
+        while not await self.store.acquire_lease(
+            name, owner, now=wall_clock(), until=wall_clock() + span
+        ):
+            if time.monotonic() > give_up:  # cannot happen unless clocks disagree wildly
+                log.error("conversation %s: previous turn never let go", conversation_id)
+                break
+            await asyncio.sleep(TURN_POLL_SECONDS)
+        try:
+            yield
+        finally:
+            await asyncio.shield(self.store.release_lease(name, owner))
+
+    async def _respond(
+        self,
+        conversation: Conversation,
+        session: Session,
+        user_text: str,
+        turn_key: str | None,
+        owner: str,
+    ) -> AsyncIterator[Event]:
         spoken_before = session.language
         session.seq += 1
-        turn = _Turn(conversation, session, session.seq)
+        turn = _Turn(conversation, session, session.seq, owner=owner)
         await self.store.add_turn(conversation.id, turn.seq, "caller", user_text)
         async for event in self._turn(turn, user_text):
             yield event
@@ -444,7 +500,8 @@ class DialogueEngine:
         for call in calls:
             yield ToolStarted(call.name, _loose_arguments(call.arguments))
         remaining = max(deadline - time.monotonic(), 0.001)
-        runs = [self._run_one(ctx, call, allowed) for call in calls]
+        one_at_a_time = asyncio.Lock()  # side-effecting calls of this turn, in the model's order
+        runs = [self._run_one(ctx, call, allowed, one_at_a_time) for call in calls]
         try:
             async with asyncio.timeout(remaining):
                 outcomes = await asyncio.gather(*runs)
@@ -480,7 +537,9 @@ class DialogueEngine:
             elif item["type"] == "end":
                 yield self._end(turn, item["reason"])
 
-    async def _run_one(self, ctx: ToolContext, call: ToolCall, allowed: set[str]) -> ToolOutcome:
+    async def _run_one(
+        self, ctx: ToolContext, call: ToolCall, allowed: set[str], writes: asyncio.Lock
+    ) -> ToolOutcome:
         tool = self.tools.get(call.name)
         if tool is None or call.name not in allowed:
             error = (
@@ -489,10 +548,30 @@ class DialogueEngine:
                 else f"{call.name} is not available right now."
             )
             return ToolOutcome(call.name, _loose_arguments(call.arguments), None, error, 0.0)
+        if tool.writes:
+            async with writes:
+                return await tool.run(ctx, call.arguments)
         return await tool.run(ctx, call.arguments)
 
     def _context(self, turn: _Turn) -> ToolContext:
         client = self.hcp.with_options(timeout=self.limits.hcp_call_timeout, max_retries=1)
+        name = f"turn:{turn.conversation.id}"
+
+        async def still_current() -> bool:  # fencing: a turn that lost its lease writes nothing
+            return await self.store.lease_owner(name, now=wall_clock()) == turn.owner
+
+        ops = Operations.build(
+            hcp_client=client,
+            store=self.store,
+            settings=self.settings,
+            conversation_id=turn.conversation.id,
+            caller=turn.session.caller,
+            cache=self.cache,
+            now=self.clock,
+            owner=turn.owner,
+            still_current=still_current,
+            busy_wait=self.limits.busy_wait_seconds,
+        )
         return ToolContext(
             hcp=client,
             store=self.store,
@@ -501,6 +580,7 @@ class DialogueEngine:
             conversation=turn.conversation,
             now=self.clock,
             cache=self.cache,
+            ops=ops,
         )
 
     # -- events ------------------------------------------------------------------------------
@@ -523,6 +603,14 @@ class DialogueEngine:
         turn.control.append({"type": "end", "reason": reason})
         turn.session.ended = True
         return EndConversation(reason)
+
+
+def _replay_events(session: Session, turn_key: str) -> list[Event]:
+    """The stored reply of a repeated turn, and the language when it is not English."""
+    events = _replay(session.replays[turn_key])
+    if session.language != "en":
+        events.append(LanguageIs(session.language))
+    return events
 
 
 def _replay(replay: Replay) -> list[Event]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Mode = Literal["llm", "guided"]
 MAX_REPLAYS = 20
+MAX_DONE_ACTIONS = 5
 
 
 class Window(BaseModel):
@@ -80,6 +81,7 @@ class Session(BaseModel):
     out_of_area: str | None = None  # the place (city or ZIP) last refused as outside the area
     intake_answers: list[dict[str, str]] = Field(default_factory=list)  # [{question, answer}]
     intake_nudged: bool = False  # check_availability already sent the model back to ask them
+    done_actions: dict[str, dict[str, Any]] = Field(default_factory=dict)  # action id -> result
 
     @classmethod
     def load(cls, state: dict[str, Any]) -> Session:
@@ -106,6 +108,26 @@ class Session(BaseModel):
         ):
             return pending
         return None
+
+    def consumed(self, kind: str) -> dict[str, Any] | None:
+        """The result of the action of `kind` the caller confirmed in this turn, if it already
+        ran: a second call for one confirmed action gets the first call's answer."""
+        if self.confirmed_id is None or self.confirmed_seq != self.seq:
+            return None
+        done = self.done_actions.get(self.confirmed_id)
+        if done is None or done.get("kind") != kind:
+            return None
+        result = done.get("result")
+        return dict(result) if isinstance(result, dict) else None
+
+    def consume(self, pending: PendingAction, result: dict[str, Any]) -> dict[str, Any]:
+        """Mark the confirmed `pending` action done with `result` (once; returns `result`)."""
+        self.done_actions[pending.id] = {"kind": pending.kind, "result": result}
+        while len(self.done_actions) > MAX_DONE_ACTIONS:
+            self.done_actions.pop(next(iter(self.done_actions)))
+        if self.pending is not None and self.pending.id == pending.id:
+            self.pending = None
+        return result
 
     def remember_reply(self, turn_key: str, replay: Replay) -> None:
         """Store a turn's reply for duplicate deliveries, keeping the latest few."""

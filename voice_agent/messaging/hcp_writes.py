@@ -17,9 +17,9 @@ from typing import Any
 
 import hcp
 from voice_agent.messaging.dispatcher import GiveUp, OutboxDispatcher, RetryLater
-from voice_agent.storage.base import OutboxItem, Store
-from voice_agent.tools.booking import existing_job_at
+from voice_agent.operations.booking import existing_job_at
 from voice_agent.operations.lead_source import without_unknown_lead_source
+from voice_agent.storage.base import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 

@@ -7,16 +7,18 @@ accepted when that job belongs to this customer.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import hcp
 from hcp.models.jobs import Job
 from voice_agent.engine.session import PendingAction, Window
+from voice_agent.operations import request_cancellation as request_cancellation_of
+from voice_agent.operations import reschedule
 from voice_agent.tools.booking import NEED_YES, confirmation, offered_window
 from voice_agent.tools.common import require_account, spoken_window
 from voice_agent.tools.context import ToolContext
-from voice_agent.tools.registry import ToolError, tool
+from voice_agent.tools.registry import ToolError, tool, writes
 
 NOT_YOURS = "I can't find that appointment on this caller's account."
 _OPEN_STATUSES = ("scheduled", "unscheduled", "in_progress")
@@ -91,35 +93,45 @@ async def propose_reschedule(ctx: ToolContext, job_id: str, window_id: str) -> d
     return {"read_back": readback}
 
 
+@writes
 @tool
 async def reschedule_appointment(ctx: ToolContext) -> dict[str, Any]:
     """Move the appointment the caller just agreed to move (after propose_reschedule)."""
     customer_id = require_account(ctx)
     pending = ctx.session.is_confirmed("reschedule")
     if pending is None:
+        done = ctx.session.consumed("reschedule")
+        if done is not None:
+            return done
         raise ToolError(NEED_YES)
     job_id = str(pending.data["job_id"])
     await own_job(ctx, customer_id, job_id)
     window = Window.model_validate(pending.data["window"])
     start, end = datetime.fromisoformat(window.start), datetime.fromisoformat(window.end)
-    body = {
-        "start_time": start,
-        "end_time": end,
-        "arrival_window_in_minutes": int((end - start) / timedelta(minutes=1)),
-    }
-
-    async def send() -> tuple[str, dict[str, Any]]:
-        await ctx.hcp.jobs.update_schedule(job_id, body)
-        return job_id, {"start_time": window.start, "end_time": window.end}
-
-    key = f"{ctx.conversation.id}:reschedule:{job_id}:{window.start}"
-    request = {**body, "start_time": window.start, "end_time": window.end, "job_id": job_id}
-    await ctx.hcp_write("reschedule_job", key, request, send)
-    job = await ctx.hcp.jobs.get(job_id)
-    ctx.session.pending = None
+    moved = await reschedule(
+        ctx.operations,
+        key=f"{ctx.conversation.id}:reschedule:{job_id}:{window.start}",
+        job_id=job_id,
+        start=start,
+        end=end,
+        said_by="by phone",
+    )
     ctx.session.windows = []
-    ctx.session.outcome = "rescheduled"
-    return {"rescheduled": True, "confirmation": confirmation(ctx, job).replace("booked", "moved")}
+    result: dict[str, Any]
+    if moved.moved:
+        job = await ctx.hcp.jobs.get(job_id)
+        ctx.session.outcome = "rescheduled"
+        text = confirmation(ctx, job).replace("booked", "moved")
+        result = {"rescheduled": True, "confirmation": text}
+    else:
+        ctx.session.outcome = "reschedule_requested"
+        result = {
+            "rescheduled": False,
+            "requested": True,
+            "say": "I couldn't move it in the system myself, so I've sent your request to the "
+            "office; they'll confirm the new time by text.",
+        }
+    return ctx.session.consume(pending, result)
 
 
 @tool
@@ -149,6 +161,7 @@ async def propose_cancellation(ctx: ToolContext, job_id: str, reason: str) -> di
     return {"read_back": readback}
 
 
+@writes
 @tool
 async def request_cancellation(ctx: ToolContext) -> dict[str, Any]:
     """Record the cancellation request the caller just confirmed: a note on the job and a
@@ -157,21 +170,18 @@ async def request_cancellation(ctx: ToolContext) -> dict[str, Any]:
     customer_id = require_account(ctx)
     pending = ctx.session.is_confirmed("cancel")
     if pending is None:
+        done = ctx.session.consumed("cancel")
+        if done is not None:
+            return done
         raise ToolError(NEED_YES)
     job_id = str(pending.data["job_id"])
     await own_job(ctx, customer_id, job_id)
-    content = f"Customer asked by phone to cancel this visit. Reason: {pending.data['reason']}"
-
-    async def send() -> tuple[str, dict[str, Any]]:
-        note = await ctx.hcp.jobs.add_note(job_id, content)
-        return note.id, note.model_dump(mode="json")
-
-    key = f"{ctx.conversation.id}:cancel:{job_id}"
-    await ctx.hcp_write("add_note", key, {"job_id": job_id, "content": content}, send)
-    await ctx.notify_office(f"Cancellation requested for job {job_id}.", key=f"cancel:{job_id}")
-    ctx.session.pending = None
+    await request_cancellation_of(
+        ctx.operations, job_id=job_id, reason=str(pending.data["reason"]), said_by="by phone"
+    )
     ctx.session.outcome = "cancel_requested"
-    return {
+    result = {
         "requested": True,
         "say": "I've sent your cancellation request; the office will confirm by text.",
     }
+    return ctx.session.consume(pending, result)

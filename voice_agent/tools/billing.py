@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from voice_agent.operations import send_pay_link
 from voice_agent.speech import speak_money
 from voice_agent.tools.common import require_account
 from voice_agent.tools.context import ToolContext
-from voice_agent.tools.registry import ToolError, tool
+from voice_agent.tools.registry import tool, writes
 
 MAX_JOBS_CHECKED = 20
 
@@ -39,19 +40,11 @@ async def my_invoices(ctx: ToolContext) -> dict[str, Any]:
     }
 
 
+@writes
 @tool
 async def send_payment_link(ctx: ToolContext) -> dict[str, Any]:
     """Text the verified caller a link to pay their invoices online (to the number they are
     calling from)."""
     require_account(ctx)
-    if ctx.settings.pay_url is None:
-        raise ToolError("We have no online payment link; offer to have the office call back.")
-    body = (
-        f"{ctx.settings.business_name}: you can pay your invoice online at {ctx.settings.pay_url}"
-    )
-    await ctx.store.enqueue(
-        "sms",
-        {"to": ctx.session.caller, "body": body, "conversation_id": ctx.conversation.id},
-        idempotency_key=f"sms:paylink:{ctx.conversation.id}",
-    )
+    await send_pay_link(ctx.operations, to=ctx.session.caller)
     return {"queued": True, "say": "I've texted you a payment link."}

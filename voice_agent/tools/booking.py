@@ -7,17 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import hcp
 from hcp.models.jobs import Job
 from hcp.models.schedule import BookingWindow
 from voice_agent.engine.i18n import t
 from voice_agent.engine.session import PendingAction, Window
+from voice_agent.operations import BookingRequest, SlotTakenError, book
 from voice_agent.tools.area import session_refusal
 from voice_agent.tools.common import classify_job_type, job_types, spoken_address, spoken_window
 from voice_agent.tools.context import ToolContext
 from voice_agent.tools.intake import answer_lines, ask_instruction, pending_questions
-from voice_agent.operations.lead_source import without_unknown_lead_source
-from voice_agent.tools.registry import ToolError, tool
+from voice_agent.tools.registry import ToolError, tool, writes
 
 log = logging.getLogger(__name__)
 MAX_WINDOWS = 3
@@ -195,6 +194,7 @@ async def propose_booking(ctx: ToolContext, window_id: str) -> dict[str, Any]:
     return {"read_back": readback}
 
 
+@writes
 @tool
 async def book_job(ctx: ToolContext) -> dict[str, Any]:
     """Book the visit the caller just said yes to (after propose_booking). Only say it is booked
@@ -202,7 +202,12 @@ async def book_job(ctx: ToolContext) -> dict[str, Any]:
     """
     session = ctx.session
     pending = session.is_confirmed("book")
-    if pending is None or session.customer_id is None or session.address_id is None:
+    if pending is None:
+        done = session.consumed("book")
+        if done is not None:
+            return done  # one yes, one booking: a second call gets the same answer
+        raise ToolError(NEED_YES)
+    if session.customer_id is None or session.address_id is None:
         raise ToolError(NEED_YES)
     refusal = await session_refusal(ctx)
     if refusal is not None:
@@ -210,71 +215,43 @@ async def book_job(ctx: ToolContext) -> dict[str, Any]:
         return refusal
     window = Window.model_validate(pending.data["window"])
     start, end = datetime.fromisoformat(window.start), datetime.fromisoformat(window.end)
-    key = f"{ctx.conversation.id}:book:{start.isoformat()}"
     notes = f"Problem: {session.problem}. Booked by phone agent; caller {session.caller[-4:]}."
     if session.intake_answers:
         notes += "\n" + answer_lines(session)
-    body: dict[str, Any] = {
-        "customer_id": session.customer_id,
-        "address_id": session.address_id,
-        "schedule": {
-            "scheduled_start": start,
-            "scheduled_end": end,
-            "arrival_window": int((end - start).total_seconds() // 60),
-        },
-        "notes": notes,
-        "lead_source": ctx.settings.booking_lead_source,
-        "tags": [ctx.settings.booking_tag],
-    }
-    if session.job_type_id:
-        body["job_fields"] = {"job_type_id": session.job_type_id}
-    job_id, _ = await ctx.hcp_write(
-        "create_job",
-        key,
-        _jsonable(body),
-        lambda: _create_job(ctx, body, start),
-        recover=lambda: existing_job_at(ctx.hcp, session.customer_id or "", start),
+    request = BookingRequest(
+        key=f"{ctx.conversation.id}:book:{start.isoformat()}",
+        customer_id=session.customer_id,
+        address_id=session.address_id,
+        start=start,
+        end=end,
+        notes=notes,
+        job_type_id=session.job_type_id,
     )
-    job = await ctx.hcp.jobs.get(job_id)
-    session.pending = None
+    try:
+        booking = await book(ctx.operations, request)
+    except SlotTakenError:
+        session.pending = None
+        session.windows = [w for w in session.windows if w.start != window.start]
+        others = [{"window_id": w.id, "when": w.spoken} for w in session.windows]
+        if not others:
+            raise ToolError(
+                "That time was just taken. Apologise and call check_availability for other times."
+            ) from None
+        return {
+            "booked": False,
+            "taken": window.spoken,
+            "other_windows": others,
+            "instruction": "That time was just taken. Apologise and offer these instead.",
+        }
+    job_id = booking.job_id
     session.windows = []
     if job_id not in session.booked_job_ids:
         session.booked_job_ids.append(job_id)
     session.outcome = "booked"
     session.intake_answers = []  # a second visit in this call gets its own answers
     session.intake_nudged = False
-    return {"booked": True, "job_id": job_id, "confirmation": confirmation(ctx, job)}
-
-
-async def _create_job(
-    ctx: ToolContext, body: dict[str, Any], start: datetime
-) -> tuple[str, dict[str, Any]]:
-    if not await _still_open(ctx, start):
-        raise ToolError("That time was just taken. Apologise and offer other times.")
-    job = await without_unknown_lead_source(ctx.hcp.jobs.create, body, note_field="notes")
-    return job.id, job.model_dump(mode="json")
-
-
-async def _still_open(ctx: ToolContext, start: datetime) -> bool:
-    """Booking windows are not reservations: re-check just before creating the job."""
-    day = start.astimezone(ctx.settings.zone).date()
-    windows = await ctx.hcp.schedule.booking_windows(
-        start_date=day, show_for_days=1, service_duration=ARRIVAL_WINDOW_MINUTES
-    )
-    return any(w.start_time == start and w.available for w in windows)
-
-
-async def existing_job_at(
-    client: hcp.HcpClient, customer_id: str, start: datetime
-) -> tuple[str, dict[str, Any]] | None:
-    """A job for this customer at this start, left by an earlier interrupted attempt."""
-    page = await client.jobs.list(
-        customer_id=customer_id, scheduled_start_min=start, scheduled_start_max=start
-    )
-    for job in page.items:
-        if job.schedule and job.schedule.scheduled_start == start:
-            return job.id, job.model_dump(mode="json")
-    return None
+    result = {"booked": True, "job_id": job_id, "confirmation": confirmation(ctx, booking.job)}
+    return session.consume(pending, result)
 
 
 def confirmation(ctx: ToolContext, job: Job) -> str:
@@ -294,10 +271,3 @@ def confirmation(ctx: ToolContext, job: Job) -> str:
         where=where,
         when=when,
     )
-
-
-def _jsonable(body: dict[str, Any]) -> dict[str, Any]:
-    schedule = dict(body["schedule"])
-    schedule["scheduled_start"] = schedule["scheduled_start"].isoformat()
-    schedule["scheduled_end"] = schedule["scheduled_end"].isoformat()
-    return {**body, "schedule": schedule}

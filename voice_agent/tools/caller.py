@@ -22,7 +22,7 @@ from voice_agent.tools.common import (
 )
 from voice_agent.tools.context import ToolContext
 from voice_agent.tools.intake import pending_questions
-from voice_agent.tools.registry import ToolError, tool
+from voice_agent.tools.registry import ToolError, tool, writes
 
 log = logging.getLogger(__name__)
 MAX_VERIFY_ATTEMPTS = 3
@@ -138,6 +138,7 @@ async def _verified_customer(
     return found[0] if len(found) == 1 else None
 
 
+@writes
 @tool
 async def find_or_create_customer(
     ctx: ToolContext,
@@ -230,6 +231,7 @@ async def _find_existing(ctx: ToolContext, full_name: str, street: str) -> Custo
     return found[0] if len(found) == 1 else None
 
 
+@writes
 @tool
 async def add_service_address(
     ctx: ToolContext,

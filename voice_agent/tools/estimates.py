@@ -12,11 +12,17 @@ from typing import Any
 import hcp
 from hcp.models.estimates import Estimate
 from voice_agent.engine.session import PendingAction, Window
+from voice_agent.operations import (
+    LineItem,
+    approve_option,
+    schedule_approved_work,
+)
+from voice_agent.operations import create_estimate as create_estimate_in_hcp
 from voice_agent.speech import speak_money
 from voice_agent.tools.booking import NEED_YES, confirmation, offered_window
 from voice_agent.tools.common import require_account
 from voice_agent.tools.context import ToolContext
-from voice_agent.tools.registry import ToolError, tool
+from voice_agent.tools.registry import ToolError, tool, writes
 
 MAX_LINE_ITEMS = 3
 log = logging.getLogger(__name__)
@@ -71,6 +77,7 @@ def match_items(text: str, items: list[PriceItem]) -> list[PriceItem]:
     return [item for _, _, item in scored[:MAX_LINE_ITEMS]]
 
 
+@writes
 @tool
 async def create_estimate(ctx: ToolContext, description: str) -> dict[str, Any]:
     """Create an estimate for the caller from our price list, for work they describe; the
@@ -88,32 +95,16 @@ async def create_estimate(ctx: ToolContext, description: str) -> dict[str, Any]:
     items = match_items(text, await price_list(ctx))
     if not items:
         raise ToolError("Nothing in our price list matches; offer a visit or take a message.")
-    body: dict[str, Any] = {
-        "customer_id": session.customer_id,
-        "address_id": session.address_id,
-        "note": description[:500],
-        "lead_source": ctx.settings.booking_lead_source,
-        "options": [
-            {
-                "name": "Standard",
-                "line_items": [
-                    {"name": i.name, "unit_price": i.price, "unit_cost": i.cost, "quantity": 1}
-                    for i in items
-                ],
-            }
-        ],
-    }
-    if session.job_type_id:
-        body["estimate_fields"] = {"job_type_id": session.job_type_id}
-
-    async def send() -> tuple[str, dict[str, Any]]:
-        estimate = await ctx.hcp.estimates.create(body)
-        return estimate.id, estimate.model_dump(mode="json")
-
-    estimate_id, response = await ctx.hcp_write(
-        "create_estimate", f"{ctx.conversation.id}:estimate", body, send
+    estimate = await create_estimate_in_hcp(
+        ctx.operations,
+        key=f"{ctx.conversation.id}:estimate",
+        customer_id=session.customer_id,
+        address_id=session.address_id,
+        note=description,
+        items=[LineItem(i.name, i.price, i.cost) for i in items],
+        job_type_id=session.job_type_id,
     )
-    estimate = Estimate.model_validate(response)
+    estimate_id = estimate.id
     total = sum(i.price for i in items)
     lines = ", ".join(f"{i.name} {speak_money(i.price)}" for i in items)
     summary = f"{ctx.settings.business_name} estimate: {lines}. Total {speak_money(total)}."
@@ -198,73 +189,47 @@ async def _own_option(
     raise ToolError("I can't find that estimate option on this caller's account.")
 
 
+@writes
 @tool
 async def approve_estimate_option(ctx: ToolContext) -> dict[str, Any]:
     """Approve the estimate option the caller just said yes to and schedule it as a job."""
     customer_id = require_account(ctx)
     pending = ctx.session.is_confirmed("approve_estimate")
     if pending is None:
+        done = ctx.session.consumed("approve_estimate")
+        if done is not None:
+            return done
         raise ToolError(NEED_YES)
     option_id = str(pending.data["option_id"])
     estimate, _, _ = await _own_option(ctx, customer_id, option_id)
     window = Window.model_validate(pending.data["window"])
     start, end = datetime.fromisoformat(window.start), datetime.fromisoformat(window.end)
-
-    async def approve() -> tuple[str, dict[str, Any]]:
-        result = await ctx.hcp.estimates.approve_options([option_id])
-        return option_id, result.model_dump(mode="json")
-
     key = f"{ctx.conversation.id}:approve:{option_id}"
-    _, decision = await ctx.hcp_write("approve_option", key, {"option_ids": [option_id]}, approve)
-    job_id = decision.get("copied_on_approval_to_job_id")
-    schedule = {
-        "start_time": start,
-        "end_time": end,
-        "arrival_window_in_minutes": int((end - start).total_seconds() // 60),
-    }
-    if job_id:
-
-        async def move() -> tuple[str, dict[str, Any]]:
-            await ctx.hcp.jobs.update_schedule(str(job_id), schedule)
-            return str(job_id), {}
-
-        await ctx.hcp_write(
-            "schedule_job", f"{key}:schedule", {"job_id": job_id, "start_time": window.start}, move
+    copied = await approve_option(ctx.operations, key=key, option_id=option_id)
+    try:
+        work = await schedule_approved_work(
+            ctx.operations,
+            key=key,
+            estimate=estimate,
+            option_id=option_id,
+            copied_job_id=copied,
+            start=start,
+            end=end,
+            said_by="by phone",
+            address_id=ctx.session.address_id,
         )
-    else:
-        address_id = estimate.address.id if estimate.address else ctx.session.address_id
-        if not address_id:
-            raise ToolError("The estimate has no service address; take a message for the office.")
-        body: dict[str, Any] = {
-            "customer_id": customer_id,
-            "address_id": address_id,
-            "schedule": {
-                "scheduled_start": start,
-                "scheduled_end": end,
-                "arrival_window": schedule["arrival_window_in_minutes"],
-            },
-            "notes": f"Approved estimate {estimate.estimate_number or estimate.id} "
-            f"option {option_id} by phone.",
-            "lead_source": ctx.settings.booking_lead_source,
-            "tags": [ctx.settings.booking_tag],
-        }
-
-        async def create() -> tuple[str, dict[str, Any]]:
-            job = await ctx.hcp.jobs.create(body)
-            return job.id, job.model_dump(mode="json")
-
-        request = {
-            **body,
-            "schedule": {
-                **body["schedule"],
-                "scheduled_start": window.start,
-                "scheduled_end": window.end,
-            },
-        }
-        job_id, _ = await ctx.hcp_write("create_job", f"{key}:job", request, create)
-    job = await ctx.hcp.jobs.get(str(job_id))
-    ctx.session.pending = None
+    except ValueError:
+        raise ToolError(
+            "The estimate has no service address; take a message for the office."
+        ) from None
+    job = work.job or await ctx.hcp.jobs.get(work.job_id)
     ctx.session.windows = []
-    ctx.session.booked_job_ids.append(str(job_id))
+    if work.job_id not in ctx.session.booked_job_ids:
+        ctx.session.booked_job_ids.append(work.job_id)
     ctx.session.outcome = "booked"
-    return {"approved": True, "job_id": job_id, "confirmation": confirmation(ctx, job)}
+    result: dict[str, Any] = {"approved": True, "job_id": work.job_id}
+    if work.scheduled:
+        result["confirmation"] = confirmation(ctx, job)
+    else:
+        result["say"] = "Approved. The office will confirm the visit time by text."
+    return ctx.session.consume(pending, result)

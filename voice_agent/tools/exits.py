@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from voice_agent.tools.common import digits
-from voice_agent.tools.context import ToolContext, WriteQueuedError
+from voice_agent.operations import take_message as take_message_in_hcp
+from voice_agent.tools.context import ToolContext
 from voice_agent.tools.intake import answer_lines
-from voice_agent.operations.lead_source import without_unknown_lead_source
-from voice_agent.tools.registry import tool
+from voice_agent.tools.registry import tool, writes
 
 
+@writes
 @tool
 async def take_message(
     ctx: ToolContext, message: str, name: str | None = None, callback_number: str | None = None
@@ -32,34 +31,12 @@ async def take_message(
         note += f" Address outside the service area: {session.out_of_area}."
     if session.intake_answers:
         note += "\n" + answer_lines(session)
-    body: dict[str, Any] = {
-        "note": note,
-        "lead_source": ctx.settings.booking_lead_source,
-        "tags": [ctx.settings.booking_tag],
-    }
-    customer_id = session.customer_id or session.matched_customer_id
-    if customer_id:
-        body["customer_id"] = customer_id
-    else:
-        first, _, last = (name or "Phone caller").strip().partition(" ")
-        body["customer"] = {
-            "first_name": first,
-            "last_name": last or None,
-            "mobile_number": digits(session.caller),
-        }
-    digest = hashlib.sha256(message.encode()).hexdigest()[:12]
-    key = f"{ctx.conversation.id}:message:{digest}"
-
-    async def send() -> tuple[str, dict[str, Any]]:
-        lead = await without_unknown_lead_source(ctx.hcp.leads.create, body)
-        return lead.id, lead.model_dump(mode="json")
-
-    try:
-        await ctx.hcp_write("create_lead", key, body, send)
-    except WriteQueuedError:
-        pass  # the office is notified below either way
-    await ctx.notify_office(
-        f"Message from {name or 'a caller'}: {message[:300]}", key=f"message:{digest}"
+    await take_message_in_hcp(
+        ctx.operations,
+        message=message,
+        note=note,
+        customer_id=session.customer_id or session.matched_customer_id,
+        name=name,
     )
     session.awaiting_message = False
     if session.outcome in (None, "out_of_area"):  # a message for the office is what matters

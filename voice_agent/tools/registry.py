@@ -15,14 +15,14 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from voice_agent.engine.messages import ToolSchema
-from voice_agent.errors import AgentError
+from voice_agent.operations.errors import OperationError
 
 if TYPE_CHECKING:
     from voice_agent.tools.context import ToolContext
@@ -34,7 +34,7 @@ ToolFunc = Callable[..., Awaitable[ToolResult]]
 GENERIC_FAILURE = "That didn't work on our side. Offer to take a message for the office."
 
 
-class ToolError(AgentError):
+class ToolError(OperationError):
     """A short sentence the model should read and act on (slot gone, not verified, ...)."""
 
 
@@ -65,6 +65,7 @@ class Tool:
     description: str
     fn: ToolFunc
     arguments_model: type[BaseModel]
+    writes: bool = False  # side effects: the engine runs these one at a time per conversation
 
     @cached_property
     def schema(self) -> ToolSchema:
@@ -103,7 +104,7 @@ class Tool:
         try:
             arguments = self.parse(raw_arguments)
             result = await self.fn(ctx, **arguments)
-        except ToolError as exc:
+        except OperationError as exc:  # ToolError and the domain layer's sentences
             error = str(exc)
         except Exception:
             log.exception("tool %s failed", self.name)
@@ -134,6 +135,11 @@ def tool(fn: ToolFunc) -> Tool:
         f"{fn.__name__}_arguments", __config__=ConfigDict(extra="forbid"), **fields
     )
     return Tool(name=fn.__name__, description=summary, fn=fn, arguments_model=model)
+
+
+def writes(t: Tool) -> Tool:
+    """Mark a tool as side-effecting (stack it above `@tool`)."""
+    return replace(t, writes=True)
 
 
 class ToolRegistry:
