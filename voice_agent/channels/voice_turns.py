@@ -142,12 +142,19 @@ class TurnRunner:
         self._turn_limit = TURN_LIMIT_SECONDS if turn_limit is None else turn_limit
         self._stale_after = STALE_AFTER_SECONDS if stale_after is None else stale_after
         self._running: dict[str, _Running] = {}
+        self._latest: dict[str, asyncio.Task[TurnOutcome]] = {}  # conversation -> last turn
 
     def submit(self, conversation_id: str, key: str, text: str, meta: dict[str, str]) -> None:
-        """Start turn `key` (claim, then run) unless this process already has a task for it."""
+        """Start turn `key` (claim, then run) unless this process already has a task for it.
+
+        A turn submitted while the conversation's previous turn still runs is kept and runs
+        after it (its own time limit starts then), so the caller's words are never dropped.
+        """
         if key not in self._running:
             payload = {"conversation_id": conversation_id, "text": text, **meta}
-            self._start(key, self._claim_and_run(conversation_id, key, text, payload))
+            previous = self._latest.get(conversation_id)
+            work = self._claim_and_run(conversation_id, key, text, payload, previous)
+            self._latest[conversation_id] = self._start(key, work).task
 
     async def outcome(self, conversation_id: str, key: str, timeout: float) -> TurnOutcome | None:
         """The turn's outcome, waiting at most `timeout` seconds; None if not ready yet.
@@ -190,7 +197,12 @@ class TurnRunner:
         return running
 
     async def _claim_and_run(
-        self, conversation_id: str, key: str, text: str, payload: dict[str, str]
+        self,
+        conversation_id: str,
+        key: str,
+        text: str,
+        payload: dict[str, str],
+        previous: asyncio.Task[TurnOutcome] | None = None,
     ) -> TurnOutcome:
         try:
             claimed = await self._store.record_webhook_event(PROVIDER, key, TURN_EVENT, payload)
@@ -198,6 +210,8 @@ class TurnRunner:
             log.exception("could not claim voice turn %s", key)
             return TurnOutcome(text="", failed=True)
         if claimed:
+            if previous is not None and not previous.done():
+                await asyncio.wait([previous], timeout=self._turn_limit)
             return await self._run(conversation_id, key, text)
         return await self._follow(conversation_id, key)
 
@@ -247,6 +261,9 @@ class TurnRunner:
 
     def _prune(self) -> None:
         cutoff = time.monotonic() - RETAIN_SECONDS
+        for conversation_id, task in list(self._latest.items()):
+            if task.done():
+                del self._latest[conversation_id]
         for key, running in list(self._running.items()):
             if running.finished_at is not None and running.finished_at < cutoff:
                 del self._running[key]

@@ -36,6 +36,7 @@ Result = tuple[str, dict[str, Any]]
 Send = Callable[[], Awaitable[Result]]
 Recover = Callable[[], Awaitable[Result | None]]
 WRITE_LEASE_SECONDS = 30.0
+WAIT_SECONDS = 5.0  # longest wait for another owner's write in flight before saying so
 POLL_SECONDS = 0.05
 OUTBOX_KIND = "hcp_write"
 
@@ -64,6 +65,7 @@ class WriteJournal:
         still_current: Fencing: False once another turn owns the conversation (no write then).
         busy_wait: Longest 429 wait within the caller's silence budget (0: never wait).
         lease_seconds: How long a write's owner keeps it without finishing.
+        wait_seconds: Longest wait for another owner's write in flight.
         sleep: Injectable for tests.
     """
 
@@ -73,6 +75,7 @@ class WriteJournal:
     still_current: Callable[[], Awaitable[bool]] | None = None
     busy_wait: float = 0.0
     lease_seconds: float = WRITE_LEASE_SECONDS
+    wait_seconds: float = WAIT_SECONDS
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     on_queued: Callable[[str, str], Awaitable[None]] | None = None
 
@@ -111,7 +114,7 @@ class WriteJournal:
 
     async def _settle(self, write: HcpWrite, mine: str) -> Result | HcpWrite:
         """An existing write: its result, or the write leased to us (after its owner let go)."""
-        deadline = asyncio.get_running_loop().time() + self.lease_seconds
+        deadline = asyncio.get_running_loop().time() + self.wait_seconds
         current: HcpWrite | None = write
         while True:
             if current is None:

@@ -1,0 +1,77 @@
+"""A caller turn that arrives while the previous one still runs (a hanging LLM) is kept and
+answered after it, from the state that turn left: no utterance lost, no stale write."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from hcp.sandbox import SandboxState
+from tests.engine.conftest import EngineFactory
+from tests.engine.fakes import talk
+from voice_agent.engine.guided import GuidedIntakeModel
+from voice_agent.engine.messages import ChatMessage, Completion, ToolSchema
+from voice_agent.storage.base import NewConversation
+from voice_agent.storage.sql import SqlStore
+
+NEW_CALLER = "+15551230077"
+
+
+class HangsOnce(GuidedIntakeModel):
+    """Guided intake whose first answer to `line` hangs until released (a stuck LLM call)."""
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSchema], *, timeout: float
+    ) -> Completion:
+        if messages[-1].role == "user" and messages[-1].content == self.line:
+            if not self.entered.is_set():
+                self.entered.set()
+                await self.release.wait()
+        return await super().complete(messages, tools, timeout=timeout)
+
+
+async def test_an_utterance_during_a_hanging_turn_is_answered_after_it(
+    make_engine: EngineFactory, sandbox_state: SandboxState, store: SqlStore
+) -> None:
+    model = HangsOnce("Jane Doe")
+    engine = make_engine(model, fallback=model)
+    started = await engine.start(
+        NewConversation(channel="voice", external_id="CA-overlap", caller=NEW_CALLER)
+    )
+    conv = started.conversation.id
+    await talk(engine, conv, "my kitchen drain is clogged")
+
+    hanging = asyncio.create_task(talk(engine, conv, "Jane Doe"))
+    await model.entered.wait()
+    overlapping = asyncio.create_task(talk(engine, conv, "12 Birch Drive, Chatham IL 62629"))
+    await asyncio.wait([overlapping], timeout=0.3)  # it must not run on the hung turn's state
+    model.release.set()
+    first, second = await asyncio.gather(hanging, overlapping)
+    third, _ = await talk(engine, conv, "12 Birch Drive, Chatham IL 62629")
+
+    turns = await store.list_turns(conv)
+    said = [t.text for t in turns if t.role == "caller"]
+    assert said == [
+        "my kitchen drain is clogged",
+        "Jane Doe",
+        "12 Birch Drive, Chatham IL 62629",
+        "12 Birch Drive, Chatham IL 62629",
+    ]
+    answered = sorted(t.seq for t in turns if t.role == "agent" and t.seq > 0)
+    assert answered == [1, 2, 3, 4]
+    assert "address" in first[0].lower()  # the name was taken; the address asked next
+    names = [
+        (c.get("first_name"), c.get("last_name"))
+        for c in sandbox_state.all("customers")
+        if c.get("mobile_number") == "5551230077"
+    ]
+    assert names == [("Jane", "Doe")]
+    assert not any(
+        "Birch" in f"{c.get('first_name')} {c.get('last_name')}"
+        for c in sandbox_state.all("customers")
+    )
