@@ -23,6 +23,10 @@ ASK_NAME = "Can I have your first and last name, please?"
 ASK_ADDRESS = "And what's the address where you need the service?"
 ASK_WINDOW = "Which of those works best for you?"
 ASK_ANYTHING_ELSE = "Is there anything else I can help with?"
+LINE_HCP_BUSY = (
+    "Our scheduling system is busy right now, so I've saved your request and the office will "
+    "confirm the time by text."
+)
 ASK_MESSAGE = "I can take a message for the office. What would you like me to pass on?"
 OUT_OF_AREA = "Sorry, we don't serve {place}."
 INTAKE_FIRST = "A quick question for the technician: {question}"
@@ -149,6 +153,8 @@ class _Step:
         if action.name == "propose_booking" and not error:
             return str(action.result["read_back"])
         if action.name == "book_job":
+            if error and "busy" in error:
+                return f"{LINE_HCP_BUSY} {ASK_ANYTHING_ELSE}"
             if error and "office will confirm" in error:
                 return (
                     "I've got your request, and the office will confirm the time by text. "

@@ -172,7 +172,7 @@ def build_runtime(
         help_text=lambda: help_text(config.business_name, config.office_number),
     ).register(dispatcher)
     if isinstance(hcp, HcpClient):
-        HcpWriteReplayer(store, hcp).register(dispatcher)
+        HcpWriteReplayer(store, hcp, settings=settings).register(dispatcher)
     if followups is not None:
         HcpEvents(store, Reactions(followups)).register(dispatcher)
         Reminders(followups).register(dispatcher)

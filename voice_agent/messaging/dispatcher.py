@@ -32,11 +32,19 @@ UNKNOWN_KIND_DELAY = timedelta(minutes=5)
 
 
 class RetryLater(AgentError):
-    """Try this item again: at `at` (a deferral, not counted as a failure) or after backoff."""
+    """Try this item again: at `at` (a deferral, not counted as a failure) or after backoff.
 
-    def __init__(self, reason: str, *, at: datetime | None = None) -> None:
+    `not_before` (a provider's Retry-After) is a floor under the backoff: the item is never
+    tried earlier, and the rest of this run's items of the same kind wait for it too, so a
+    throttled provider is not hit again by every queued item at once.
+    """
+
+    def __init__(
+        self, reason: str, *, at: datetime | None = None, not_before: datetime | None = None
+    ) -> None:
         super().__init__(reason)
         self.at = at
+        self.not_before = not_before
 
 
 class GiveUp(AgentError):
@@ -91,6 +99,7 @@ class OutboxDispatcher:
         self._max_attempts = max_attempts
         self._jitter = jitter
         self._handlers: dict[str, Handler] = {}
+        self._paused: dict[str, datetime] = {}  # kind -> the provider asked us to wait until
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -124,6 +133,11 @@ class OutboxDispatcher:
             )
             report.skipped += 1
             return
+        paused = self._paused.get(item.kind)
+        if paused is not None and paused > now:  # throttled: wait with the others, no request
+            await self._store.retry_later(item.id, "provider asked us to wait", paused)
+            report.retried += 1
+            return
         try:
             await handler(item, now)
         except RetryLater as exc:
@@ -132,6 +146,9 @@ class OutboxDispatcher:
                 report.retried += 1
                 return
             when = now + backoff_delay(item.attempts, jitter=self._jitter())
+            if exc.not_before is not None:
+                when = max(when, exc.not_before)
+                self._paused[item.kind] = max(exc.not_before, self._paused.get(item.kind, now))
             await self._retry_or_give_up(item, str(exc), when, report)
         except GiveUp as exc:
             await self._store.give_up(item.id, str(exc))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+import hcp
 from voice_agent.engine.messages import ToolSchema
 from voice_agent.operations.errors import OperationError
 
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 ToolResult = str | dict[str, Any]
 ToolFunc = Callable[..., Awaitable[ToolResult]]
 GENERIC_FAILURE = "That didn't work on our side. Offer to take a message for the office."
+HCP_BUSY = (
+    "Our scheduling system is busy right now. Say exactly that, take the caller's details "
+    "with take_message, and tell them the office will confirm by text."
+)
 
 
 class ToolError(OperationError):
@@ -106,6 +111,9 @@ class Tool:
             result = await self.fn(ctx, **arguments)
         except OperationError as exc:  # ToolError and the domain layer's sentences
             error = str(exc)
+        except hcp.HcpRateLimitError:  # a read HCP throttled (writes are queued by the journal)
+            log.warning("tool %s: HCP is rate limiting", self.name)
+            error = HCP_BUSY
         except Exception:
             log.exception("tool %s failed", self.name)
             error = GENERIC_FAILURE
