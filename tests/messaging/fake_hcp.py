@@ -64,8 +64,13 @@ class FakeHcp:
 
     async def reschedule_job(
         self, job_id: str, start: datetime, end: datetime, arrival_window_minutes: int | None
-    ) -> None:
+    ) -> bool:
         self.calls.append(("reschedule_job", (job_id, start, end)))
+        return True
+
+    async def find_job(self, customer_id: str, start: datetime) -> Job | None:
+        self.calls.append(("find_job", (customer_id, start)))
+        return None
 
     async def approve_option(self, option_id: str) -> str | None:
         self.calls.append(("approve_option", option_id))

@@ -14,9 +14,13 @@ from hcp import (
     Invoice,
     Job,
     JobCreate,
-    JobScheduleUpdate,
 )
+from voice_agent.operations.booking import existing_job_at
+from voice_agent.operations.cache import ReferenceCache
+from voice_agent.operations.errors import SlotTakenError
 from voice_agent.operations.lead_source import is_unknown_lead_source
+from voice_agent.operations.technicians import free_technician_of
+from voice_agent.operations.visits import move_visit
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +46,12 @@ class FollowupHcp(Protocol):
 
     async def reschedule_job(
         self, job_id: str, start: datetime, end: datetime, arrival_window_minutes: int | None
-    ) -> None:
-        """Move a job to a new time."""
+    ) -> bool:
+        """Move a job to a new time; False when HCP refused it (the office must do it)."""
+        ...
+
+    async def find_job(self, customer_id: str, start: datetime) -> Job | None:
+        """The customer's job starting at `start`, if any (did an interrupted write land?)."""
         ...
 
     async def approve_option(self, option_id: str) -> str | None:
@@ -62,8 +70,9 @@ class FollowupHcp(Protocol):
 class ClientGateway:
     """`FollowupHcp` over `hcp.HcpClient`."""
 
-    def __init__(self, client: HcpClient) -> None:
+    def __init__(self, client: HcpClient, cache: ReferenceCache | None = None) -> None:
         self._client = client
+        self._cache = cache or ReferenceCache()
 
     async def get_job(self, job_id: str) -> Job:
         """``GET /jobs/{id}``."""
@@ -83,14 +92,16 @@ class ClientGateway:
 
     async def reschedule_job(
         self, job_id: str, start: datetime, end: datetime, arrival_window_minutes: int | None
-    ) -> None:
-        """``PUT /jobs/{id}/schedule``."""
-        await self._client.jobs.update_schedule(
-            job_id,
-            JobScheduleUpdate(
-                start_time=start, end_time=end, arrival_window_in_minutes=arrival_window_minutes
-            ),
-        )
+    ) -> bool:
+        """``PUT /jobs/{id}/schedule``, else the visit's appointment (see `move_visit`)."""
+        minutes = arrival_window_minutes or int((end - start).total_seconds() // 60)
+        via = await move_visit(self._client, self._cache, job_id, start, end, minutes)
+        return via != "office"
+
+    async def find_job(self, customer_id: str, start: datetime) -> Job | None:
+        """``GET /jobs`` for the customer at exactly `start`."""
+        found = await existing_job_at(self._client, customer_id, start)
+        return Job.model_validate(found[1]) if found else None
 
     async def approve_option(self, option_id: str) -> str | None:
         """``POST /estimates/options/approve``."""
@@ -98,7 +109,20 @@ class ClientGateway:
         return result.copied_on_approval_to_job_id
 
     async def create_job(self, job: JobCreate) -> Job:
-        """``POST /jobs``; an unknown lead source (HCP's 400) is dropped, not fatal."""
+        """``POST /jobs`` with a free technician; an unknown lead source (HCP's 400) is dropped.
+
+        Raises:
+            SlotTakenError: No technician is free in the job's window any more.
+        """
+        schedule = job.schedule
+        if not job.assigned_employee_ids and schedule and schedule.scheduled_start:
+            end = schedule.scheduled_end or schedule.scheduled_start
+            technician = await free_technician_of(
+                self._client, self._cache, schedule.scheduled_start, end
+            )
+            if technician is None:
+                raise SlotTakenError("That time was just taken.")
+            job = job.model_copy(update={"assigned_employee_ids": [technician]})
         try:
             return await self._client.jobs.create(job)
         except HcpBadRequestError as exc:

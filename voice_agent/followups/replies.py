@@ -20,6 +20,8 @@ from voice_agent.followups.base import Followups
 from voice_agent.followups.dates import requested_day
 from voice_agent.messaging.keywords import normalise
 from voice_agent.messaging.threads import SmsThread
+from voice_agent.operations.errors import SlotTakenError
+from voice_agent.operations.journal import WriteJournal
 from voice_agent.storage.base import JSON
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ _RESCHEDULE = re.compile(r"\b(reschedul\w*|another day|different (day|time)|chan
 _CONFIRM = frozenset({"c", "confirm", "confirmed", "yes confirm", "i confirm"})
 _APPROVE = re.compile(r"\b(approve|accept|go ahead)\b")
 _SEARCH_DAYS = 7
+CONFIRMED_NOTE = "Customer confirmed the visit by text."
 
 
 def pick_number(text: str) -> int | None:
@@ -43,15 +46,21 @@ class Replies:
 
     def __init__(self, followups: Followups) -> None:
         self.f = followups
+        self._journal = WriteJournal(followups.store, None)
 
     async def handle(
         self, thread: SmsThread, text: str, now: datetime, *, turn_key: str
     ) -> str | None:
-        """The reply to send, or None to hand the message to the dialogue engine."""
+        """The reply to send, or None to hand the message to the dialogue engine.
+
+        Every HCP write goes through the write journal, keyed by what it is about, so a
+        message handled twice (a crash after the HCP write, a retried delivery) writes once.
+        """
         context = thread.context
         kind = context.get("kind")
         if not kind:
             return None
+        self._journal = WriteJournal(self.f.store, None, owner=f"sms:{turn_key}")
         said = normalise(text)
         if said == "call" or (_CALL.search(said) and kind != "windows") or wants_human(text):
             return await self._call_back(thread, text, turn_key, now)
@@ -78,7 +87,7 @@ class Replies:
         said = normalise(text)
         day = requested_day(text, self._today(now))
         if said in _CONFIRM or (classify_yes_no(text) == "yes" and day is None):
-            await self.f.hcp.add_job_note(job_id, "Customer confirmed the visit by text.")
+            await self._note(f"sms-confirm:{job_id}", job_id, CONFIRMED_NOTE)
             await self.f.mark_own_write(job_id, now)
             await self.f.threads.clear_context(thread.number)
             job = await self.f.hcp.get_job(job_id)
@@ -108,7 +117,7 @@ class Replies:
             return f"Please reply with an option number from 1 to {len(options)}."
         option = options[number - 1]
         estimate_id = str(thread.context.get("estimate_id"))
-        copied_job = await self.f.hcp.approve_option(str(option["id"]))
+        copied_job = await self._approve(estimate_id, str(option["id"]))
         await self.f.mark_own_write(estimate_id, now)
         log.info("estimate option approved by sms (estimate %s)", estimate_id)
         purpose = {
@@ -141,7 +150,22 @@ class Replies:
                 now,
                 intro="Sorry, that time was just taken.",
             )
-        job_id = await self._book(thread.context, start, end, now)
+        try:
+            job_id = await self._book(thread.context, start, end, now)
+        except SlotTakenError:
+            return await self._offer(
+                thread,
+                _purpose(thread.context),
+                start.astimezone(self._zone).date(),
+                now,
+                intro="Sorry, that time was just taken.",
+            )
+        if job_id is None:  # HCP refused to move it: the office does it
+            await self.f.threads.clear_context(thread.number)
+            return (
+                "Thanks! I couldn't change it myself, so I've asked the office to move your "
+                "visit; they'll confirm the new time by text."
+            )
         await self.f.remember_texted_schedule(job_id, start)
         await self.f.threads.set_context(
             thread.number, {"kind": "booking", "job_id": job_id}, at=now
@@ -149,32 +173,117 @@ class Replies:
         when = texts.window(start, end, self._zone)
         return f"You're all set for {when}. Reply CALL if you need anything."
 
-    async def _book(self, context: JSON, start: datetime, end: datetime, now: datetime) -> str:
+    async def _book(
+        self, context: JSON, start: datetime, end: datetime, now: datetime
+    ) -> str | None:
+        """Move the job (or book the approved work); None when the office must move it."""
         minutes = int((end - start).total_seconds() // 60)
         job_id = context.get("job_id")
         if job_id:
-            await self.f.hcp.reschedule_job(str(job_id), start, end, minutes)
-            await self.f.mark_own_write(str(job_id), now)
-            return str(job_id)
+            return await self._move(str(job_id), start, end, minutes, now)
         estimate = await self.f.hcp.get_estimate(str(context["estimate_id"]))
         if estimate.customer is None or estimate.address is None:
             raise ValueError("estimate has no customer or address to book a job for")
-        job = await self.f.hcp.create_job(
-            JobCreate(
-                customer_id=estimate.customer.id,
-                address_id=estimate.address.id,
-                schedule=JobScheduleCreate(
-                    scheduled_start=start, scheduled_end=end, arrival_window=minutes
-                ),
-                lead_source=self.f.config.agent_lead_source,
-                notes=(
-                    f"Approved by text: estimate {estimate.estimate_number or estimate.id}, "
-                    f"{context.get('option_name') or 'option'} ({context.get('option_id')})."
-                ),
-            )
+        customer_id = estimate.customer.id
+        body = JobCreate(
+            customer_id=customer_id,
+            address_id=estimate.address.id,
+            schedule=JobScheduleCreate(
+                scheduled_start=start, scheduled_end=end, arrival_window=minutes
+            ),
+            lead_source=self.f.config.agent_lead_source,
+            notes=(
+                f"Approved by text: estimate {estimate.estimate_number or estimate.id}, "
+                f"{context.get('option_name') or 'option'} ({context.get('option_id')})."
+            ),
         )
-        await self.f.mark_own_write(job.id, now)
-        return job.id
+
+        async def send() -> tuple[str, JSON]:
+            job = await self.f.hcp.create_job(body)
+            return job.id, {"job_id": job.id}
+
+        async def recover() -> tuple[str, JSON] | None:
+            found = await self.f.hcp.find_job(customer_id, start)
+            return (found.id, {"job_id": found.id}) if found else None
+
+        key = (
+            f"sms-book:{context.get('estimate_id')}:{context.get('option_id')}:{start.isoformat()}"
+        )
+        request = body.model_dump(mode="json", exclude_none=True)
+        new_job_id, _ = await self._journal.write("create_job", key, request, send, recover=recover)
+        await self.f.mark_own_write(new_job_id, now)
+        return new_job_id
+
+    async def _move(
+        self, job_id: str, start: datetime, end: datetime, minutes: int, now: datetime
+    ) -> str | None:
+        async def send() -> tuple[str, JSON]:
+            moved = await self.f.hcp.reschedule_job(job_id, start, end, minutes)
+            return job_id, {"via": "hcp" if moved else "office"}
+
+        async def recover() -> tuple[str, JSON] | None:
+            job = await self.f.hcp.get_job(job_id)
+            at = job.schedule.scheduled_start if job.schedule else None
+            return (job_id, {"via": "hcp"}) if at == start else None
+
+        key = f"sms-reschedule:{job_id}:{start.isoformat()}"
+        request = {"job_id": job_id, "start_time": start.isoformat(), "end_time": end.isoformat()}
+        _, result = await self._journal.write("reschedule_job", key, request, send, recover=recover)
+        if result.get("via") == "office":
+            when = texts.window(start, end, self._zone)
+            await self._note(
+                f"{key}:office-note",
+                job_id,
+                f"Customer asked by text to move this visit to {when}.",
+            )
+            await self.f.store.enqueue(
+                "notify_office",
+                {"message": f"Please move job {job_id} to {when} (asked by text)."},
+                idempotency_key=f"notify_office:{key}",
+                due_at=now,
+            )
+            return None
+        await self.f.mark_own_write(job_id, now)
+        return job_id
+
+    async def _note(self, key: str, job_id: str, content: str) -> None:
+        """One note on the job per `key`, through the journal (a landed note is not repeated)."""
+
+        async def send() -> tuple[str, JSON]:
+            await self.f.hcp.add_job_note(job_id, content)
+            return job_id, {"job_id": job_id}
+
+        async def recover() -> tuple[str, JSON] | None:
+            job = await self.f.hcp.get_job(job_id)
+            landed = any(note.content == content for note in job.notes)
+            return (job_id, {"job_id": job_id}) if landed else None
+
+        request = {"job_id": job_id, "content": content}
+        await self._journal.write("add_note", key, request, send, recover=recover)
+
+    async def _approve(self, estimate_id: str, option_id: str) -> str | None:
+        """Approve the option once (through the journal); the job HCP copied it to, if any."""
+
+        async def send() -> tuple[str, JSON]:
+            copied = await self.f.hcp.approve_option(option_id)
+            return option_id, {"copied_on_approval_to_job_id": copied}
+
+        async def recover() -> tuple[str, JSON] | None:
+            estimate = await self.f.hcp.get_estimate(estimate_id)
+            for option in estimate.options:
+                if option.id == option_id and "approved" in (option.approval_status or "").lower():
+                    return option_id, {"copied_on_approval_to_job_id": None}
+            return None
+
+        _, result = await self._journal.write(
+            "approve_option",
+            f"sms-approve:{option_id}",
+            {"option_ids": [option_id]},
+            send,
+            recover=recover,
+        )
+        copied = result.get("copied_on_approval_to_job_id")
+        return str(copied) if copied else None
 
     async def _offer(
         self, thread: SmsThread, purpose: JSON, day: date | None, now: datetime, *, intro: str = ""

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hcp import HcpClient
 from hcp.models.jobs import Job
 from hcp.models.reference import Employee
+from voice_agent.operations.cache import ReferenceCache
 from voice_agent.operations.context import Operations
 
 EMPLOYEES_KEY = "employees"
@@ -22,17 +24,22 @@ MAX_EMPLOYEE_PAGES = 5
 
 async def bookable_technicians(ops: Operations) -> list[Employee]:
     """Employees who can be booked online (cached with the reference-data TTL)."""
+    return await technicians_of(ops.hcp, ops.cache)
+
+
+async def technicians_of(client: HcpClient, cache: ReferenceCache) -> list[Employee]:
+    """`bookable_technicians` for a bare client and cache."""
 
     async def load() -> list[Employee]:
         found: list[Employee] = []
         for page_number in range(1, MAX_EMPLOYEE_PAGES + 1):
-            page = await ops.hcp.employees.list(page=page_number, page_size=200)
+            page = await client.employees.list(page=page_number, page_size=200)
             found.extend(page.items)
             if page.total_pages is None or page_number >= page.total_pages:
                 break
         return found
 
-    employees = await ops.cache.get(EMPLOYEES_KEY, load)
+    employees = await cache.get(EMPLOYEES_KEY, load)
     return [e for e in employees if e.can_be_booked_online]
 
 
@@ -46,9 +53,9 @@ def _overlaps(job: Job, start: datetime, end: datetime) -> bool:
     return schedule.scheduled_start < end and start < job_end
 
 
-async def jobs_in_window(ops: Operations, start: datetime, end: datetime) -> list[Job]:
+async def jobs_in_window(client: HcpClient, start: datetime, end: datetime) -> list[Job]:
     """Live jobs whose schedule overlaps [start, end)."""
-    page = await ops.hcp.jobs.list(scheduled_start_max=end, scheduled_end_min=start, page_size=200)
+    page = await client.jobs.list(scheduled_start_max=end, scheduled_end_min=start, page_size=200)
     return [j for j in page.items if _overlaps(j, start, end)]
 
 
@@ -62,6 +69,13 @@ def free_technicians(technicians: list[Employee], jobs: list[Job]) -> list[str]:
 
 async def free_technician(ops: Operations, start: datetime, end: datetime) -> str | None:
     """A technician who can take [start, end) right now, or None (the window is full)."""
-    technicians = await bookable_technicians(ops)
-    free = free_technicians(technicians, await jobs_in_window(ops, start, end))
+    return await free_technician_of(ops.hcp, ops.cache, start, end)
+
+
+async def free_technician_of(
+    client: HcpClient, cache: ReferenceCache, start: datetime, end: datetime
+) -> str | None:
+    """`free_technician` for a bare client and cache."""
+    technicians = await technicians_of(client, cache)
+    free = free_technicians(technicians, await jobs_in_window(client, start, end))
     return free[0] if free else None

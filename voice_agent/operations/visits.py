@@ -17,9 +17,10 @@ from typing import Any, Literal
 
 import hcp
 from hcp.models.jobs import Appointment
+from voice_agent.operations.cache import ReferenceCache
 from voice_agent.operations.context import Operations
 from voice_agent.operations.errors import WriteQueuedError
-from voice_agent.operations.technicians import free_technician
+from voice_agent.operations.technicians import free_technician_of
 
 log = logging.getLogger(__name__)
 Via = Literal["schedule", "appointment", "office"]
@@ -76,26 +77,42 @@ async def reschedule(
 
 
 async def _move(ops: Operations, job_id: str, start: datetime, end: datetime, minutes: int) -> Via:
+    return await move_visit(ops.hcp, ops.cache, job_id, start, end, minutes)
+
+
+async def move_visit(
+    client: hcp.HcpClient,
+    cache: ReferenceCache,
+    job_id: str,
+    start: datetime,
+    end: datetime,
+    minutes: int,
+) -> Via:
+    """Move a visit: the schedule update, else its appointment; "office" if both are refused.
+
+    Raises:
+        hcp.HcpError: A failure that is not a refusal (retryable, 404, ...).
+    """
     body = {"start_time": start, "end_time": end, "arrival_window_in_minutes": minutes}
     try:
-        await ops.hcp.jobs.update_schedule(job_id, body)
+        await client.jobs.update_schedule(job_id, body)
         return "schedule"
     except hcp.HcpError as exc:
         if not _refused(exc):
             raise
         log.info("schedule update refused (%s); moving the appointment", exc)
     try:
-        appointments = await ops.hcp.jobs.list_appointments(job_id)
+        appointments = await client.jobs.list_appointments(job_id)
         visit = _next_visit(appointments)
         if visit is None:
             return "office"
         employees = list(visit.dispatched_employees_ids)
         if not employees:
-            technician = await free_technician(ops, start, end)
+            technician = await free_technician_of(client, cache, start, end)
             if technician is None:
                 return "office"
             employees = [technician]
-        await ops.hcp.jobs.update_appointment(
+        await client.jobs.update_appointment(
             job_id,
             visit.id,
             {
