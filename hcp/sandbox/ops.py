@@ -76,19 +76,28 @@ def book(
     *,
     skip_appointment: str | None = None,
 ) -> list[str]:
-    """Employees for a visit in [start, end): the given ones if all are free, else the first
-    free bookable employee when none were given; 422 when the slot is taken."""
+    """Check a visit in [start, end) for exactly the employees sent and return them.
+
+    As live HCP does (hcp/README §4.2), nobody is assigned when no employee is sent: the
+    visit stays unassigned and consumes no technician's time. Named employees must all be
+    free (a sandbox guard: 422 when one is already booked then).
+    """
     if end <= start:
         raise unprocessable("end_time", "must be after start_time")
-    busy = busy_map(sb, skip_appointment)
     if employee_ids:
+        busy = busy_map(sb, skip_appointment)
         if len(free_employees(busy, employee_ids, (start, end))) != len(employee_ids):
             raise unprocessable("schedule", "employee is already booked at this time")
-        return employee_ids
-    free = free_employees(busy, bookable_employee_ids(sb), (start, end))
-    if not free:
-        raise unprocessable("schedule", "no employee is available at this time")
-    return [free[0]]
+    return list(employee_ids)
+
+
+def first_free_employee(sb: Sandbox, start: datetime, end: datetime) -> list[str]:
+    """The first bookable employee free over [start, end), as a one-item list ([] if none).
+
+    Only HCP's own online booking picks a technician; API writes never do.
+    """
+    free = free_employees(busy_map(sb), bookable_employee_ids(sb), (start, end))
+    return [free[0]] if free else []
 
 
 def new_appointment(

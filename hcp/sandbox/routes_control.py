@@ -54,7 +54,8 @@ def _first_window(sb: Sandbox, duration: int) -> tuple[Any, Any]:
 
 def online_booking(sb: Sandbox, body: dict[str, Any]) -> Doc:
     """Simulate a customer booking on the company's website: find or create the customer,
-    then create a scheduled job with the online-booking lead source and tag."""
+    then create a scheduled job with the online-booking lead source and tag, assigned to
+    the first free technician."""
     phone = digits(str(body.get("mobile_number") or body.get("phone") or ""))
     if len(phone) < 10:
         raise unprocessable("mobile_number", "must have 10 digits")
@@ -105,6 +106,8 @@ def online_booking(sb: Sandbox, body: dict[str, Any]) -> Doc:
             "tags": [ONLINE_BOOKING_TAG],
             "notes": body.get("notes"),
             "line_items": line_items,
+            # HCP's own online booking assigns a free technician; API writes never do.
+            "assigned_employee_ids": ops.first_free_employee(sb, start, end),
         },
     )
 
