@@ -48,6 +48,7 @@ class Sandbox:
     api_key: str
     webhooks: WebhookDispatcher
     faults: Faults
+    strict_key: int | None = None  # refusal status for application-key-only operations
 
     def now(self) -> datetime:
         """The sandbox's current time (aware, UTC)."""
