@@ -330,3 +330,15 @@ async def list_materials(request: Request) -> dict[str, Any]:
         raise unprocessable("material_category_uuid", "can't be blank")
     docs = [m for m in sb.state.iter("materials") if m["material_category_uuid"] == category]
     return _price_book_page(request, docs, "/api/price_book/materials")
+
+
+@router.get("/api/price_book/material_categories")
+async def list_material_categories(request: Request) -> dict[str, Any]:
+    """GET /api/price_book/material_categories?parent_uuid=: root categories, or those under
+    `parent_uuid` (price-book list envelope)."""
+    sb = sandbox_of(request)
+    parent = request.query_params.get("parent_uuid") or None
+    docs = [d for d in sb.state.iter("material_categories") if d.get("parent_uuid") == parent]
+    docs = sort_docs(request, docs, ("name", "created_at", "updated_at"))
+    shown = [_public(d, "id") for d in docs]
+    return _price_book_page(request, shown, "/api/price_book/material_categories")
