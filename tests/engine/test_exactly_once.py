@@ -207,7 +207,7 @@ async def test_five_callers_racing_for_one_window_make_one_job(
 
 async def _leave_one_technician_free(
     state: SandboxState, client: hcp.HcpClient, start: datetime, end: datetime
-) -> None:
+) -> str:
     """Book every bookable technician but one in [start, end) (other customers' jobs)."""
     techs = [
         e["id"]
@@ -233,3 +233,4 @@ async def _leave_one_technician_free(
                 "assigned_employee_ids": [tech],
             }
         )
+    return free[0]

@@ -1,0 +1,114 @@
+"""Bookings name a technician, so a booked window stops being offered (live HCP computes
+windows from each technician's open time and assigns nobody by itself; so does the sandbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import hcp
+from hcp.sandbox import SandboxState
+from tests.engine.conftest import CountingTransport, EngineFactory
+from tests.engine.fakes import ScriptedChatModel, call, say, talk, tool_results
+from tests.engine.test_exactly_once import _leave_one_technician_free, at_the_yes, open_call
+from voice_agent.engine.dialogue import DialogueEngine
+from voice_agent.engine.messages import Completion
+from voice_agent.storage.sql import SqlStore
+
+
+async def _window(store: SqlStore, conv: str) -> dict[str, str]:
+    stored = await store.get_conversation(conv)
+    assert stored is not None
+    return dict(stored.state["windows"][0])
+
+
+async def _offered(client: hcp.HcpClient, engine: DialogueEngine, start: str) -> bool:
+    day = datetime.fromisoformat(start).astimezone(engine.settings.zone).date()
+    windows = await client.schedule.booking_windows(
+        start_date=day, show_for_days=1, service_duration=120
+    )
+    return any(w.start_time == datetime.fromisoformat(start) for w in windows)
+
+
+async def test_a_booked_window_is_no_longer_offered(
+    make_engine: EngineFactory,
+    sandbox_state: SandboxState,
+    store: SqlStore,
+    hcp_client: hcp.HcpClient,
+) -> None:
+    model = ScriptedChatModel()
+    engine = make_engine(model)
+    conv = await open_call(engine, "CA-tech")
+    await at_the_yes(engine, model, conv)
+    window = await _window(store, conv)
+    start, end = datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"])
+    free = await _leave_one_technician_free(sandbox_state, hcp_client, start, end)
+    assert await _offered(hcp_client, engine, window["start"])
+
+    model.add(*_book())
+    _, events = await talk(engine, conv, "yes")
+
+    booked = tool_results(events)["book_job"].result
+    assert isinstance(booked, dict) and booked["booked"] is True
+    job = sandbox_state.get("jobs", str(booked["job_id"]))
+    assert job is not None and job["assigned_employee_ids"] == [free]
+    assert not await _offered(hcp_client, engine, window["start"])
+
+
+async def test_an_unassigned_job_in_the_window_counts_at_the_recheck(
+    make_engine: EngineFactory,
+    sandbox_state: SandboxState,
+    store: SqlStore,
+    hcp_client: hcp.HcpClient,
+) -> None:
+    model = ScriptedChatModel()
+    engine = make_engine(model)
+    conv = await open_call(engine, "CA-unassigned")
+    await at_the_yes(engine, model, conv)
+    window = await _window(store, conv)
+    start, end = datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"])
+    await _leave_one_technician_free(sandbox_state, hcp_client, start, end)
+    other = next(
+        c for c in sandbox_state.all("customers") if c.get("mobile_number") != "2175550100"
+    )
+    await hcp_client.jobs.create(  # the office booked someone there without a technician yet
+        {
+            "customer_id": other["id"],
+            "address_id": other["addresses"][0]["id"],
+            "schedule": {"scheduled_start": start, "scheduled_end": end},
+        }
+    )
+    jobs_before = len(sandbox_state.all("jobs"))
+
+    model.add(*_book())
+    _, events = await talk(engine, conv, "yes")
+
+    result = tool_results(events)["book_job"].result
+    assert isinstance(result, dict) and result["booked"] is False
+    assert result["taken"] == window["spoken"] and result["other_windows"]
+    assert len(sandbox_state.all("jobs")) == jobs_before
+
+
+def _book() -> list[Completion]:
+    return [call("book_job"), say("Done.")]
+
+
+async def test_a_booking_takes_at_most_five_hcp_requests(
+    make_engine: EngineFactory, transport: CountingTransport
+) -> None:
+    """Caller lookup, verification, availability, the technician re-check and the job; the
+    reference data (job types, employees) is cached across calls."""
+    model = ScriptedChatModel()
+    engine = make_engine(model)
+    warm = await open_call(engine, "CA-warm")  # a first call fills the reference cache
+    await at_the_yes(engine, model, warm)
+    model.add(*_book())
+    await talk(engine, warm, "yes")
+    before = len(transport.requests)
+
+    conv = await open_call(engine, "CA-count")
+    await at_the_yes(engine, model, conv)
+    model.add(*_book())
+    await talk(engine, conv, "yes")
+
+    requests = transport.requests[before:]
+    assert len(requests) <= 5, requests
