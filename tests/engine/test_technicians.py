@@ -49,9 +49,9 @@ async def test_a_booked_window_is_no_longer_offered(
 
     booked = tool_results(events)["book_job"].result
     assert isinstance(booked, dict) and booked["booked"] is True
+    assert not await _offered(hcp_client, engine, window["start"])  # the old code: still offered
     job = sandbox_state.get("jobs", str(booked["job_id"]))
     assert job is not None and job["assigned_employee_ids"] == [free]
-    assert not await _offered(hcp_client, engine, window["start"])
 
 
 async def test_an_unassigned_job_in_the_window_counts_at_the_recheck(
