@@ -124,6 +124,8 @@ class Run:
     storage_ms: list[float] = field(default_factory=list)
     storage_calls: list[int] = field(default_factory=list)
     turn_ms: list[float] = field(default_factory=list)
+    llm_to_book: list[int] = field(default_factory=list)  # LLM rounds up to the booking
+    hcp_to_book: list[int] = field(default_factory=list)  # HCP requests up to the booking
 
 
 async def converse(
@@ -153,9 +155,18 @@ async def converse(
         run.overhead_ms.append(max(wall - waited, 0.0) * 1000)
         run.storage_ms.append((store.seconds - store_before) * 1000)
         run.storage_calls.append(store.calls - store_calls)
-        run.booked += any(
-            isinstance(e, ToolFinished) and e.name == "book_job" and e.error is None for e in events
+        booked = any(
+            isinstance(e, ToolFinished)
+            and e.name == "book_job"
+            and e.error is None
+            and isinstance(e.result, dict)
+            and e.result.get("booked")
+            for e in events
         )
+        if booked:
+            run.booked += 1
+            run.llm_to_book.append(model.calls - calls0)
+            run.hcp_to_book.append(transport.requests - req0)
     run.llm_calls.append(model.calls - calls0)
     run.prompt_tokens.append(model.prompt_tokens - p0)
     run.completion_tokens.append(model.completion_tokens - c0)
@@ -221,6 +232,13 @@ def report(results: dict[str, Run], conversations: int) -> None:
         print(f"\n== {mode}")
         print(f"  booked                         {run.booked}/{conversations}")
         print(f"  LLM calls / conversation       {statistics.mean(run.llm_calls):.1f}")
+        if run.llm_to_book:
+            warm = run.hcp_to_book[1:] or run.hcp_to_book
+            print(
+                f"  per booking: LLM rounds {statistics.mean(run.llm_to_book):.1f}, "
+                f"HCP requests {statistics.mean(warm):.1f} "
+                f"(max {max(warm)}; first call {run.hcp_to_book[0]}, cold reference cache)"
+            )
         print(f"  prompt tokens / conversation   {statistics.mean(run.prompt_tokens):.0f}")
         print(f"  completion tokens / conv.      {statistics.mean(run.completion_tokens):.0f}")
         print(

@@ -240,20 +240,13 @@ class DialogueEngine:
         too): a turn that arrives while the previous one still runs waits for it and then
         answers from the state it left, so no utterance is dropped or read out of context.
         """
-        conversation = await self.store.get_conversation(conversation_id)
-        if conversation is None:
-            raise ConversationNotFoundError(conversation_id)
-        session = Session.load(conversation.state)
-        if turn_key is not None and turn_key in session.replays:
-            for event in _replay_events(session, turn_key):
-                yield event
-            return
         owner = uuid.uuid4().hex
         async with self._turn_lease(conversation_id, owner):
             conversation = await self.store.get_conversation(conversation_id)
-            assert conversation is not None
+            if conversation is None:
+                raise ConversationNotFoundError(conversation_id)
             session = Session.load(conversation.state)
-            if turn_key is not None and turn_key in session.replays:  # done while we waited
+            if turn_key is not None and turn_key in session.replays:  # a repeated delivery
                 for event in _replay_events(session, turn_key):
                     yield event
                 return
