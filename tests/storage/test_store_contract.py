@@ -390,3 +390,68 @@ async def test_timestamps_are_normalised_to_utc(store: SqlStore) -> None:
 
 async def test_ping(store: SqlStore) -> None:
     await store.ping()
+
+
+async def test_a_lease_has_one_live_owner(store_factory: StoreFactory) -> None:
+    stores = [store_factory() for _ in range(3)]
+    later = T0 + timedelta(seconds=30)
+    try:
+        won = await asyncio.gather(
+            *(
+                stores[i % 3].acquire_lease("turn:c1", f"owner-{i}", now=T0, until=later)
+                for i in range(9)
+            )
+        )
+        assert sum(won) == 1
+        winner = f"owner-{won.index(True)}"
+        assert await stores[1].lease_owner("turn:c1", now=T0) == winner
+        assert await stores[2].acquire_lease("turn:c1", winner, now=T0, until=later)  # extend
+        await stores[0].release_lease("turn:c1", "someone-else")  # not theirs: kept
+        assert await stores[1].lease_owner("turn:c1", now=T0) == winner
+        assert not await stores[0].acquire_lease("turn:c1", "late", now=T0, until=later)
+        expired = later + timedelta(seconds=1)  # the winner died: its lease expires
+        assert await stores[0].lease_owner("turn:c1", now=expired) is None
+        assert await stores[0].acquire_lease("turn:c1", "late", now=expired, until=expired)
+        await stores[0].release_lease("turn:c1", "late")
+        assert await stores[1].lease_owner("turn:c1", now=T0) is None
+    finally:
+        for s in stores:
+            await s.close()
+
+
+async def test_a_write_in_flight_is_claimed_only_after_its_lease(
+    store_factory: StoreFactory,
+) -> None:
+    stores = [store_factory() for _ in range(2)]
+    try:
+        conv, _ = await stores[0].create_conversation(_new("CA-lease"))
+        now = datetime.now(UTC)
+        write, new = await stores[0].begin_hcp_write(
+            conv.id,
+            "create_job",
+            "job:lease",
+            {},
+            owner="a",
+            lease_until=now + timedelta(seconds=30),
+        )
+        assert new and write.owner == "a" and write.leased(now)
+        assert await stores[1].claim_hcp_write(write.id, "b", now=now, lease_until=now) is None
+        later = now + timedelta(seconds=31)
+        claims = await asyncio.gather(
+            *(
+                stores[i % 2].claim_hcp_write(
+                    write.id, f"b{i}", now=later, lease_until=later + timedelta(seconds=30)
+                )
+                for i in range(4)
+            )
+        )
+        taken = [c for c in claims if c is not None]
+        assert len(taken) == 1 and taken[0].owner is not None and taken[0].leased(later)
+        await stores[0].finish_hcp_write(write.id, status="done", hcp_id="job_1", response={})
+        final = await stores[1].get_hcp_write("job:lease")
+        assert final is not None and final.status == "done" and not final.leased(later)
+        assert await stores[1].claim_hcp_write(write.id, "c", now=later, lease_until=later) is None
+        assert await stores[1].find_hcp_write("create_job", "job_1") == final
+    finally:
+        for s in stores:
+            await s.close()
