@@ -14,9 +14,9 @@ import pytest
 import hcp
 from hcp.sandbox import SandboxState
 from hcp.sandbox.testing import SANDBOX_BASE_URL, FakeClock
-from tests.engine.conftest import CountingTransport
+from tests.engine.conftest import CountingTransport, EngineFactory
 from tests.engine.fakes import ScriptedChatModel, call, say, talk, tool_results
-from tests.engine.test_exactly_once import james_upcoming_job
+from tests.engine.test_exactly_once import _leave_one_technician_free, james_upcoming_job
 from voice_agent.engine.dialogue import DialogueEngine
 from voice_agent.settings import Settings
 from voice_agent.storage.base import NewConversation
@@ -142,3 +142,52 @@ async def test_when_the_appointment_is_refused_too_the_office_gets_the_request(
     assert len(sandbox_state.all("jobs")) == jobs_before
     stored = await store.get_conversation(conv)
     assert stored is not None and stored.outcome == "reschedule_requested"
+
+
+async def test_a_visit_is_not_moved_into_a_full_window(
+    make_engine: EngineFactory,
+    hcp_client: hcp.HcpClient,
+    sandbox_state: SandboxState,
+    store: SqlStore,
+) -> None:
+    job_id = await james_upcoming_job(sandbox_state, hcp_client)
+    start_before = sandbox_state.get("jobs", job_id)["appointments"][0]["start_time"]  # type: ignore[index]
+    model = ScriptedChatModel()
+    engine = make_engine(model)
+    conv = (
+        await engine.start(NewConversation(channel="voice", external_id="CA-full", caller=JAMES))
+    ).conversation.id
+    model.add(
+        call("verify_caller", {"street_address": "6420 Oak Street"}),
+        call("check_availability"),
+        say("When?"),
+    )
+    await talk(engine, conv, "I need to move my visit. 6420 Oak Street")
+    stored = await store.get_conversation(conv)
+    assert stored is not None
+    window = stored.state["windows"][0]
+    start, end = datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"])
+    free = await _leave_one_technician_free(sandbox_state, hcp_client, start, end)
+    other = next(
+        c
+        for c in sandbox_state.all("customers")
+        if c["id"] != sandbox_state.get("jobs", job_id)["customer_id"]
+    )  # type: ignore[index]
+    await hcp_client.jobs.create(
+        {
+            "customer_id": other["id"],
+            "address_id": other["addresses"][0]["id"],
+            "schedule": {"scheduled_start": start, "scheduled_end": end},
+            "assigned_employee_ids": [free],
+        }
+    )
+    model.add(call("propose_reschedule", {"job_id": job_id, "window_id": "w1"}), say("Move?"))
+    await talk(engine, conv, "the first one")
+    model.add(call("reschedule_appointment"), say("Sorry."))
+    _, events = await talk(engine, conv, "yes")
+
+    result = tool_results(events)["reschedule_appointment"].result
+    assert isinstance(result, dict) and result["rescheduled"] is False
+    assert result["taken"] == window["spoken"] and result["other_windows"]
+    job = sandbox_state.get("jobs", job_id)
+    assert job is not None and job["appointments"][0]["start_time"] == start_before

@@ -93,9 +93,17 @@ class ClientGateway:
     async def reschedule_job(
         self, job_id: str, start: datetime, end: datetime, arrival_window_minutes: int | None
     ) -> bool:
-        """``PUT /jobs/{id}/schedule``, else the visit's appointment (see `move_visit`)."""
+        """``PUT /jobs/{id}/schedule``, else the visit's appointment (see `move_visit`), with a
+        technician free in the new window.
+
+        Raises:
+            SlotTakenError: No technician is free in the new window.
+        """
         minutes = arrival_window_minutes or int((end - start).total_seconds() // 60)
-        via = await move_visit(self._client, self._cache, job_id, start, end, minutes)
+        technician = await free_technician_of(self._client, self._cache, start, end, moving=job_id)
+        if technician is None:
+            raise SlotTakenError("That time was just taken.")
+        via = await move_visit(self._client, self._cache, job_id, start, end, minutes, technician)
         return via != "office"
 
     async def find_job(self, customer_id: str, start: datetime) -> Job | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +25,7 @@ from voice_agent.operations.errors import OperationError, SlotTakenError
 from voice_agent.operations.journal import utcnow
 from voice_agent.operations.lead_source import without_unknown_lead_source
 from voice_agent.operations.technicians import free_technician
+from voice_agent.storage.base import Store
 
 log = logging.getLogger(__name__)
 WINDOW_LEASE_SECONDS = 15.0
@@ -117,10 +120,7 @@ async def create_in_window(
     ops: Operations, body: dict[str, Any], start: datetime, end: datetime
 ) -> Job:
     """Under the window's lease: pick a free technician (re-check) and create the job."""
-    name = f"window:{start.isoformat()}"
-    owner = uuid.uuid4().hex
-    await _acquire(ops, name, owner)
-    try:
+    async with window_lease(ops.store, start):
         technician = await free_technician(ops, start, end)
         if technician is None:
             raise SlotTakenError(TAKEN)
@@ -129,23 +129,29 @@ async def create_in_window(
             create = ops.hcp.jobs.create
             return await without_unknown_lead_source(create, with_tech, note_field="notes")
         except hcp.HcpUnprocessableError as exc:  # HCP says the technician is booked after all
-            log.info("window %s refused by HCP: %s", name, exc)
+            log.info("window %s refused by HCP: %s", start.isoformat(), exc)
             raise SlotTakenError(TAKEN) from exc
-    finally:
-        await ops.store.release_lease(name, owner)
 
 
-async def _acquire(ops: Operations, name: str, owner: str) -> None:
+@asynccontextmanager
+async def window_lease(store: Store, start: datetime) -> AsyncIterator[None]:
+    """Hold the booking window starting at `start` (one booking or move at a time)."""
+    name = f"window:{start.isoformat()}"
+    owner = uuid.uuid4().hex
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WINDOW_WAIT_SECONDS
     while True:
         now = utcnow()
         until = now + timedelta(seconds=WINDOW_LEASE_SECONDS)
-        if await ops.store.acquire_lease(name, owner, now=now, until=until):
-            return
+        if await store.acquire_lease(name, owner, now=now, until=until):
+            break
         if loop.time() > deadline:
             raise OperationError(WINDOW_BUSY)
         await asyncio.sleep(POLL_SECONDS)
+    try:
+        yield
+    finally:
+        await asyncio.shield(store.release_lease(name, owner))
 
 
 async def existing_job_at(

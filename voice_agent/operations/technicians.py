@@ -67,15 +67,26 @@ def free_technicians(technicians: list[Employee], jobs: list[Job]) -> list[str]:
     return free[unassigned:] if unassigned < len(free) else []
 
 
-async def free_technician(ops: Operations, start: datetime, end: datetime) -> str | None:
-    """A technician who can take [start, end) right now, or None (the window is full)."""
-    return await free_technician_of(ops.hcp, ops.cache, start, end)
+async def free_technician(
+    ops: Operations, start: datetime, end: datetime, *, moving: str | None = None
+) -> str | None:
+    """A technician who can take [start, end) right now, or None (the window is full).
+
+    `moving` is the job being moved into the window (its own visit does not count).
+    """
+    return await free_technician_of(ops.hcp, ops.cache, start, end, moving=moving)
 
 
 async def free_technician_of(
-    client: HcpClient, cache: ReferenceCache, start: datetime, end: datetime
+    client: HcpClient,
+    cache: ReferenceCache,
+    start: datetime,
+    end: datetime,
+    *,
+    moving: str | None = None,
 ) -> str | None:
     """`free_technician` for a bare client and cache."""
     technicians = await technicians_of(client, cache)
-    free = free_technicians(technicians, await jobs_in_window(client, start, end))
+    jobs = [j for j in await jobs_in_window(client, start, end) if j.id != moving]
+    free = free_technicians(technicians, jobs)
     return free[0] if free else None

@@ -17,10 +17,11 @@ from typing import Any, Literal
 
 import hcp
 from hcp.models.jobs import Appointment
+from voice_agent.operations.booking import TAKEN, window_lease
 from voice_agent.operations.cache import ReferenceCache
 from voice_agent.operations.context import Operations
-from voice_agent.operations.errors import WriteQueuedError
-from voice_agent.operations.technicians import free_technician_of
+from voice_agent.operations.errors import SlotTakenError, WriteQueuedError
+from voice_agent.operations.technicians import free_technician, free_technician_of
 
 log = logging.getLogger(__name__)
 Via = Literal["schedule", "appointment", "office"]
@@ -54,6 +55,7 @@ async def reschedule(
         said_by: How the customer asked ("by phone", "by text"), for the office note.
 
     Raises:
+        SlotTakenError: No technician is free in the new window (offer other times).
         WriteQueuedError: HCP failed transiently; queued for the outbox.
         OperationError: HCP refused in a way that is not a permission/shape problem.
     """
@@ -77,7 +79,11 @@ async def reschedule(
 
 
 async def _move(ops: Operations, job_id: str, start: datetime, end: datetime, minutes: int) -> Via:
-    return await move_visit(ops.hcp, ops.cache, job_id, start, end, minutes)
+    async with window_lease(ops.store, start):
+        technician = await free_technician(ops, start, end, moving=job_id)
+        if technician is None:
+            raise SlotTakenError(TAKEN)
+        return await move_visit(ops.hcp, ops.cache, job_id, start, end, minutes, technician)
 
 
 async def move_visit(
@@ -87,13 +93,21 @@ async def move_visit(
     start: datetime,
     end: datetime,
     minutes: int,
+    technician: str | None = None,
 ) -> Via:
-    """Move a visit: the schedule update, else its appointment; "office" if both are refused.
+    """Move a visit (to `technician`, when given): the schedule update, else its appointment;
+    "office" if both are refused.
 
     Raises:
         hcp.HcpError: A failure that is not a refusal (retryable, 404, ...).
     """
-    body = {"start_time": start, "end_time": end, "arrival_window_in_minutes": minutes}
+    body: dict[str, Any] = {
+        "start_time": start,
+        "end_time": end,
+        "arrival_window_in_minutes": minutes,
+    }
+    if technician is not None:
+        body["dispatched_employees"] = [{"employee_id": technician}]
     try:
         await client.jobs.update_schedule(job_id, body)
         return "schedule"
@@ -106,12 +120,12 @@ async def move_visit(
         visit = _next_visit(appointments)
         if visit is None:
             return "office"
-        employees = list(visit.dispatched_employees_ids)
+        employees = [technician] if technician else list(visit.dispatched_employees_ids)
         if not employees:
-            technician = await free_technician_of(client, cache, start, end)
-            if technician is None:
+            free = await free_technician_of(client, cache, start, end, moving=job_id)
+            if free is None:
                 return "office"
-            employees = [technician]
+            employees = [free]
         await client.jobs.update_appointment(
             job_id,
             visit.id,

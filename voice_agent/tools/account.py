@@ -13,8 +13,8 @@ from typing import Any
 import hcp
 from hcp.models.jobs import Job
 from voice_agent.engine.session import PendingAction, Window
+from voice_agent.operations import SlotTakenError, reschedule
 from voice_agent.operations import request_cancellation as request_cancellation_of
-from voice_agent.operations import reschedule
 from voice_agent.tools.booking import NEED_YES, confirmation, offered_window
 from voice_agent.tools.common import require_account, spoken_window
 from voice_agent.tools.context import ToolContext
@@ -108,14 +108,29 @@ async def reschedule_appointment(ctx: ToolContext) -> dict[str, Any]:
     await own_job(ctx, customer_id, job_id)
     window = Window.model_validate(pending.data["window"])
     start, end = datetime.fromisoformat(window.start), datetime.fromisoformat(window.end)
-    moved = await reschedule(
-        ctx.operations,
-        key=f"{ctx.conversation.id}:reschedule:{job_id}:{window.start}",
-        job_id=job_id,
-        start=start,
-        end=end,
-        said_by="by phone",
-    )
+    try:
+        moved = await reschedule(
+            ctx.operations,
+            key=f"{ctx.conversation.id}:reschedule:{job_id}:{window.start}",
+            job_id=job_id,
+            start=start,
+            end=end,
+            said_by="by phone",
+        )
+    except SlotTakenError:
+        ctx.session.pending = None
+        ctx.session.windows = [w for w in ctx.session.windows if w.start != window.start]
+        others = [{"window_id": w.id, "when": w.spoken} for w in ctx.session.windows]
+        if not others:
+            raise ToolError(
+                "That time was just taken. Apologise and call check_availability for other times."
+            ) from None
+        return {
+            "rescheduled": False,
+            "taken": window.spoken,
+            "other_windows": others,
+            "instruction": "That time was just taken. Apologise and offer these instead.",
+        }
     ctx.session.windows = []
     result: dict[str, Any]
     if moved.moved:
