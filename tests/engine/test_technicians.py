@@ -112,3 +112,39 @@ async def test_a_booking_takes_at_most_five_hcp_requests(
 
     requests = transport.requests[before:]
     assert len(requests) <= 5, requests
+
+
+async def test_guided_intake_offers_the_other_windows_when_one_is_taken(
+    make_engine: EngineFactory,
+    sandbox_state: SandboxState,
+    store: SqlStore,
+    hcp_client: hcp.HcpClient,
+) -> None:
+    engine = make_engine()  # guided intake
+    conv = await open_call(engine, "CA-guided-taken")
+    for line in ("my AC is broken", "6420 Oak Street", "the first one"):
+        await talk(engine, conv, line)
+    stored = await store.get_conversation(conv)
+    assert stored is not None
+    first, *others = stored.state["windows"]
+    start, end = datetime.fromisoformat(first["start"]), datetime.fromisoformat(first["end"])
+    free = await _leave_one_technician_free(sandbox_state, hcp_client, start, end)
+    other = next(
+        c for c in sandbox_state.all("customers") if c.get("mobile_number") != "2175550100"
+    )
+    await hcp_client.jobs.create(  # another caller took the last technician meanwhile
+        {
+            "customer_id": other["id"],
+            "address_id": other["addresses"][0]["id"],
+            "schedule": {"scheduled_start": start, "scheduled_end": end},
+            "assigned_employee_ids": [free],
+        }
+    )
+
+    reply, _ = await talk(engine, conv, "yes")
+
+    assert "just taken" in reply and all(w["spoken"] in reply for w in others)
+    reply, _ = await talk(engine, conv, "the first one")  # of the remaining ones
+    assert others[0]["spoken"] in reply
+    reply, _ = await talk(engine, conv, "yes")
+    assert "booked" in reply.lower()
