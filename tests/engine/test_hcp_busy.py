@@ -103,3 +103,16 @@ async def test_the_outbox_waits_at_least_retry_after_and_holds_the_other_items(
     items = [i for i in await store.list_outbox() if i.kind == "hcp_write"]
     assert len(items) == 2
     assert all(i.next_attempt_at >= now + timedelta(seconds=120) for i in items)
+
+
+async def test_a_throttled_availability_check_is_told_as_busy(
+    make_engine: EngineFactory, faults: Faults
+) -> None:
+    engine = make_engine()
+    conv = await open_call(engine, external_id="CA-busy-read")
+    await talk(engine, conv, LINES[0])
+    faults.replace([FaultRule("rate_limit", path="booking_windows", retry_after=120)])
+
+    reply, _ = await talk(engine, conv, LINES[1])
+
+    assert "busy" in reply.lower() and "open time" not in reply.lower()

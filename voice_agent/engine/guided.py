@@ -146,6 +146,8 @@ class _Step:
             place = str(action.result.get("place") or "")
             return f"{OUT_OF_AREA.format(place=place)} {ASK_MESSAGE}"
         if action.name == "check_availability":
+            if error and "busy" in error:  # HCP throttled us: say so, not "nothing open"
+                return f"Sorry, our scheduling system is busy right now. {ASK_MESSAGE}"
             if error:
                 return f"Sorry, I couldn't find an open time. {ASK_MESSAGE}"
             whens = [w["when"] for w in action.result.get("windows", [])]
