@@ -164,8 +164,10 @@ class _Step:
                 )  # noqa: E501
             if error:
                 return f"Sorry, I couldn't book that. {ASK_MESSAGE}"
-            if action.result.get("other_windows"):  # taken meanwhile: offer the others
-                whens = [w["when"] for w in action.result["other_windows"]]
+            if "taken" in action.result:  # taken meanwhile: offer the others (or look again)
+                whens = [w["when"] for w in action.result.get("other_windows") or []]
+                if not whens:
+                    return None
                 return f"Sorry, that time was just taken. I have {_join(whens)}. {ASK_WINDOW}"
             return f"{action.result['confirmation']} {ASK_ANYTHING_ELSE}"
         if action.name == "take_message":

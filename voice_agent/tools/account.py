@@ -15,7 +15,7 @@ from hcp.models.jobs import Job
 from voice_agent.engine.session import PendingAction, Window
 from voice_agent.operations import SlotTakenError, reschedule
 from voice_agent.operations import request_cancellation as request_cancellation_of
-from voice_agent.tools.booking import NEED_YES, confirmation, offered_window
+from voice_agent.tools.booking import NEED_YES, confirmation, offered_window, taken
 from voice_agent.tools.common import require_account, spoken_window
 from voice_agent.tools.context import ToolContext
 from voice_agent.tools.registry import ToolError, tool, writes
@@ -118,19 +118,7 @@ async def reschedule_appointment(ctx: ToolContext) -> dict[str, Any]:
             said_by="by phone",
         )
     except SlotTakenError:
-        ctx.session.pending = None
-        ctx.session.windows = [w for w in ctx.session.windows if w.start != window.start]
-        others = [{"window_id": w.id, "when": w.spoken} for w in ctx.session.windows]
-        if not others:
-            raise ToolError(
-                "That time was just taken. Apologise and call check_availability for other times."
-            ) from None
-        return {
-            "rescheduled": False,
-            "taken": window.spoken,
-            "other_windows": others,
-            "instruction": "That time was just taken. Apologise and offer these instead.",
-        }
+        return taken(ctx, pending, window, {"rescheduled": False})
     ctx.session.windows = []
     result: dict[str, Any]
     if moved.moved:

@@ -230,19 +230,7 @@ async def book_job(ctx: ToolContext) -> dict[str, Any]:
     try:
         booking = await book(ctx.operations, request)
     except SlotTakenError:
-        session.pending = None
-        session.windows = [w for w in session.windows if w.start != window.start]
-        others = [{"window_id": w.id, "when": w.spoken} for w in session.windows]
-        if not others:
-            raise ToolError(
-                "That time was just taken. Apologise and call check_availability for other times."
-            ) from None
-        return {
-            "booked": False,
-            "taken": window.spoken,
-            "other_windows": others,
-            "instruction": "That time was just taken. Apologise and offer these instead.",
-        }
+        return taken(ctx, pending, window, {"booked": False})
     job_id = booking.job_id
     session.windows = []
     if job_id not in session.booked_job_ids:
@@ -252,6 +240,23 @@ async def book_job(ctx: ToolContext) -> dict[str, Any]:
     session.intake_nudged = False
     result = {"booked": True, "job_id": job_id, "confirmation": confirmation(ctx, booking.job)}
     return session.consume(pending, result)
+
+
+def taken(
+    ctx: ToolContext, pending: PendingAction, window: Window, result: dict[str, Any]
+) -> dict[str, Any]:
+    """The answer when `window` was taken just before the write: the other offered windows
+    (the confirmed action is consumed with it, so a repeated call gets the same answer)."""
+    session = ctx.session
+    session.windows = [w for w in session.windows if w.start != window.start]
+    others = [{"window_id": w.id, "when": w.spoken} for w in session.windows]
+    instruction = (
+        "That time was just taken. Apologise and offer these instead."
+        if others
+        else "That time was just taken. Apologise and call check_availability for other times."
+    )
+    answer = {**result, "taken": window.spoken, "other_windows": others}
+    return session.consume(pending, {**answer, "instruction": instruction})
 
 
 def confirmation(ctx: ToolContext, job: Job) -> str:
