@@ -46,7 +46,7 @@ class Replies:
 
     def __init__(self, followups: Followups) -> None:
         self.f = followups
-        self._journal = WriteJournal(followups.store, None)
+        self._journal = WriteJournal(followups.store, None)  # each write leases its own entry
 
     async def handle(
         self, thread: SmsThread, text: str, now: datetime, *, turn_key: str
@@ -60,7 +60,6 @@ class Replies:
         kind = context.get("kind")
         if not kind:
             return None
-        self._journal = WriteJournal(self.f.store, None, owner=f"sms:{turn_key}")
         said = normalise(text)
         if said == "call" or (_CALL.search(said) and kind != "windows") or wants_human(text):
             return await self._call_back(thread, text, turn_key, now)
