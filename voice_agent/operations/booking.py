@@ -172,6 +172,6 @@ async def mark_own_booking(ops: Operations, job: Job) -> None:
     from voice_agent.followups.base import OWN_WRITE_PREFIX, TEXTED_SCHEDULE_PREFIX
 
     start = job.schedule.scheduled_start if job.schedule else None
-    await ops.store.set_setting(OWN_WRITE_PREFIX + job.id, utcnow().isoformat())
+    await ops.store.set_setting(OWN_WRITE_PREFIX + job.id, ops.now().isoformat())
     if start is not None:
         await ops.store.set_setting(TEXTED_SCHEDULE_PREFIX + job.id, start.isoformat())
