@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from hcp.sandbox import SandboxState
 from tests.engine.conftest import EngineFactory
 from tests.engine.fakes import talk
+from voice_agent.channels.voice_turns import TurnRunner
 from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.engine.messages import ChatMessage, Completion, ToolSchema
 from voice_agent.storage.base import NewConversation
@@ -75,3 +76,38 @@ async def test_an_utterance_during_a_hanging_turn_is_answered_after_it(
         "Birch" in f"{c.get('first_name')} {c.get('last_name')}"
         for c in sandbox_state.all("customers")
     )
+
+
+async def test_the_voice_runner_keeps_a_turn_that_arrives_during_a_hanging_one(
+    make_engine: EngineFactory, sandbox_state: SandboxState, store: SqlStore
+) -> None:
+    model = HangsOnce("Jane Doe")
+    engine = make_engine(model, fallback=model)
+    started = await engine.start(
+        NewConversation(channel="voice", external_id="CA-runner", caller=NEW_CALLER)
+    )
+    conv = started.conversation.id
+    runner = TurnRunner(engine, store)
+    lines = ["my kitchen drain is clogged", "Jane Doe", "12 Birch Drive, Chatham IL 62629"]
+    runner.submit(conv, "CA-runner:1", lines[0], {})
+    assert await runner.outcome(conv, "CA-runner:1", 10) is not None
+    runner.submit(conv, "CA-runner:2", lines[1], {})
+    await model.entered.wait()
+    runner.submit(conv, "CA-runner:3", lines[2], {})  # the caller spoke again meanwhile
+    assert await runner.outcome(conv, "CA-runner:3", 0.2) is None  # waits for turn 2
+    model.release.set()
+
+    second = await runner.outcome(conv, "CA-runner:2", 10)
+    third = await runner.outcome(conv, "CA-runner:3", 10)
+
+    assert second is not None and not second.failed and "address" in second.text.lower()
+    assert third is not None and not third.failed
+    said = [t.text for t in await store.list_turns(conv) if t.role == "caller"]
+    assert said == lines
+    names = [
+        (c.get("first_name"), c.get("last_name"))
+        for c in sandbox_state.all("customers")
+        if c.get("mobile_number") == "5551230077"
+    ]
+    assert names == [("Jane", "Doe")]
+    await runner.aclose()
