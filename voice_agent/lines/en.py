@@ -110,4 +110,5 @@ EN: dict[str, str] = {
     "guided.what_else": "Sure, what else can I help with?",
     "guided.not_changed": "No problem, I haven't changed anything.",
     "guided.no_open_move": "Sorry, I couldn't find an open time to move it to.",
+    "guided.your_appointments": "You have {list}.",
 }

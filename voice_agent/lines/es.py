@@ -110,4 +110,5 @@ ES: dict[str, str] = {
     "guided.what_else": "Claro, ¿en qué más le puedo ayudar?",
     "guided.not_changed": "No hay problema, no he cambiado nada.",
     "guided.no_open_move": "Disculpe, no encontré un horario disponible para cambiarla.",
+    "guided.your_appointments": "Tiene {list}.",
 }

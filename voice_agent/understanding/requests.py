@@ -1,5 +1,6 @@
 """What the caller is asking for: book, reschedule, cancel, balance, pay, price, and so on."""
 
+# ruff: noqa: E501
 from __future__ import annotations
 
 import re
@@ -102,3 +103,16 @@ def classify_request(said: str) -> Request | None:
                 return "balance"
             return request
     return "book" if _BOOK.search(words) else None
+
+
+_WORK = _rx(
+    r"(?:ac|a c|air condition\w*|furnace|heater|water heater|drain|toilet|sink|pipe|outlet|breaker|"
+    r"panel|thermostat|heat pump|disposal|faucet|tune ?up|install\w*|replace\w*|repair\w*|leak\w*|"
+    r"clean\w*|inspect\w*|maintenance|calentador|aire|clima|calefaccion|drenaje|fregadero|inodoro|"
+    r"tuberia|enchufe|panel|mantenimiento|limpieza|instalar|instalacion|reparar|reparacion|cambiar)",
+)
+
+
+def names_work(said: str) -> bool:
+    """Whether `said` names the work to price ("a new water heater"), not only "a quote"."""
+    return _WORK.search(normalise(said)) is not None
