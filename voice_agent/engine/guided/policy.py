@@ -157,6 +157,8 @@ class Policy:
             return self.missed(self.ask("anything_else", self.t("guided.ask_intent_again")))
         if asked == "confirm":
             return self.hear_confirm()
+        if asked == "resume":
+            return self.advance()
         if asked == "window" and session.windows:
             return self.hear_window()
         switch = self._switch()
@@ -218,6 +220,9 @@ class Policy:
         if session.windows:
             self.state.task = self.state.task or "book"
             return "window"
+        if session.problem and not session.booked_job_ids and self.state.task is None:
+            self.state.task = "book"  # the LLM had the request; carry on from the session
+            return "resume"
         return None
 
     def _switch(self) -> Completion | None:
