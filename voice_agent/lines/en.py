@@ -104,7 +104,7 @@ EN: dict[str, str] = {
     "guided.area": "We serve {places}.",
     "guided.area_check": "I can check your exact address when we book a visit.",
     "guided.which_time": "Sorry, I didn't catch which time you'd like.",
-    "guided.yes_or_no": "Sorry, was that a yes or a no?",
+    "guided.yes_or_no": "Sorry, I missed that. Was it a yes or a no?",
     "guided.name_again": "Sorry, what was your first and last name?",
     "guided.address_again": "Sorry, I didn't get the whole address. What's the house number, street and city?",
     "guided.what_else": "Sure, what else can I help with?",

@@ -104,7 +104,7 @@ ES: dict[str, str] = {
     "guided.area": "Damos servicio en {places}.",
     "guided.area_check": "Puedo revisar su dirección exacta cuando reservemos una visita.",
     "guided.which_time": "Disculpe, no entendí qué horario prefiere.",
-    "guided.yes_or_no": "Disculpe, ¿eso fue un sí o un no?",
+    "guided.yes_or_no": "Disculpe, no le escuché bien. ¿Fue un sí o un no?",
     "guided.name_again": "Disculpe, ¿cuál es su nombre y apellido?",
     "guided.address_again": "Disculpe, no entendí la dirección completa. ¿Cuál es el número, la calle y la ciudad?",
     "guided.what_else": "Claro, ¿en qué más le puedo ayudar?",
