@@ -32,7 +32,7 @@ _LEAD = re.compile(
     r"^(?:(?:um+|uh+|er|oh|well|so|yes|yeah|sure|okay|ok|it's|it is|that's|that is|"
     r"the address is|my address is|address is|i'm at|i am at|we're at|we are at|i live at|"
     r"it's at|at|si|sí|bueno|pues|este|es|mi direccion es|mi dirección es|la direccion es|"
-    r"la dirección es|vivo en|estoy en|en el|en la|en)[\s,.]+)*",
+    r"la dirección es|vivo en|estoy en|en el|en la|en|el)[\s,.]+)*",
     re.IGNORECASE,
 )
 _TAIL = re.compile(r"[\s,.!?]*(?:please|thanks|thank you|por favor|gracias)?[\s,.!?]*$", re.I)

@@ -18,7 +18,7 @@ _DONE = re.compile(
     r"not (?:today|right now|now)|no more|i think that'?s (?:it|all|everything)|"
     r"eso es todo|es todo|nada mas|nada|estoy bien|esta bien asi|ya (?:es todo|esta|estuvo)|"
     r"(?:eso )?seria todo|no necesito nada mas|por ahora no|ahorita no|nada por ahora|"
-    r"eso seria todo"
+    r"eso seria todo|muchas gracias"
     r")"
     rf"(?:\s{_FILL})?(?:\s?(?:bye|goodbye|bye bye|adios|have a (?:good|nice|great) (?:day|one)|que le vaya bien))?$"  # noqa: E501
 )

@@ -90,7 +90,7 @@ def choose(
     said: str, options: Sequence[Option], today: date | None = None
 ) -> int | Elsewhere | None:
     """The index of the option the caller chose, a place to look instead, or None."""
-    words = normalise(said)
+    words = re.sub(r"\b(?:noon|mediodia)\b", "at 12", normalise(said))
     if not words or not options:
         return None
     bare = _BARE.match(words)

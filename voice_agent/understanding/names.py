@@ -22,6 +22,10 @@ _NOT_NAMES = frozenset(
     "i you we my the a an and y de la el is it no not yes um uh don't know sure address "
     "street calle avenue drive road problem need want ac furnace leak heater".split()
 )
+_NEVER_IN_NAMES = frozenset(
+    "why what how where when who need needs want is are do does that this your my mi su "
+    "funciona sirve no not know se calentador aire".split()
+)
 _PARTICLES = frozenset({"de", "del", "la", "las", "los", "van", "von", "da", "di", "le", "st"})
 MAX_WORDS = 5
 
@@ -38,6 +42,8 @@ def parse_name(said: str, lang: str = "en") -> tuple[str, str] | None:
         return None
     plain = [normalise(w) for w in words]
     if plain[0] in _NOT_NAMES or plain[-1] in _NOT_NAMES - _PARTICLES:
+        return None
+    if any(w in _NEVER_IN_NAMES for w in plain):
         return None
     shown = [
         _capital(w) if not (w.lower() in _PARTICLES and 0 < i < len(words) - 1) else w.lower()

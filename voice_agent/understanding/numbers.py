@@ -29,3 +29,10 @@ def join_runs(tokens: list[str], start: int, *, max_digits: int) -> tuple[str, i
         joined += tokens[end]
         end += 1
     return joined, end
+
+
+def digits_said(said: str, lang: str) -> str | None:
+    """The number a caller said as one string of digits ("sixty four twenty" -> "6420")."""
+    tokens = spoken_digits(said.lower().replace(",", " "), lang).split()
+    digits = [t for t in tokens if t.isdigit()]
+    return "".join(digits) or None

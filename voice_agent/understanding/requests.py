@@ -22,7 +22,7 @@ _RULES: tuple[tuple[Request, re.Pattern[str]], ...] = (
     ("reschedule", _rx(
         r"re ?schedul\w*", r"(?:move|change|push|switch|bump) (?:back |up )?(?:my|the|our|it|that)"
         r"(?: \w+)? (?:appointment|visit|booking|time|day|date|service call)",
-        r"(?:move|change|push) it (?:to|back|up)", r"different (?:day|time|date)",
+        r"(?:move|change|push) it(?: to| back| up|$)", r"need to move (?:it|my|the)", r"different (?:day|time|date)",
         r"(?:another|other) (?:day|time|date) for (?:my|the) (?:appointment|visit)",
         r"can'?t make (?:it|my appointment|the appointment)",
         r"reprogram\w*", r"(?:cambiar|mover|pasar|reagendar|recorrer) (?:mi|la|su)? ?(?:cita|visita)",
@@ -34,7 +34,7 @@ _RULES: tuple[tuple[Request, re.Pattern[str]], ...] = (
     ("balance", _rx(
         r"how much (?:do|did) (?:i|we) owe", r"what (?:do|did) (?:i|we) owe", r"(?:i|we) owe",
         r"balance", r"my (?:bill|invoice|statement)s?", r"(?:an?|the) (?:bill|invoice) (?:i|we) got",
-        r"past due", r"overdue", r"(?:cuanto|que) (?:le )?debo", r"saldo", r"mi (?:factura|cuenta|recibo)",
+        r"past due", r"overdue", r"(?:got|received|have) (?:a|the|my) (?:bill|invoice)", r"(?:cuanto|que) (?:le )?debo", r"saldo", r"mi (?:factura|cuenta|recibo)",
         r"(?:la|una) factura", r"adeudo",
     )),
     ("pay", _rx(r"pay(?:ing)? (?:my|the|our|a|an)? ?(?:bill|invoice|balance)", r"make a payment",
@@ -47,7 +47,7 @@ _RULES: tuple[tuple[Request, re.Pattern[str]], ...] = (
     )),
     ("appointments", _rx(
         r"when (?:is|are|will) (?:my|the|our) (?:appointment|technician|tech|visit|guy|plumber)",
-        r"when (?:is|are) (?:you|they|someone|somebody) (?:coming|showing)",
+        r"when (?:is|are) (?:you|they|someone|somebody)(?: guys)? (?:coming|showing)",
         r"what time (?:is|are) (?:my|the) (?:appointment|technician|tech|visit)",
         r"(?:my|the) (?:appointment|visit) (?:time|details|status)",
         r"(?:cuando|a que hora) (?:es|viene|llega|vienen|llegan) (?:mi|el|la)? ?(?:cita|tecnico|visita)?",
