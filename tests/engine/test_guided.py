@@ -12,11 +12,11 @@ from tests.engine.fakes import talk
 from voice_agent.engine import guided
 from voice_agent.engine.events import EndConversation
 from voice_agent.engine.guided import GuidedIntakeModel
-from voice_agent.understanding.choices import Option, choose
-from voice_agent.understanding.names import parse_name
 from voice_agent.settings import Settings
 from voice_agent.storage.base import NewConversation
 from voice_agent.storage.sql import SqlStore
+from voice_agent.understanding.choices import Option, choose
+from voice_agent.understanding.names import parse_name
 
 
 async def run(engine: object, caller: str, lines: list[str]) -> tuple[str, list[str]]:

@@ -190,7 +190,12 @@ async def test_friday_at_3pm_looks_on_friday_afternoon(make_engine: EngineFactor
     _, replies = await conversation(
         engine,
         "+15551230043",
-        ["My drain is clogged", "Jane Tester", "1400 Oak Street Springfield 62704", "Friday at 3pm"],
+        [
+            "My drain is clogged",
+            "Jane Tester",
+            "1400 Oak Street Springfield 62704",
+            "Friday at 3pm",
+        ],
     )
     assert replies[4].startswith("I have") and "Friday afternoon" in replies[4]
 

@@ -14,7 +14,6 @@ from tests.engine.fakes import ScriptedChatModel, call, say, talk
 from voice_agent.channels.voice_summary import booking_sms
 from voice_agent.engine import guided
 from voice_agent.engine.guided import GuidedIntakeModel
-from voice_agent.understanding.choices import Option, choose
 from voice_agent.engine.i18n import SPANISH, t, translate
 from voice_agent.engine.intents import SAFETY_INSTRUCTIONS, classify_yes_no
 from voice_agent.engine.language import (
@@ -30,6 +29,7 @@ from voice_agent.settings import Settings
 from voice_agent.speech import speak_window
 from voice_agent.storage.base import NewConversation
 from voice_agent.storage.sql import SqlStore
+from voice_agent.understanding.choices import Option, choose
 
 CHICAGO = ZoneInfo("America/Chicago")
 

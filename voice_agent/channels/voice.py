@@ -28,9 +28,9 @@ from fastapi import HTTPException
 
 from hcp import HcpClient
 from voice_agent.channels import twiml
-from voice_agent.channels.voice_hints import asks_yes_no
 from voice_agent.channels.twilio_auth import TwilioParams, mask_number
 from voice_agent.channels.twiml import VoiceStyle
+from voice_agent.channels.voice_hints import asks_yes_no
 from voice_agent.channels.voice_turns import (
     TurnOutcome,
     TurnRunner,

@@ -39,6 +39,8 @@ def asks_yes_no(text: str, lang: str = "en") -> bool:
     if question is None:
         return False
     return _ASKS_FOR_WORDS.search(text[question.start() :]) is None
+
+
 TRADE_HINTS = (
     "air conditioning",
     "AC",

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from voice_agent.engine.intents import normalise
 
@@ -123,23 +124,23 @@ def _constraints(words: str, today: date | None) -> list[Check]:  # noqa: C901 -
     span = _RANGE.search(words)
     if span:
         first, second = _hour(span.group(1)), _hour(span.group(2))
-        checks.append(lambda o, a=first, b=second: _hours_are(o, a, b))
+        checks.append(partial(_hours_are, first=first, second=second))
     else:
         clock = _CLOCK.search(words) or _AT.search(words)
         if clock:
             hour = _hour(clock.group(1))
             half = clock.group(2) if clock.re is _CLOCK else None
             afternoon = (half == "p") or (clock.re is _CLOCK and clock.group(3) == "tarde")
-            checks.append(lambda o, h=hour, pm=afternoon: _covers(o, h, pm))
+            checks.append(partial(_covers, hour=hour, pm=afternoon))
     for english, spanish in _DAYS:
         if re.search(rf"\b(?:{english}|{spanish})\b", words):
-            checks.append(lambda o, e=english, s=spanish: _names_day(o, e, s))
+            checks.append(partial(_names_day, english=english, spanish=spanish))
             break
     else:
         if _TOMORROW.search(words):
-            checks.append(lambda o, d=today: _is_tomorrow(o, d))
+            checks.append(partial(_is_tomorrow, today=today))
         elif re.search(r"\b(?:today|hoy)\b", words):
-            checks.append(lambda o, d=today: _is_today(o, d))
+            checks.append(partial(_is_today, today=today))
     if _MORNING.search(words) and not span:
         checks.append(lambda o: _part(o) == "morning")
     elif _AFTERNOON.search(words) and not span:

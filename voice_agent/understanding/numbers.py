@@ -15,7 +15,7 @@ def spoken_digits(text: str, lang: str) -> str:
     """`text` with number words turned into digits (English or Spanish); other words kept."""
     text = _OH.sub("zero", text)
     try:
-        return alpha2digit(text, "es" if lang == "es" else "en")
+        return str(alpha2digit(text, "es" if lang == "es" else "en"))
     except (ValueError, IndexError):  # the parser gives up on odd input; keep the words
         return text
 

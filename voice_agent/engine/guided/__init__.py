@@ -15,7 +15,7 @@ from datetime import datetime
 from voice_agent.engine.guided.policy import Policy, actions_since_caller
 from voice_agent.engine.messages import ChatMessage, ChatModelError, Completion, ToolSchema
 from voice_agent.engine.session import Session
-from voice_agent.lines import EN
+from voice_agent.lines.en import EN
 from voice_agent.settings import Settings
 
 ASK_PROBLEM = EN["guided.ask_problem"]

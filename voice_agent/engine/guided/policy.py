@@ -191,10 +191,10 @@ class Policy:
         if asked == "appointment":
             return self.hear_appointment()
         if asked == "pay_link":
-            answer = yes_no(self.said)
-            if answer == "yes":
+            link = yes_no(self.said)
+            if link == "yes":
                 return self.call("send_payment_link")
-            if answer == "no":
+            if link == "no":
                 return self.anything_else()
             return self.missed(self.ask("pay_link", self.t("guided.yes_or_no")))
         if asked == "estimate":
