@@ -24,6 +24,7 @@ from voice_agent.understanding.addresses import parse_address
 from voice_agent.understanding.answers import closing, yes_no
 from voice_agent.understanding.choices import Elsewhere, Option, choose, preference
 from voice_agent.understanding.names import parse_name
+from voice_agent.understanding.numbers import spoken_digits
 from voice_agent.understanding.requests import classify_request
 
 MAX_MISSES = 2
@@ -164,8 +165,12 @@ class Policy:
         switch = self._switch()
         if switch is not None:
             return switch
-        if asked == "verify":
-            return self.call("verify_caller", street_address=self.said, full_name=self.said)
+        if asked == "verify":  # one fact: the street or the name on the account
+            address = parse_address(self.said, self.lang)
+            street = address.street if address else spoken_digits(self.said, self.lang)
+            name = parse_name(self.said, self.lang)
+            full_name = " ".join(p for p in name if p) if name else self.said
+            return self.call("verify_caller", street_address=street, full_name=full_name)
         if asked in ("name", "account_name"):
             name = parse_name(self.said, self.lang)
             if name is None:
