@@ -116,3 +116,17 @@ _WORK = _rx(
 def names_work(said: str) -> bool:
     """Whether `said` names the work to price ("a new water heater"), not only "a quote"."""
     return _WORK.search(normalise(said)) is not None
+
+
+_ONLY_BOOKING = re.compile(
+    r"^(?:(?:hi|hello|yes|yeah|um|uh|so|well|i'?d like to|i would like to|i want to|i need to|"
+    r"can i|could i|can you|could you|i'?m calling to|hola|si|bueno|quiero|necesito|me gustaria|"
+    r"quisiera|puedo)\s)*(?:book|schedule|make|set up|get|agendar|reservar|hacer|programar|sacar)"
+    r"(?: (?:an?|una|un|me))? ?(?:appointment|visit|service call|service|cita|visita|servicio)?"
+    r"(?: (?:please|por favor|with you|con ustedes))?$"
+)
+
+
+def only_booking(said: str) -> bool:
+    """ "I'd like to book an appointment": a booking without the problem (ask what it is for)."""
+    return _ONLY_BOOKING.match(normalise(said)) is not None

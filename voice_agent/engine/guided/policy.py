@@ -25,7 +25,7 @@ from voice_agent.understanding.answers import closing, yes_no
 from voice_agent.understanding.choices import Elsewhere, Option, choose, preference
 from voice_agent.understanding.names import parse_name
 from voice_agent.understanding.numbers import spoken_digits
-from voice_agent.understanding.requests import classify_request
+from voice_agent.understanding.requests import classify_request, only_booking
 
 MAX_MISSES = 2
 ACCOUNT_TASKS = ("reschedule", "cancel", "balance", "pay", "appointments")
@@ -205,12 +205,10 @@ class Policy:
         if asked == "estimate":
             st.request_text = self.said.strip()
             return self.advance()
-        if asked == "problem":
-            return self.call("record_problem", problem=self.said.strip())
         request = classify_request(self.said)
+        if asked == "problem" and request in (None, "book") and self.said.strip():
+            return self.call("record_problem", problem=self.said.strip())
         if request is None or request in ("emergency", "person"):
-            if asked == "intent" and self.said.strip() and st.task is None:
-                st.misses += 1
             return self.missed(self.ask("intent", self.t("guided.ask_intent_again")))
         return self.start(request)
 
@@ -364,6 +362,8 @@ class Policy:
             return self.anything_else(hours_line(self.settings, self.lang))
         if request == "area":
             return self.anything_else(area_line(self.settings, self.lang))
+        if request == "book" and only_booking(self.said):
+            return self.ask("problem", self.t("guided.ask_problem"))
         if request == "book":
             wish = preference(self.said)
             return self.call(
