@@ -449,7 +449,7 @@ class Policy:
             if not items:
                 return self.anything_else(self.t("guided.no_appointments"))
             return self.anything_else(
-                self.t("guided.your_appointments", list=join_list(items, self.lang))
+                self.t("guided.your_appointments", list=join_list(items, self.lang, every=True))
             )
         if not st.appointments:
             return self.anything_else(self.t("guided.no_appointments"))
