@@ -111,4 +111,5 @@ EN: dict[str, str] = {
     "guided.not_changed": "No problem, I haven't changed anything.",
     "guided.no_open_move": "Sorry, I couldn't find an open time to move it to.",
     "guided.your_appointments": "You have {list}.",
+    "guided.hcp_busy": "Our scheduling system is busy right now, so I've saved your request and the office will confirm by text.",
 }

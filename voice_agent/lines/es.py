@@ -111,4 +111,5 @@ ES: dict[str, str] = {
     "guided.not_changed": "No hay problema, no he cambiado nada.",
     "guided.no_open_move": "Disculpe, no encontré un horario disponible para cambiarla.",
     "guided.your_appointments": "Tiene {list}.",
+    "guided.hcp_busy": "Nuestro sistema de citas está ocupado en este momento, así que guardé su solicitud y la oficina le confirmará por mensaje de texto.",
 }

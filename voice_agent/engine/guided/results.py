@@ -10,6 +10,7 @@ from voice_agent.lines import join_list
 if TYPE_CHECKING:
     from voice_agent.engine.guided.policy import Action, Policy
 
+WRITES = ("book_job", "reschedule_appointment", "request_cancellation")
 _SERVER_TROUBLE = (
     "find_or_create_customer",
     "add_service_address",
@@ -30,6 +31,9 @@ def after(p: Policy, action: Action) -> Completion:  # noqa: C901, PLR0911, PLR0
         place = str(action.result.get("place") or "")
         return p.offer_message(p.t("guided.out_of_area", place=place))
     name = action.name
+    if error and "busy" in error and name in WRITES:  # saved for later; the office confirms
+        st.proposal = None
+        return p.anything_else(p.t("guided.hcp_busy"))
     if name == "verify_caller":
         if error is None:
             return p.advance()
