@@ -302,3 +302,15 @@ async def test_changing_the_request_midway_cancels_instead_of_booking(
     assert replies[2].startswith("I have")
     assert "cancel the appointment" in replies[3]
     assert len(sandbox_state.all("jobs")) == before
+
+
+async def test_a_bare_yes_is_not_taken_as_the_message(
+    make_engine: EngineFactory, sandbox_state: SandboxState
+) -> None:
+    engine = make_engine()
+    _, replies = await conversation(
+        engine, "+15551230050", ["I'd like to leave a message", "yes", "Please call me after 5"]
+    )
+    assert replies[2] == replies[1]  # asked again
+    [lead] = sandbox_state.all("leads")
+    assert lead["note"].startswith("Phone message: Please call me after 5")

@@ -145,6 +145,8 @@ class Policy:
         if session.awaiting_message or asked == "message":
             if yes_no(self.said) == "no" or closing(self.said) == "done" or not self.said.strip():
                 return self.call("end_call", reason="no message")
+            if yes_no(self.said) == "yes" or len(self.said.split()) < 2:  # not a message yet
+                return self.missed(self.ask("message", self.t("guided.ask_message")))
             return self.call("take_message", message=self.said.strip(), **self._name_arg())
         if asked == "anything_else":
             request = classify_request(self.said)

@@ -54,7 +54,8 @@ def after(p: Policy, action: Action) -> Completion:  # noqa: C901, PLR0911, PLR0
                 lead = p.t("guided.your_appointment", service=job["service"], when=job["when"])
         return p.offer_windows(lead)
     if name in ("propose_booking", "propose_reschedule", "propose_cancellation") and not error:
-        return p.ask("confirm", _read_back(p, action))
+        again = p.t("guided.didnt_catch") if st.asked == "confirm_again" else ""
+        return p.ask("confirm", again, _read_back(p, action))
     if name == "book_job":
         if error and "office will confirm" in error:
             return p.anything_else(p.t("guided.office_will_confirm"))
