@@ -17,6 +17,11 @@ _TAIL = re.compile(
     r"[\s,.!]*(?:please|thanks|thank you|por favor|gracias|here|speaking)?[\s,.!?]*$",
     re.IGNORECASE,
 )
+_FIRST_LAST = re.compile(
+    r"^(?:my )?first name(?: is|'s)? (?P<first>.+?),? (?:and )?(?:my )?(?:last name|surname)"
+    r"(?: is|'s)? (?P<last>.+)$",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _NOT_NAMES = frozenset(
     "i you we my the a an and y de la el is it no not yes um uh don't know sure address "
@@ -39,6 +44,9 @@ def parse_name(said: str, lang: str = "en") -> tuple[str, str] | None:
     three words are one first name and two surnames.
     """
     text = _TAIL.sub("", _LEAD.sub("", said.strip(), count=1))
+    spelled = _FIRST_LAST.match(text)  # "first name Lena last name Kowalski"
+    if spelled:
+        text = f"{spelled['first']} {spelled['last']}"
     words = _WORD.findall(text)
     if any(ch.isdigit() for ch in text) or not words or len(words) > MAX_WORDS:
         return None
