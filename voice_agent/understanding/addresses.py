@@ -81,11 +81,11 @@ def parse_address(said: str, lang: str = "en") -> SpokenAddress | None:
     state = _state(tagged.get("StateName"))
     zip_code = re.sub(r"\D", "", tagged.get("ZipCode", ""))[:5] or None
     city = _tidy(_IN.sub("", tagged["PlaceName"])) if tagged.get("PlaceName") else None
+    if tagged.get("StateName") and state is None:  # "Springfield Ill" or a mislabelled word
+        city = " ".join(p for p in (city, _tidy(tagged["StateName"])) if p)
     unit = _UNIT.match(city or "")
     if unit:  # usaddress sometimes puts a spoken "apartment 4" into the city
         street, city = f"{street} {_tidy(unit['unit'])}", unit["city"] or None
-    if tagged.get("StateName") and state is None:  # "Springfield Ill" or a mislabelled word
-        city = " ".join(p for p in (city, _tidy(tagged["StateName"])) if p)
     if zip_code is not None and len(zip_code) != 5:
         return None
     return SpokenAddress(street=street, city=city, state=state, zip=zip_code)
