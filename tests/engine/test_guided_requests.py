@@ -314,3 +314,37 @@ async def test_a_bare_yes_is_not_taken_as_the_message(
     assert replies[2] == replies[1]  # asked again
     [lead] = sandbox_state.all("leads")
     assert lead["note"].startswith("Phone message: Please call me after 5")
+
+
+async def test_guided_finishes_a_reschedule_the_llm_had_read_back(
+    make_engine: EngineFactory, sandbox_state: SandboxState, james_visit: str, store: SqlStore
+) -> None:
+    from tests.engine.fakes import ScriptedChatModel, call, say
+    from voice_agent.engine.events import FallbackTaken
+    from voice_agent.engine.messages import ChatModelError
+
+    model = ScriptedChatModel(
+        call("verify_caller", {"street_address": "6420 Oak Street"}),
+        call("list_my_appointments"),
+        call("check_availability", {"preferred_time": "Friday"}),
+        say("I can move it to Friday. Which works?"),
+    )
+    engine = make_engine(model)
+    started = await engine.start(
+        NewConversation(channel="voice", external_id="CA-fallback", caller=JAMES)
+    )
+    conv = started.conversation.id
+    await talk(engine, conv, "Move my appointment to Friday please, 6420 Oak Street")
+    model.add(
+        call("propose_reschedule", {"job_id": james_visit, "window_id": "w1"}),
+        say("Move it to Friday?"),
+    )
+    await talk(engine, conv, "the first one")
+    model.add(ChatModelError("model server answered HTTP 500"))
+    reply, events = await talk(engine, conv, "yes")
+    assert any(isinstance(e, FallbackTaken) for e in events)
+    assert reply.startswith("Done, your appointment is now")
+    job = sandbox_state.get("jobs", james_visit)
+    assert job is not None
+    assert start_of(job).astimezone(engine.settings.zone).strftime("%A") == "Friday"
+    assert len(jobs_of(sandbox_state, james(sandbox_state)["id"])) == 2  # the old one + the visit
