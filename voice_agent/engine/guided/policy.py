@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from voice_agent.engine.guided.phrases import area_line, hours_line
+from voice_agent.engine.guided.results import after
 from voice_agent.engine.messages import ChatMessage, Completion, ToolCall
-from voice_agent.engine.session import Session
+from voice_agent.engine.session import GuidedState, Session
 from voice_agent.lines import join_list, line
 from voice_agent.settings import Settings
 from voice_agent.tools.intake import pending_questions
@@ -25,7 +26,7 @@ from voice_agent.understanding.answers import closing, yes_no
 from voice_agent.understanding.choices import Elsewhere, Option, choose, preference
 from voice_agent.understanding.names import parse_name
 from voice_agent.understanding.numbers import spoken_digits
-from voice_agent.understanding.requests import classify_request, only_booking
+from voice_agent.understanding.requests import classify_request, names_work, only_booking
 
 MAX_MISSES = 2
 ACCOUNT_TASKS = ("reschedule", "cancel", "balance", "pay", "appointments")
@@ -95,7 +96,7 @@ class Policy:
         return self.session.language
 
     @property
-    def state(self) -> Any:
+    def state(self) -> GuidedState:
         return self.session.guided
 
     # -- output ----------------------------------------------------------------------------------
@@ -134,8 +135,6 @@ class Policy:
 
     def next(self) -> Completion:
         if self.actions:
-            from voice_agent.engine.guided.results import after
-
             return after(self, self.actions[-1])
         return self.hear()
 
@@ -473,7 +472,7 @@ class Policy:
             if needed is not None:
                 return needed
         text = self.state.request_text or ""
-        if not _describes_work(text):
+        if not names_work(text):
             if self.state.asked == "estimate" and text:
                 return self.call("create_estimate", description=text)
             return self.ask("estimate", self.t("guided.ask_estimate"))
@@ -482,10 +481,3 @@ class Policy:
     def _name_arg(self) -> dict[str, str]:
         name = self.state.name
         return {"name": " ".join(p for p in name if p)} if name else {}
-
-
-def _describes_work(text: str) -> bool:
-    """Whether a price request names the work ("a new water heater"), not just "a quote"."""
-    from voice_agent.understanding.requests import names_work
-
-    return names_work(text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from voice_agent.engine.messages import Completion
-from voice_agent.lines import join_list
 
 if TYPE_CHECKING:
     from voice_agent.engine.guided.policy import Action, Policy
@@ -125,8 +124,3 @@ def _read_back(p: Policy, action: Action) -> str:
     job = next((a for a in st.appointments or [] if a["job_id"] == st.job_id), None)
     when = job["when"] if job else ""
     return p.t("guided.cancel_read_back", when=when)
-
-
-def listing(items: list[str], lang: str) -> str:
-    """Items joined as a speaker would ("a, b or c")."""
-    return join_list(items, lang)
