@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from voice_agent.engine.messages import Completion
 
 if TYPE_CHECKING:
-    from voice_agent.engine.guided.policy import Action, Policy
+    from voice_agent.engine.guided.base import Action
+    from voice_agent.engine.guided.tasks import Tasks
 
 WRITES = ("book_job", "reschedule_appointment", "request_cancellation")
 _SERVER_TROUBLE = (
@@ -23,7 +24,7 @@ _SERVER_TROUBLE = (
 )
 
 
-def after(p: Policy, action: Action) -> Completion:  # noqa: C901, PLR0911, PLR0912 - one per tool
+def after(p: Tasks, action: Action) -> Completion:  # noqa: C901, PLR0911, PLR0912 - one per tool
     """The next step once `action` has run (its error, its result, or the task's next step)."""
     st, session, error = p.state, p.session, action.error
     if action.result.get("out_of_area"):
@@ -110,7 +111,7 @@ def after(p: Policy, action: Action) -> Completion:  # noqa: C901, PLR0911, PLR0
     return p.advance()
 
 
-def _read_back(p: Policy, action: Action) -> str:
+def _read_back(p: Tasks, action: Action) -> str:
     """The read-back in the caller's language (booking's comes localised from its tool)."""
     st = p.state
     if action.name == "propose_booking":
