@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from voice_agent.engine.guided.tasks import MAX_VERIFY_ATTEMPTS
 from voice_agent.engine.messages import Completion
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def after(p: Tasks, action: Action) -> Completion:  # noqa: C901, PLR0911, PLR09
     if name == "verify_caller":
         if error is None:
             return p.advance()
-        if "Too many" in error or session.verify_attempts >= 3:
+        if "Too many" in error or session.verify_attempts >= MAX_VERIFY_ATTEMPTS:
             return p.offer_message(p.t("guided.cannot_verify"))
         if session.matched_customer_id is not None:
             return p.ask("verify", p.t("guided.verify_mismatch"), p.t("guided.ask_verify"))
