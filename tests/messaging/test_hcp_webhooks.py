@@ -118,3 +118,24 @@ async def test_secret_can_come_from_the_vault(tmp_path: Path) -> None:
         await vault.put("hcp_webhook", WEBHOOK_SECRET, allowed_domains=("*.housecallpro.com",))
         assert (await post(w, raw(EVENT))).status_code == 200
         assert (await post(w, raw(EVENT), secret="other-secret")).status_code == 401
+
+
+async def test_unsigned_json_other_than_the_handshake_is_refused(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        for body in (b"{}", b'{"customer":{"id":"cus_1"}}', b'{"foo":"bar","event":1}'):
+            response = await post(w, body, secret=None)
+            assert response.status_code == 401, body
+        assert await w.store.list_outbox() == []
+
+
+async def test_nan_timestamp_with_a_valid_signature_is_refused(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        body = raw(EVENT)
+        headers = {
+            "Content-Type": "application/json",
+            "Api-Timestamp": "nan",
+            "Api-Signature": compute_signature(WEBHOOK_SECRET, "nan", body),
+        }
+        response = await w.agent.post("/hcp/webhooks", content=body, headers=headers)
+        assert response.status_code == 401
+        assert await w.store.list_unprocessed_webhooks("hcp") == []
