@@ -103,3 +103,14 @@ async def test_with_a_vault_key_test_calls_still_use_the_sandbox(settings: Setti
         assert not services.uses_sandbox
         assert voice.test_engine is not None and voice.test_engine is not services.engine
         assert voice.test_engine.hcp.base_url.host == "sandbox.hcp.test"
+
+
+def test_hcp_proxy_setting_is_checked() -> None:
+    from voice_agent.errors import ConfigError
+    from voice_agent.settings import load_settings
+
+    with pytest.raises(ConfigError, match="HCP_PROXY"):
+        load_settings(hcp_proxy="socks5://127.0.0.1:1080")
+    assert load_settings(hcp_proxy=" http://proxy.internal:3128 ").hcp_proxy == (
+        "http://proxy.internal:3128"
+    )

@@ -140,6 +140,7 @@ def build_hcp_client(
         timeout=settings.hcp_timeout,
         allowed_domains=domains,
         transport=transport,
+        proxy=settings.hcp_proxy,
     )
 
 
