@@ -126,7 +126,6 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1,::1"  # proxies whose X-Forwarded-For is believed
     api_docs: bool = False  # serve /docs and /openapi.json
     log_format: Literal["text", "json"] = "text"
-    login_max_failures: int = Field(default=5, ge=1)  # per client address per window
     verify_max_failures: int = Field(default=3, ge=1)  # identity checks per caller number per day
 
     # LLM
