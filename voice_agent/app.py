@@ -60,7 +60,14 @@ def create_app(
             if services is None:
                 await running.aclose()
 
-    app = FastAPI(title="hcp-voice-agent", lifespan=lifespan)
+    docs = settings.api_docs  # off unless API_DOCS: the schema maps every route for a prober
+    app = FastAPI(
+        title="hcp-voice-agent",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings = settings
     app.include_router(voice_routes.router)
     app.include_router(sms.router)
