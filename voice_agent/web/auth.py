@@ -12,14 +12,12 @@ import base64
 import hashlib
 import hmac
 import json
-import math
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from typing import Any
 
+from voice_agent.attempts import AttemptLimiter
 from voice_agent.storage.base import Store
 
 ADMIN_USER = "admin"
@@ -129,13 +127,8 @@ async def check_login(store: Store, admin_password: str, user: str, password: st
     return check_hashed(password, (await list_users(store)).get(user))
 
 
-def attempt_key(value: str) -> str:
-    """The stored form of a client address or caller number: a SHA-256, never the value."""
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 @dataclass
-class LoginLimiter:
+class LoginLimiter(AttemptLimiter):
     """Counts failed logins per client address in the store; too many in the window answer 429.
 
     Kept in the store, so every worker (and a restarted one) sees the same count. The
@@ -143,30 +136,6 @@ class LoginLimiter:
     `FORWARDED_ALLOW_IPS` (see `voice_agent.cli.serve`). A success clears the count.
     """
 
+    scope: str = "login"
     max_failures: int = LOGIN_MAX_FAILURES
     window_seconds: float = LOGIN_WINDOW_SECONDS
-    clock: Callable[[], float] = time.time
-    scope: str = field(default="login")
-
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), UTC)
-
-    async def retry_after(self, store: Store, client: str) -> int:
-        """Seconds until `client` may try again, or 0 when it may try now."""
-        now = self._now()
-        window = timedelta(seconds=self.window_seconds)
-        recent = await store.list_attempts(self.scope, attempt_key(client), now - window)
-        if len(recent) < self.max_failures:
-            return 0
-        oldest = recent[-self.max_failures]
-        return max(1, math.ceil((oldest + window - now).total_seconds()))
-
-    async def failed(self, store: Store, client: str) -> None:
-        """Record a failed attempt (attempts older than the window are pruned)."""
-        now = self._now()
-        keep = now - timedelta(seconds=self.window_seconds)
-        await store.add_attempt(self.scope, attempt_key(client), now, keep_after=keep)
-
-    async def succeeded(self, store: Store, client: str) -> None:
-        """Forget the client's failures."""
-        await store.clear_attempts(self.scope, attempt_key(client))
