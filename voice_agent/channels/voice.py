@@ -27,6 +27,7 @@ import phonenumbers
 from fastapi import HTTPException
 
 from hcp import HcpClient
+from voice_agent.carddata import mask_card_data
 from voice_agent.channels import twiml
 from voice_agent.channels.twilio_auth import TwilioParams, mask_number
 from voice_agent.channels.twiml import VoiceStyle
@@ -144,10 +145,11 @@ def e164_or_unknown(raw: str | None) -> str:
 
 
 def heard_text(params: TwilioParams) -> tuple[str, float | None]:
-    """What the caller said or pressed, bounded, and the recogniser's confidence if reported."""
+    """What the caller said or pressed, bounded and with card data masked, and the confidence."""
     digits = params.get("Digits", "").strip()
     if digits:
-        return _KEYS.get(digits, " ".join(ch for ch in digits if ch.isdigit())), None
+        keyed = _KEYS.get(digits, " ".join(ch for ch in digits if ch.isdigit()))
+        return mask_card_data(keyed).text, None
     speech = " ".join(params.get("SpeechResult", "").split())
     if len(speech) > MAX_SPEECH_CHARS:
         speech = speech[:MAX_SPEECH_CHARS].rsplit(" ", 1)[0]
@@ -155,7 +157,7 @@ def heard_text(params: TwilioParams) -> tuple[str, float | None]:
         confidence: float | None = float(params.get("Confidence", ""))
     except ValueError:
         confidence = None
-    return speech, confidence
+    return mask_card_data(speech).text, confidence
 
 
 class VoiceChannel:

@@ -32,6 +32,19 @@ SPANISH: dict[str, str] = {
         "Of course, we can continue in English. How can I help you today?"
     ),
     # engine lines (dialogue.py)
+    "For your security I can't take card details over the phone, so I didn't keep them. I've "
+    "texted a secure payment link to this number instead. Is there anything else I can help "
+    "with?": (
+        "Por su seguridad no puedo tomar datos de tarjeta por teléfono, así que no los guardé. "
+        "Le envié por mensaje un enlace de pago seguro a este número. ¿Le puedo ayudar en algo "
+        "más?"
+    ),
+    "For your security I can't take card details over the phone, so I didn't keep them. The "
+    "office will call you back to take payment securely. Is there anything else I can help "
+    "with?": (
+        "Por su seguridad no puedo tomar datos de tarjeta por teléfono, así que no los guardé. "
+        "La oficina le llamará para tomar el pago de forma segura. ¿Le puedo ayudar en algo más?"
+    ),
     "Sorry, our system is slow right now. I can take a message and the office will call you "
     "back. What would you like me to pass on?": (
         "Disculpe, nuestro sistema está lento en este momento. Puedo tomar un mensaje y la "
