@@ -1,4 +1,4 @@
-"""Card data never reaches the transcript, the model or HCP; the emergency alert names the caller."""
+"""Card data never reaches the transcript, the model or HCP; emergency alerts name the caller."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ async def test_card_said_to_the_engine_is_masked_and_steered_to_the_pay_link(
     stored = await store.get_conversation(conv)
     assert stored is not None and not leaks(json.dumps(stored.state))
     [sms] = [o for o in await store.list_outbox() if o.kind == "sms"]
-    assert sms.payload["to"] == CALLER and "https://pay.example.com/brightoak" in sms.payload["body"]
+    assert sms.payload["to"] == CALLER
+    assert "https://pay.example.com/brightoak" in sms.payload["body"]
     assert transport.writes() == []
 
 
