@@ -108,11 +108,6 @@ CANT_HEAR_SMS = (
 CALL_OVER = "Thanks for calling. Goodbye."
 LOST_CALL = "Sorry, I lost track of our call for a moment."
 DTMF_HINT = " You can also press 1 for yes, or 2 for no."
-FALLBACK_TRANSFER = "I'm sorry, I'm having trouble on my end. Let me connect you with the office."
-FALLBACK_GOODBYE = (
-    "I'm sorry, I'm having trouble on my end right now. Please call us back in a few "
-    "minutes. Goodbye."
-)
 
 
 def lang_query(lang: str) -> dict[str, str]:
@@ -454,27 +449,6 @@ class VoiceChannel:
         elif (_YES_NO_QUESTION_ES if lang == "es" else _YES_NO_QUESTION).search(text):
             text += t(DTMF_HINT, lang)
         return twiml.ask(text, action=next_turn, style=style)
-
-    def fallback(self, params: TwilioParams) -> str:
-        """Twilio's Fallback URL (another webhook failed): apologise, then a person or goodbye."""
-        sid = call_sid_of(params)
-        log.error(
-            "voice call %s: Twilio fallback (error %s on %s)",
-            sid,
-            params.get("ErrorCode", "?"),
-            params.get("ErrorUrl", "?"),
-        )
-        number = self.human_number()
-        if number is None:
-            return twiml.goodbye(FALLBACK_GOODBYE, style=self.style)
-        return twiml.transfer(
-            FALLBACK_TRANSFER,
-            number=number,
-            caller_id=self._caller_id(params),
-            action=url(DIAL_PATH, seq=1),
-            style=self.style,
-            record=self.settings.call_recording,
-        )
 
     # --- helpers -------------------------------------------------------------------------
 
