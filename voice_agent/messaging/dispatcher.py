@@ -32,17 +32,11 @@ UNKNOWN_KIND_DELAY = timedelta(minutes=5)
 
 
 class RetryLater(AgentError):
-    """Try this item again: at `at` (a deferral, not counted as a failure) or after backoff.
+    """Try this item again: at `at` (a deferral, not counted as a failure) or after backoff."""
 
-    `not_before` (e.g. a provider's Retry-After) pushes a counted retry no earlier than it.
-    """
-
-    def __init__(
-        self, reason: str, *, at: datetime | None = None, not_before: datetime | None = None
-    ) -> None:
+    def __init__(self, reason: str, *, at: datetime | None = None) -> None:
         super().__init__(reason)
         self.at = at
-        self.not_before = not_before
 
 
 class GiveUp(AgentError):
@@ -138,8 +132,6 @@ class OutboxDispatcher:
                 report.retried += 1
                 return
             when = now + backoff_delay(item.attempts, jitter=self._jitter())
-            if exc.not_before is not None and exc.not_before > when:
-                when = exc.not_before
             await self._retry_or_give_up(item, str(exc), when, report)
         except GiveUp as exc:
             await self._store.give_up(item.id, str(exc))

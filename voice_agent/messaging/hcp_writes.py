@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import hcp
-from hcp._retry import parse_retry_after
 from voice_agent.messaging.dispatcher import GiveUp, OutboxDispatcher, RetryLater
 from voice_agent.storage.base import OutboxItem, Store
 from voice_agent.tools.booking import existing_job_at
@@ -74,14 +73,6 @@ REPLAYS: dict[str, Replay] = {
 }
 
 
-def _retry_after(exc: hcp.HcpError, now: datetime) -> datetime | None:
-    """When HCP's Retry-After (429/503) allows the next attempt, if it said."""
-    if not isinstance(exc, hcp.HcpStatusError):
-        return None
-    seconds = parse_retry_after(exc.headers.get("retry-after"))
-    return now + timedelta(seconds=seconds) if seconds else None
-
-
 def request_of(payload: dict[str, Any]) -> dict[str, Any]:
     """The write's request: nested under "request", or the payload minus its envelope."""
     nested = payload.get("request")
@@ -115,7 +106,7 @@ class HcpWriteReplayer:
         except hcp.HcpError as exc:
             if exc.retryable:
                 reason = f"{operation}: HCP still unavailable ({type(exc).__name__})"
-                raise RetryLater(reason, not_before=_retry_after(exc, now)) from exc
+                raise RetryLater(reason) from exc
             await self._hand_to_office(item, write_id, operation, f"HCP refused it: {exc}")
             raise GiveUp(f"{operation} refused by HCP") from exc
         if write_id:
