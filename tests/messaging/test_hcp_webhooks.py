@@ -139,3 +139,12 @@ async def test_nan_timestamp_with_a_valid_signature_is_refused(tmp_path: Path) -
         response = await w.agent.post("/hcp/webhooks", content=body, headers=headers)
         assert response.status_code == 401
         assert await w.store.list_unprocessed_webhooks("hcp") == []
+
+
+async def test_a_body_over_1_mb_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """RELIABILITY §8 row 31: oversized input gets 413 and stores nothing."""
+    async with world(tmp_path) as w:
+        body = b'{"event":"job.created","pad":"' + b"x" * (1024 * 1024) + b'"}'
+        response = await post(w, body)
+        assert response.status_code == 413
+        assert await w.store.list_unprocessed_webhooks("hcp") == []

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
 from voice_agent.cli.serve import server_options
-from voice_agent.settings import Settings
+from voice_agent.errors import ConfigError
+from voice_agent.settings import Settings, load_settings
 
 from .conftest import login
 
@@ -49,9 +51,14 @@ async def test_rotating_x_forwarded_for_does_not_escape_the_lockout(
         assert (await login(attacker)).status_code == 429  # the right password waits too
 
 
-async def test_a_trusted_proxy_names_the_client(app: FastAPI, web_settings: Settings) -> None:
+@pytest.mark.parametrize("trusted", ["10.0.0.5", "10.0.0.0/8", "192.0.2.1, 10.0.0.5"])
+async def test_a_trusted_proxy_names_the_client(
+    app: FastAPI, web_settings: Settings, trusted: str
+) -> None:
     """From the proxy in FORWARDED_ALLOW_IPS the header is believed: clients are told apart."""
-    settings = web_settings.model_copy(update={"forwarded_allow_ips": "10.0.0.5"})
+    settings = load_settings(
+        _env_file=None, data_dir=web_settings.data_dir, forwarded_allow_ips=trusted
+    )
     asgi = served(app, settings)
     async with client_from(asgi, "10.0.0.5") as via_proxy:
         via_proxy.headers["X-Forwarded-For"] = "203.0.113.7"
@@ -72,3 +79,8 @@ def test_procfile_does_not_trust_every_peer() -> None:
     )
     assert "*" not in web and "forwarded-allow-ips" not in web
     assert re.search(r"voice-agent serve\b", web)  # serve reads FORWARDED_ALLOW_IPS from settings
+
+
+def test_forwarded_allow_ips_must_name_something() -> None:
+    with pytest.raises(ConfigError, match="FORWARDED_ALLOW_IPS"):
+        load_settings(_env_file=None, forwarded_allow_ips=" , ")
