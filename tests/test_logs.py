@@ -139,3 +139,11 @@ def test_log_format_setting_is_checked() -> None:
 
     with pytest.raises(ConfigError, match="LOG_FORMAT"):
         load_settings(log_format="xml")
+
+
+def test_channel_log_masks_keep_the_last_4_digits() -> None:
+    from voice_agent.channels.twilio_auth import mask_number
+
+    assert mask_number("+15125550142") == "***0142"
+    assert mask_number("anonymous") == "unknown"
+    assert redact(f"voice call from {mask_number('+15125550142')}") == "voice call from ***0142"
