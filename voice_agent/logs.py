@@ -77,6 +77,7 @@ def _redact_value(value: Any) -> Any:
 
 
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_NOT_EXTRA = _STANDARD | {"color_message"}  # uvicorn's ANSI-coloured copy of the message
 
 
 class RedactingFilter(logging.Filter):
@@ -107,7 +108,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for name, value in record.__dict__.items():
-            if name not in _STANDARD and not name.startswith("_"):
+            if name not in _NOT_EXTRA and not name.startswith("_"):
                 entry[name] = value
         if record.exc_text:
             entry["exception"] = record.exc_text
