@@ -114,3 +114,17 @@ def test_hcp_proxy_setting_is_checked() -> None:
     assert load_settings(hcp_proxy=" http://proxy.internal:3128 ").hcp_proxy == (
         "http://proxy.internal:3128"
     )
+
+
+def test_the_real_hcp_key_is_redacted_from_logs_but_not_the_word_sandbox(
+    settings: Settings,
+) -> None:
+    from voice_agent.logs import redact
+
+    build_hcp_client(settings)  # no key: the sandbox's well-known key is not a secret
+    assert redact("component hcp: sandbox (embedded default)").endswith(
+        "sandbox (embedded default)"
+    )
+    credential = HcpCredential(SecretStr("vault-key-canary-not-real-5678"), ("*.housecallpro.com",))
+    build_hcp_client(settings, credential)
+    assert "vault-key-canary" not in redact("oops vault-key-canary-not-real-5678")

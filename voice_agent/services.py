@@ -135,7 +135,8 @@ def build_hcp_client(
         key = settings.hcp_api_key.get_secret_value() if settings.hcp_api_key else SANDBOX_API_KEY
         domains = settings.hcp_allowed_domains
     base = str(settings.hcp_base_url) if settings.hcp_base_url else "https://api.housecallpro.com"
-    register_secret(key)  # the vault's key too: its exact value never reaches a log line
+    if key != SANDBOX_API_KEY:  # the real key (vault or setting) never reaches a log line
+        register_secret(key)
     return hcp.HcpClient(
         key,
         base_url=base,
