@@ -131,17 +131,45 @@ def _runs(pieces: list[_Piece]) -> list[list[int]]:
 
 
 def _card_spans(pieces: list[_Piece], run: list[int]) -> list[tuple[int, int]]:
-    """(first, last) piece indexes inside `run` that spell a Luhn-valid card number."""
+    """(first, last) piece indexes inside `run` that spell a Luhn-valid card number.
+
+    Every window of whole pieces holding 13-19 digits is checked in O(1) with prefix sums
+    (one per parity of the doubled positions), so long digit runs stay cheap.
+    """
+    digits = "".join(pieces[i].digits for i in run)
+    starts, at = [], 0
+    for i in run:
+        starts.append(at)
+        at += len(pieces[i].digits)
+    ends = [*starts[1:], at]
+    prefix = ([0], [0])  # prefix[p][k]: Luhn sum of digits[:k] doubling positions i % 2 == p
+    for index, char in enumerate(digits):
+        value = int(char)
+        doubled = value * 2 - 9 if value > 4 else value * 2
+        for parity in (0, 1):
+            prefix[parity].append(prefix[parity][-1] + (doubled if index % 2 == parity else value))
     spans: list[tuple[int, int]] = []
-    for a in range(len(run)):
-        digits = ""
+    for a, start in enumerate(starts):
         for b in range(a, len(run)):
-            digits += pieces[run[b]].digits
-            if len(digits) > MAX_CARD:
+            length = ends[b] - start
+            if length > MAX_CARD:
                 break
-            if len(digits) >= MIN_CARD and luhn_valid(digits):
-                spans.append((run[a], run[b]))
+            if length >= MIN_CARD:
+                sums = prefix[(ends[b]) % 2]  # doubled: every second digit from the right
+                if (sums[ends[b]] - sums[start]) % 10 == 0:
+                    spans.append((run[a], run[b]))
     return spans
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching spans joined, so each card is masked once."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
 
 
 def _word_index(pieces: list[_Piece]) -> list[int]:
@@ -162,9 +190,8 @@ def mask_card_data(text: str) -> CardScan:
     runs = _runs(pieces)
     masked: dict[int, str] = {}  # first piece index -> mask; covered pieces map to ""
     for run in runs:
-        for first, last in _card_spans(pieces, run):
-            for index in range(first, last + 1):
-                masked.setdefault(index, "")
+        for first, last in _merged(_card_spans(pieces, run)):
+            masked.update(dict.fromkeys(range(first, last + 1), ""))
             masked[first] = CARD_MASK
     card = bool(masked)
     words = _word_index(pieces)
