@@ -95,3 +95,15 @@ async def test_emergency_alert_to_the_office_names_the_callers_number(
         assert "no caller ID" in text
     else:
         assert "(312) 555-0177" in text or "+13125550177" in text
+
+
+async def test_an_emergency_said_with_a_card_number_still_gets_the_safety_script(
+    make_engine: EngineFactory, store: SqlStore
+) -> None:
+    from voice_agent.engine.intents import SAFETY_INSTRUCTIONS
+
+    engine = make_engine(GuidedIntakeModel())
+    conv = await open_call(engine, "+13125550177", "CA-gas-card")
+    reply, _ = await talk(engine, conv, f"I smell gas, charge my card {CARD}")
+    assert reply.startswith(SAFETY_INSTRUCTIONS["gas"])  # type: ignore[index]
+    assert not any(leaks(t.text) for t in await store.list_turns(conv))

@@ -304,10 +304,6 @@ class DialogueEngine:
             yield self._line(turn, LINE_TOO_LONG)
             yield self._end(turn, "conversation too long")
             return
-        if turn.card_data:
-            async for event in self._card_data(turn, text):
-                yield event
-            return
         if self._choose_language(session, text):
             yield self._line(turn, LINE_SPANISH if session.language == "es" else LINE_ENGLISH)
             session.history.append(ChatMessage(role="user", content=text).to_dict())
@@ -317,6 +313,10 @@ class DialogueEngine:
         emergency = intents.detect_emergency(text)
         if emergency is not None:
             async for event in self._emergency(turn, emergency):
+                yield event
+            return
+        if turn.card_data:
+            async for event in self._card_data(turn, text):
                 yield event
             return
         if intents.wants_human(text) and not session.awaiting_message:
