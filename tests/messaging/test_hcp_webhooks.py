@@ -118,6 +118,9 @@ async def test_secret_can_come_from_the_vault(tmp_path: Path) -> None:
         await vault.put("hcp_webhook", WEBHOOK_SECRET, allowed_domains=("*.housecallpro.com",))
         assert (await post(w, raw(EVENT))).status_code == 200
         assert (await post(w, raw(EVENT), secret="other-secret")).status_code == 401
+    from voice_agent.logs import redact
+
+    assert WEBHOOK_SECRET not in redact(f"secret was {WEBHOOK_SECRET}")  # loaded: redacted
 
 
 async def test_unsigned_json_other_than_the_handshake_is_refused(tmp_path: Path) -> None:
