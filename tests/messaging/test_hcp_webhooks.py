@@ -151,3 +151,13 @@ async def test_a_body_over_1_mb_is_refused_before_it_is_read(tmp_path: Path) -> 
         response = await post(w, body)
         assert response.status_code == 413
         assert await w.store.list_unprocessed_webhooks("hcp") == []
+
+
+async def test_a_foreign_company_event_leaves_a_security_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RELIABILITY §8 row 8: ignored, and the security log says so."""
+    async with world(tmp_path, hcp_company_id="c0") as w:
+        with caplog.at_level("WARNING", logger="voice_agent.channels.hcp_webhooks"):
+            await post(w, raw({**EVENT, "company_id": "someone-else"}))
+    assert any("security: ignored HCP webhook" in r.getMessage() for r in caplog.records)
