@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import datetime
 
 from hcp.sandbox import SandboxState
 from tests.engine.conftest import EngineFactory
@@ -12,6 +13,8 @@ from tests.engine.fakes import talk
 from voice_agent.channels.voice_turns import TurnRunner
 from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.engine.messages import ChatMessage, Completion, ToolSchema
+from voice_agent.engine.session import Session
+from voice_agent.settings import Settings
 from voice_agent.storage.base import NewConversation
 from voice_agent.storage.sql import SqlStore
 
@@ -26,14 +29,20 @@ class HangsOnce(GuidedIntakeModel):
         self.entered = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def complete(
-        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSchema], *, timeout: float
+    async def step(
+        self,
+        session: Session,
+        settings: Settings,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[ToolSchema],
+        *,
+        now: datetime,
     ) -> Completion:
         if messages[-1].role == "user" and messages[-1].content == self.line:
             if not self.entered.is_set():
                 self.entered.set()
                 await self.release.wait()
-        return await super().complete(messages, tools, timeout=timeout)
+        return await super().step(session, settings, messages, tools, now=now)
 
 
 async def test_an_utterance_during_a_hanging_turn_is_answered_after_it(
@@ -48,7 +57,7 @@ async def test_an_utterance_during_a_hanging_turn_is_answered_after_it(
     await talk(engine, conv, "my kitchen drain is clogged")
 
     hanging = asyncio.create_task(talk(engine, conv, "Jane Doe"))
-    await model.entered.wait()
+    await asyncio.wait_for(model.entered.wait(), 10)
     overlapping = asyncio.create_task(talk(engine, conv, "12 Birch Drive, Chatham IL 62629"))
     await asyncio.wait([overlapping], timeout=0.3)  # it must not run on the hung turn's state
     model.release.set()
@@ -92,7 +101,7 @@ async def test_the_voice_runner_keeps_a_turn_that_arrives_during_a_hanging_one(
     runner.submit(conv, "CA-runner:1", lines[0], {})
     assert await runner.outcome(conv, "CA-runner:1", 10) is not None
     runner.submit(conv, "CA-runner:2", lines[1], {})
-    await model.entered.wait()
+    await asyncio.wait_for(model.entered.wait(), 10)
     runner.submit(conv, "CA-runner:3", lines[2], {})  # the caller spoke again meanwhile
     assert await runner.outcome(conv, "CA-runner:3", 0.2) is None  # waits for turn 2
     model.release.set()
