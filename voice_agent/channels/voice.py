@@ -30,6 +30,7 @@ from hcp import HcpClient
 from voice_agent.channels import twiml
 from voice_agent.channels.twilio_auth import TwilioParams, mask_number
 from voice_agent.channels.twiml import VoiceStyle
+from voice_agent.channels.voice_hints import asks_yes_no
 from voice_agent.channels.voice_turns import (
     TurnOutcome,
     TurnRunner,
@@ -65,15 +66,6 @@ Found = str | Conversation | None
 """What starting a turn found: TwiML that ends it, the conversation, or no such call."""
 
 _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
-_YES_NO_QUESTION = re.compile(
-    r"(?:^|[.!?]\s+)(shall|should|can|may|is|are|does|do|did|would|will|ok|okay)\b[^.!?]*\?$",
-    re.IGNORECASE,
-)
-_YES_NO_QUESTION_ES = re.compile(
-    r"¿\s*(?:se lo|se la|le|lo|la|quiere|desea|est[aá]|es|hay|puedo|confirmo|reservo|"
-    r"agendo|prefiere)\b[^¿?]*\?$",
-    re.IGNORECASE,
-)
 _KEYS = {"1": "yes", "2": "no", "0": "I'd like to talk to a person"}
 SPANISH_KEY = "2"  # at the greeting, before any answer: the caller chooses Spanish
 SPANISH_CHOICE = "español"  # what the engine hears when they do
@@ -449,7 +441,7 @@ class VoiceChannel:
             return twiml.goodbye(text or t(CALL_OVER, lang), style=style)
         if not text:
             text = pick(t_all(REPROMPTS, lang), f"{conversation.id}:{seq}:empty")
-        elif (_YES_NO_QUESTION_ES if lang == "es" else _YES_NO_QUESTION).search(text):
+        elif asks_yes_no(text, lang):
             text += t(DTMF_HINT, lang)
         return twiml.ask(text, action=next_turn, style=style)
 

@@ -29,6 +29,7 @@ from voice_agent.engine.events import (
     ToolStarted,
     Transfer,
 )
+from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.engine.i18n import t, translate
 from voice_agent.engine.messages import ChatMessage, ChatModel, ChatModelError, Completion, ToolCall
 from voice_agent.engine.policy import tools_for
@@ -152,7 +153,6 @@ class DialogueEngine:
         limits: EngineLimits | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        from voice_agent.engine.guided import GuidedIntakeModel
         from voice_agent.tools import default_registry
 
         self.store = store
@@ -411,14 +411,20 @@ class DialogueEngine:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout + MODEL_GRACE_SECONDS):
-                completion = await model.complete(messages, schemas, timeout=timeout)
+                if isinstance(model, GuidedIntakeModel):  # a policy over the session itself
+                    now = self.clock()
+                    completion = await model.step(
+                        session, self.settings, messages, schemas, now=now
+                    )
+                else:
+                    completion = await model.complete(messages, schemas, timeout=timeout)
         except TimeoutError:
             raise ChatModelError(f"model gave no answer within {timeout:g}s") from None
         finally:
             spent = time.perf_counter() - started
             self.model_seconds += spent
             turn.model_seconds += spent
-        if session.mode != "guided":
+        if completion.model != "guided":
             turn.llm_calls += 1
             turn.prompt_tokens += completion.usage.prompt_tokens
             turn.completion_tokens += completion.usage.completion_tokens
