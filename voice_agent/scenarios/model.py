@@ -48,6 +48,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def spoken(value: Any) -> Any:
+    """A line as typed: YAML reads a bare yes/no as a boolean and 2 as a number."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
 class Caller(_Strict):
     """Who calls: a phone number (a known customer's, or a new one) and the caller's name."""
 
@@ -56,7 +65,7 @@ class Caller(_Strict):
 
 
 class Rule(_Strict):
-    """"If the agent asks about X, say Y": `asks` is matched in the agent's last words.
+    """If the agent asks about X, say Y: `asks` is matched in the agent's last words.
 
     `asks` is one phrase or several (any matches), case-insensitive. `say` may use
     `{address}`, `{first_name}`, `{last_name}` and `{name}` of the caller's HCP record.
@@ -71,7 +80,12 @@ class Rule(_Strict):
     @field_validator("asks", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+        return [spoken(value)] if not isinstance(value, list) else [spoken(v) for v in value]
+
+    @field_validator("say", "press", mode="before")
+    @classmethod
+    def _as_typed(cls, value: Any) -> Any:
+        return spoken(value)
 
 
 class Job(_Strict):
@@ -131,6 +145,11 @@ class Scenario(_Strict):
     expected_failure: str | None = None  # a known gap: the run reports it, does not fail
     source: str = ""  # the file it came from (set by the loader)
 
+    @field_validator("say", mode="before")
+    @classmethod
+    def _lines_as_typed(cls, value: Any) -> Any:
+        return [spoken(v) for v in value] if isinstance(value, list) else value
+
 
 class _File(_Strict):
     scenarios: list[Scenario]
@@ -145,9 +164,11 @@ def parse_scenarios(text: str, source: str = "<text>") -> list[Scenario]:
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a scenario (a mapping with a name)")
     try:
-        items = _File.model_validate(data).scenarios if "scenarios" in data else [
-            Scenario.model_validate(data)
-        ]
+        items = (
+            _File.model_validate(data).scenarios
+            if "scenarios" in data
+            else [Scenario.model_validate(data)]
+        )
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'scenario'}: {e['msg']}" for e in exc.errors()

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from hcp import HcpClient
 from voice_agent.channels.twilio_sim import Reply, SimulatedCall
-from voice_agent.scenarios.caller import Caller, Line, ScriptedCaller, SimulatedCaller
+from voice_agent.scenarios.caller import Caller, ScriptedCaller, SimulatedCaller
 from voice_agent.scenarios.checks import Evidence, check, job_ids
 from voice_agent.scenarios.model import Scenario
 from voice_agent.scenarios.world import LOCAL_TOKEN, PUBLIC_URL, Stage, World
@@ -81,6 +81,17 @@ async def caller_values(client: HcpClient, phone: str) -> dict[str, str]:
     return values
 
 
+async def _job(client: HcpClient, job_id: str) -> dict[str, Any]:
+    """The job as HCP has it, its job type named (a dry-run echo carries only the id)."""
+    job = (await client.jobs.get(job_id)).model_dump()
+    fields = job.get("job_fields") or {}
+    type_id = fields.get("job_type_id") if isinstance(fields, dict) else None
+    if type_id and not (fields.get("job_type") or {}).get("name"):
+        types = {t.id: t.name for t in (await client.job_types.list()).items}
+        fields["job_type"] = {"id": type_id, "name": types.get(type_id)}
+    return job
+
+
 def _said(reply: Reply) -> str:
     return " ".join(part for part in reply.said if part)
 
@@ -141,9 +152,9 @@ async def _evidence(stage: Stage, call: _Call) -> Evidence:
     conversation = await store.find_conversation("voice", call.sim.call_sid)
     writes = await store.list_hcp_writes(conversation.id) if conversation else []
     jobs: list[dict[str, Any]] = []
+    client = stage.services.hcp
     for job_id in job_ids(writes):
-        job = await stage.services.hcp.jobs.get(job_id)
-        jobs.append(job.model_dump())
+        jobs.append(await _job(client, job_id))
     return Evidence(
         conversation=conversation,
         writes=writes,

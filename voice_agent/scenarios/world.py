@@ -68,7 +68,7 @@ class World:
 
     @property
     def mode(self) -> str:
-        """"sandbox" or "dry-run" (the real HCP account, nothing written)."""
+        """Either sandbox, or dry-run (the real HCP account, nothing written)."""
         return "dry-run" if self.dry_run_key else "sandbox"
 
     async def __aenter__(self) -> World:
