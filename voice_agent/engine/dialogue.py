@@ -35,6 +35,7 @@ from voice_agent.engine.messages import ChatMessage, ChatModel, ChatModelError, 
 from voice_agent.engine.policy import tools_for
 from voice_agent.engine.session import Replay, Session
 from voice_agent.errors import AgentError
+from voice_agent.outcomes import derive as derive_outcome
 from voice_agent.settings import Settings
 from voice_agent.storage.base import (
     Conversation,
@@ -262,6 +263,15 @@ class DialogueEngine:
         if session.ended and conversation.status == "active":
             fields["status"] = "completed"
             fields["ended_at"] = self.clock()
+            if not session.outcome:  # every ended conversation gets one (voice_agent.outcomes)
+                fields["outcome"] = derive_outcome(
+                    outcome=None,
+                    status="completed",
+                    state=session.dump(),
+                    tool_calls=await self.store.list_tool_calls(conversation.id),
+                    booked=bool(session.booked_job_ids),
+                    caller_turns=agent_turn.seq,
+                )
         saved = await self.store.finish_turn(
             conversation.id,
             agent_turn,
