@@ -9,10 +9,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from voice_agent.channels import hcp_webhooks, sms  # SMS and HCP webhooks (issue 7)
+from voice_agent.channels import (  # SMS and HCP webhooks (issue 7)
+    hcp_webhooks,
+    recording_callback,
+    sms,
+)
 from voice_agent.channels import routes as voice_routes
 from voice_agent.channels.voice_setup import start_voice
 from voice_agent.followups.runtime import start_messaging
+from voice_agent.recording_purge import start_recording_purge
 from voice_agent.services import Services, start_services
 from voice_agent.settings import Settings, load_settings
 from voice_agent.web import dashboard_router  # dashboard (issue 8)
@@ -49,6 +54,7 @@ def create_app(
         voice = await start_voice(settings, running)
         app.state.voice = voice
         app.state.messaging = start_messaging(settings, running, run_scheduler=services is None)
+        app.state.recordings = start_recording_purge(settings, running, run=services is None)
         if freeze:
             gc.collect()
             gc.freeze()
@@ -56,6 +62,7 @@ def create_app(
             yield
         finally:
             await app.state.messaging.aclose()
+            await app.state.recordings.aclose()
             await voice.aclose()
             if services is None:
                 await running.aclose()
@@ -63,6 +70,7 @@ def create_app(
     app = FastAPI(title="hcp-voice-agent", lifespan=lifespan)
     app.state.settings = settings
     app.include_router(voice_routes.router)
+    app.include_router(recording_callback.router)
     app.include_router(sms.router)
     app.include_router(hcp_webhooks.router)
     app.include_router(dashboard_router())  # dashboard and browser test line (voice_agent/web)

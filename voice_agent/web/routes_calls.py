@@ -172,6 +172,8 @@ async def conversation_context(request: Request, conversation_id: str) -> dict[s
         "items": [entry for _, entry in items],
         "writes": [{"write": w, "link": fmt.hcp_link(w, sandbox=sandbox)} for w in writes],
         "messages": messages,
+        "recordings": [r for r in await store.list_recordings(conversation_id) if r.media_url],
+        "unbooked": unbooked_reason(conversation),
         "fallbacks": fmt.fallbacks(conversation, metas),
         "totals": totals,
         "zone": app_settings(request).zone,
