@@ -53,7 +53,7 @@ async def test_run_the_set_and_see_a_failure_for_the_right_reason(
     run_id = started.headers["location"].rsplit("/", 1)[-1]
 
     results_page = await admin.get(f"/scenarios/runs/{run_id}")
-    assert 'data-poll="/api/scenarios/runs/' in results_page.text
+    assert 'data-run-poll="/api/scenarios/runs/' in results_page.text
     run = await finished(admin, run_id)
     assert run["status"] == "finished" and run["mode"] == "sandbox"
     by_name = {r["name"]: r for r in run["results"]}

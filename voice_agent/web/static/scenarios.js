@@ -3,7 +3,7 @@
   "use strict";
   var status = document.getElementById("run-status");
   if (!status) return;
-  var url = status.getAttribute("data-poll");
+  var url = status.getAttribute("data-run-poll");
   var runId = url.split("/").pop();
 
   function cell(row, cls, text, href) {
