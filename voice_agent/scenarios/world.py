@@ -32,7 +32,6 @@ from voice_agent.services import SANDBOX_FILE, Services, build_sandbox_client, b
 from voice_agent.settings import DEFAULT_HCP_BASE_URL, Settings
 from voice_agent.storage.migrate import upgrade
 from voice_agent.storage.sql import SqlStore, open_store
-from voice_agent.web.dryrun import DryRunTransport
 
 # Used only between the runner and its own in-process app; never sent anywhere.
 LOCAL_TOKEN = "scenario-runner-local-token"
@@ -129,6 +128,8 @@ class World:
     def _hcp(self, settings: Settings) -> tuple[hcp.HcpClient, SandboxState | None]:
         if self.dry_run_key is None:
             return build_sandbox_client(settings)
+        from voice_agent.web.dryrun import DryRunTransport  # (voice_agent.web imports us)
+
         inner = self.hcp_transport or httpx.AsyncHTTPTransport()
         client = hcp.HcpClient(
             self.dry_run_key,
