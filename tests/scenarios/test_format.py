@@ -61,3 +61,12 @@ def test_to_yaml_round_trips() -> None:
 def test_bare_yes_no_and_numbers_are_lines_not_booleans() -> None:
     [scenario] = parse_scenarios("name: y\nsay: [yes, no, 2]\nwhen: [{asks: sure, say: yes}]\n")
     assert scenario.say == ["yes", "no", "2"] and scenario.when[0].say == "yes"
+
+
+def test_the_readme_example_is_a_valid_scenario() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Caller scenarios", 1)[1]
+    block = section.split("```yaml", 1)[1].split("```", 1)[0]
+    [scenario] = parse_scenarios(block, "README.md")
+    assert scenario.when[0].say == "{address}" and scenario.when[1].press == "1"
+    assert scenario.expect.job is not None and scenario.simulated is not None
