@@ -96,6 +96,10 @@ class World:
             "test_numbers": (),
             "owner_digest_phone": None,
             "owner_digest_email": None,
+            # nothing leaves the process: no Twilio REST (texts, recordings), no e-mail
+            "twilio_account_sid": None,
+            "twilio_api_base_url": None,
+            "smtp_url": None,
         }
         return self.base.model_copy(update=update)
 
