@@ -231,3 +231,26 @@ async def test_spanish_new_caller_over_the_phone(
     assert customer.addresses[0].zip == "62704"
     [job] = await jobs_of(guided_settings, conversation.hcp_customer_id)
     assert job.schedule is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "hinted"),
+    [
+        ("Can I have your first and last name, please?", "en", False),
+        ("For your security, can you tell me the street address on your account?", "en", False),
+        ("Sorry, what was your first and last name?", "en", False),
+        ("¿Me da su nombre y apellido, por favor?", "es", False),
+        (
+            "Just to confirm: AC repair at 12 Elm Street, arriving tomorrow. Shall I book that?",
+            "en",
+            True,
+        ),
+        ("Is there anything else I can help with?", "en", True),
+        ("Sorry, I missed that. Was it a yes or a no?", "en", True),
+        ("Para confirmar: visita el lunes. ¿Se lo reservo?", "es", True),
+    ],
+)
+def test_keypad_hint_only_on_yes_no_questions(text: str, lang: str, hinted: bool) -> None:
+    from voice_agent.channels.voice_hints import asks_yes_no
+
+    assert asks_yes_no(text, lang) is hinted

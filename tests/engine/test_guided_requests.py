@@ -155,8 +155,13 @@ async def test_closing_words_end_the_call(make_engine: EngineFactory, done: str)
     assert "What can we help you with" not in reply
 
 
-async def test_the_12_to_2_one_books_12_to_2_on_thursday(
-    make_engine: EngineFactory, sandbox_state: SandboxState, business: Settings
+@pytest.mark.parametrize(("choice", "hour"), [("the 12 to 2 one", 12), ("the 2 to 4 one", 14)])
+async def test_thursday_windows_by_range_book_that_range(
+    make_engine: EngineFactory,
+    sandbox_state: SandboxState,
+    business: Settings,
+    choice: str,
+    hour: int,
 ) -> None:
     engine = make_engine()
     _, replies = await conversation(
@@ -166,12 +171,13 @@ async def test_the_12_to_2_one_books_12_to_2_on_thursday(
             "My AC is blowing warm air, anything Thursday afternoon?",
             "Jane Tester",
             "1400 Oak Street Springfield 62704",
-            "the 12 to 2 one",
+            choice,
             "yes",
         ],
     )
     assert "between 12 and 2" in replies[3] and "between 2 and 4" in replies[3]
-    assert "between 12 and 2" in replies[4] and "1400 Oak Street, Springfield" in replies[4]
+    said_range = "between 12 and 2" if hour == 12 else "between 2 and 4"
+    assert said_range in replies[4] and "1400 Oak Street, Springfield" in replies[4]
     assert "6 2 7 0 4" not in replies[4]
     jane = next(c for c in sandbox_state.all("customers") if c["mobile_number"] == "5551230042")
     address = jane["addresses"][0]
@@ -182,7 +188,7 @@ async def test_the_12_to_2_one_books_12_to_2_on_thursday(
     )
     (job,) = jobs_of(sandbox_state, jane["id"])
     local = start_of(job).astimezone(business.zone)
-    assert (local.strftime("%A"), local.hour) == ("Thursday", 12)
+    assert (local.strftime("%A"), local.hour) == ("Thursday", hour)
 
 
 async def test_friday_at_3pm_looks_on_friday_afternoon(make_engine: EngineFactory) -> None:
@@ -225,3 +231,120 @@ async def test_a_misunderstood_answer_never_writes(
     writes_before_yes = [w for w in transport.writes() if "/jobs" in w[1]]
     assert writes_before_yes == []
     assert replies[4].startswith("Sorry, I didn't catch which time")
+
+
+async def test_a_bare_booking_asks_what_the_visit_is_for(make_engine: EngineFactory) -> None:
+    engine = make_engine()
+    _, replies = await conversation(
+        engine, "+15551230046", ["I'd like to book an appointment", "the furnace needs a tune up"]
+    )
+    assert replies[1] == "What can we help you with today?"
+    assert replies[2] == "Can I have your first and last name, please?"
+
+
+async def test_a_caller_on_another_number_is_verified_by_name_and_address(
+    make_engine: EngineFactory, store: SqlStore
+) -> None:
+    engine = make_engine()
+    _, replies = await conversation(
+        engine,
+        "+15551230047",
+        ["what's my balance", "James Smith", "sixty four twenty Oak Street", "no"],
+    )
+    assert replies[1] == "To find your account, what's your first and last name?"
+    assert replies[2] == "And what's the street address on the account?"
+    assert replies[3].startswith("Your balance is $129")
+    assert replies[4] == "Is there anything else I can help with?"
+    assert [o for o in await store.list_outbox() if o.kind == "sms"] == []
+
+
+async def test_a_stranger_gets_no_account_details(make_engine: EngineFactory) -> None:
+    engine = make_engine()
+    _, replies = await conversation(
+        engine, "+15551230048", ["how much do I owe", "James Smith", "1 Wrong Road"]
+    )
+    assert replies[3].startswith("Sorry, I couldn't find an account with those details.")
+    assert "$" not in " ".join(replies)
+
+
+async def test_when_is_my_appointment_reads_the_callers_own_visits(
+    make_engine: EngineFactory, james_visit: str
+) -> None:
+    engine = make_engine()
+    _, replies = await conversation(engine, JAMES, ["when is my technician coming", "James Smith"])
+    assert replies[2].startswith("You have ") and "Monday" in replies[2]
+    assert replies[2].endswith("Is there anything else I can help with?")
+
+
+async def test_hours_and_service_area_are_answered_without_a_write(
+    make_engine: EngineFactory, business: Settings, transport: Any
+) -> None:
+    served = business.model_copy(update={"service_area": ("Springfield", "Chatham")})
+    engine = make_engine(settings=served)
+    _, replies = await conversation(
+        engine, "+15551230049", ["what are your hours", "do you service Chatham", "no thanks"]
+    )
+    assert replies[1].startswith("We're open Monday to Friday, 8 AM to 5 PM.")
+    assert replies[2].startswith("We serve Springfield or Chatham.")
+    assert transport.writes() == []
+
+
+async def test_changing_the_request_midway_cancels_instead_of_booking(
+    make_engine: EngineFactory, sandbox_state: SandboxState, james_visit: str
+) -> None:
+    engine = make_engine()
+    before = len(sandbox_state.all("jobs"))
+    _, replies = await conversation(
+        engine,
+        JAMES,
+        ["my AC is making a noise", "6420 Oak Street", "actually I just want to cancel my visit"],
+    )
+    assert replies[2].startswith("I have")
+    assert "cancel the appointment" in replies[3]
+    assert len(sandbox_state.all("jobs")) == before
+
+
+async def test_a_bare_yes_is_not_taken_as_the_message(
+    make_engine: EngineFactory, sandbox_state: SandboxState
+) -> None:
+    engine = make_engine()
+    _, replies = await conversation(
+        engine, "+15551230050", ["I'd like to leave a message", "yes", "Please call me after 5"]
+    )
+    assert replies[2] == replies[1]  # asked again
+    [lead] = sandbox_state.all("leads")
+    assert lead["note"].startswith("Phone message: Please call me after 5")
+
+
+async def test_guided_finishes_a_reschedule_the_llm_had_read_back(
+    make_engine: EngineFactory, sandbox_state: SandboxState, james_visit: str, store: SqlStore
+) -> None:
+    from tests.engine.fakes import ScriptedChatModel, call, say
+    from voice_agent.engine.events import FallbackTaken
+    from voice_agent.engine.messages import ChatModelError
+
+    model = ScriptedChatModel(
+        call("verify_caller", {"street_address": "6420 Oak Street"}),
+        call("list_my_appointments"),
+        call("check_availability", {"preferred_time": "Friday"}),
+        say("I can move it to Friday. Which works?"),
+    )
+    engine = make_engine(model)
+    started = await engine.start(
+        NewConversation(channel="voice", external_id="CA-fallback", caller=JAMES)
+    )
+    conv = started.conversation.id
+    await talk(engine, conv, "Move my appointment to Friday please, 6420 Oak Street")
+    model.add(
+        call("propose_reschedule", {"job_id": james_visit, "window_id": "w1"}),
+        say("Move it to Friday?"),
+    )
+    await talk(engine, conv, "the first one")
+    model.add(ChatModelError("model server answered HTTP 500"))
+    reply, events = await talk(engine, conv, "yes")
+    assert any(isinstance(e, FallbackTaken) for e in events)
+    assert reply.startswith("Done, your appointment is now")
+    job = sandbox_state.get("jobs", james_visit)
+    assert job is not None
+    assert start_of(job).astimezone(engine.settings.zone).strftime("%A") == "Friday"
+    assert len(jobs_of(sandbox_state, james(sandbox_state)["id"])) == 2  # the old one + the visit

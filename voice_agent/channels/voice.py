@@ -27,6 +27,7 @@ import phonenumbers
 from fastapi import HTTPException
 
 from hcp import HcpClient
+from voice_agent.carddata import mask_card_data
 from voice_agent.channels import twiml
 from voice_agent.channels.twilio_auth import TwilioParams, mask_number
 from voice_agent.channels.twiml import VoiceStyle
@@ -99,11 +100,6 @@ CANT_HEAR_SMS = (
 CALL_OVER = "Thanks for calling. Goodbye."
 LOST_CALL = "Sorry, I lost track of our call for a moment."
 DTMF_HINT = " You can also press 1 for yes, or 2 for no."
-FALLBACK_TRANSFER = "I'm sorry, I'm having trouble on my end. Let me connect you with the office."
-FALLBACK_GOODBYE = (
-    "I'm sorry, I'm having trouble on my end right now. Please call us back in a few "
-    "minutes. Goodbye."
-)
 
 
 def lang_query(lang: str) -> dict[str, str]:
@@ -136,10 +132,11 @@ def e164_or_unknown(raw: str | None) -> str:
 
 
 def heard_text(params: TwilioParams) -> tuple[str, float | None]:
-    """What the caller said or pressed, bounded, and the recogniser's confidence if reported."""
+    """What the caller said or pressed, bounded and with card data masked, and the confidence."""
     digits = params.get("Digits", "").strip()
     if digits:
-        return _KEYS.get(digits, " ".join(ch for ch in digits if ch.isdigit())), None
+        keyed = _KEYS.get(digits, " ".join(ch for ch in digits if ch.isdigit()))
+        return mask_card_data(keyed).text, None
     speech = " ".join(params.get("SpeechResult", "").split())
     if len(speech) > MAX_SPEECH_CHARS:
         speech = speech[:MAX_SPEECH_CHARS].rsplit(" ", 1)[0]
@@ -147,7 +144,7 @@ def heard_text(params: TwilioParams) -> tuple[str, float | None]:
         confidence: float | None = float(params.get("Confidence", ""))
     except ValueError:
         confidence = None
-    return speech, confidence
+    return mask_card_data(speech).text, confidence
 
 
 class VoiceChannel:
@@ -446,28 +443,6 @@ class VoiceChannel:
         elif asks_yes_no(text, lang):
             text += t(DTMF_HINT, lang)
         return twiml.ask(text, action=next_turn, style=style)
-
-    def fallback(self, params: TwilioParams) -> str:
-        """Twilio's Fallback URL (another webhook failed): apologise, then a person or goodbye."""
-        sid = call_sid_of(params)
-        log.error(
-            "voice call %s: Twilio fallback (error %s on %s)",
-            sid,
-            params.get("ErrorCode", "?"),
-            params.get("ErrorUrl", "?"),
-        )
-        number = self.human_number()
-        if number is None:
-            return twiml.goodbye(FALLBACK_GOODBYE, style=self.style)
-        return twiml.transfer(
-            FALLBACK_TRANSFER,
-            number=number,
-            caller_id=self._caller_id(params),
-            action=url(DIAL_PATH, seq=1),
-            style=self.style,
-            record=self.settings.call_recording,
-            recording_callback=self.recording_callback(),
-        )
 
     # --- helpers -------------------------------------------------------------------------
 

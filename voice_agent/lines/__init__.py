@@ -25,8 +25,9 @@ def line(key: str, lang: str, /, **values: object) -> str:
     return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
-def join_list(items: list[str], lang: str) -> str:
-    """ "a, b or c" ("a, b o c" in Spanish)."""
+def join_list(items: list[str], lang: str, *, every: bool = False) -> str:
+    """ "a, b or c" ("a, b o c" in Spanish); with `every`, "a, b and c" ("a, b y c")."""
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + (" o " if lang == "es" else " or ") + items[-1]
+    word = ("y" if every else "o") if lang == "es" else ("and" if every else "or")
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"

@@ -11,6 +11,8 @@ EN: dict[str, str] = {
     "greeting.how_can_i_help": "How can I help you today?",
     "language.to_spanish": "Of course, we can continue in Spanish. How can I help you today?",
     "language.to_english": "Of course, we can continue in English. How can I help you today?",
+    "engine.card_link_sent": "For your security I can't take card details over the phone, so I didn't keep them. I've texted a secure payment link to this number instead. Is there anything else I can help with?",
+    "engine.card_office_calls": "For your security I can't take card details over the phone, so I didn't keep them. The office will call you back to take payment securely. Is there anything else I can help with?",
     "engine.too_slow": "Sorry, our system is slow right now. I can take a message and the office will call you back. What would you like me to pass on?",
     "engine.too_many_steps": "Sorry, I couldn't finish that. I can take a message for the office instead. What would you like me to pass on?",
     "engine.too_long": "We've covered a lot, so I'll have the office follow up with you directly. Thanks for calling, goodbye.",
@@ -111,4 +113,5 @@ EN: dict[str, str] = {
     "guided.not_changed": "No problem, I haven't changed anything.",
     "guided.no_open_move": "Sorry, I couldn't find an open time to move it to.",
     "guided.your_appointments": "You have {list}.",
+    "guided.hcp_busy": "Our scheduling system is busy right now, so I've saved your request and the office will confirm by text.",
 }

@@ -11,6 +11,8 @@ ES: dict[str, str] = {
     "greeting.how_can_i_help": "¿En qué le puedo ayudar hoy?",
     "language.to_spanish": "Claro que sí, podemos seguir en español. ¿En qué le puedo ayudar hoy?",
     "language.to_english": "Of course, we can continue in English. How can I help you today?",
+    "engine.card_link_sent": "Por su seguridad no puedo tomar datos de tarjeta por teléfono, así que no los guardé. Le envié por mensaje un enlace de pago seguro a este número. ¿Le puedo ayudar en algo más?",
+    "engine.card_office_calls": "Por su seguridad no puedo tomar datos de tarjeta por teléfono, así que no los guardé. La oficina le llamará para tomar el pago de forma segura. ¿Le puedo ayudar en algo más?",
     "engine.too_slow": "Disculpe, nuestro sistema está lento en este momento. Puedo tomar un mensaje y la oficina le devolverá la llamada. ¿Qué mensaje quiere dejar?",
     "engine.too_many_steps": "Disculpe, no pude terminar eso. Puedo tomar un mensaje para la oficina. ¿Qué mensaje quiere dejar?",
     "engine.too_long": "Hemos visto muchas cosas, así que la oficina se comunicará con usted directamente. Gracias por llamar, adiós.",
@@ -111,4 +113,5 @@ ES: dict[str, str] = {
     "guided.not_changed": "No hay problema, no he cambiado nada.",
     "guided.no_open_move": "Disculpe, no encontré un horario disponible para cambiarla.",
     "guided.your_appointments": "Tiene {list}.",
+    "guided.hcp_busy": "Nuestro sistema de citas está ocupado en este momento, así que guardé su solicitud y la oficina le confirmará por mensaje de texto.",
 }

@@ -242,3 +242,18 @@ class RecordingRow(Base):
     source: Mapped[str | None] = mapped_column(String(32))  # StartCallRecordingTwiML, DialVerb
     created_at: Mapped[datetime] = mapped_column(index=True)
     deleted_at: Mapped[datetime | None]
+
+
+class AttemptRow(Base):
+    """One failed attempt (a dashboard login, a caller's identity check), kept for a window.
+
+    `key` is a SHA-256 of the client address or caller number, never the value itself.
+    """
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_scope_key_at", "scope", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]

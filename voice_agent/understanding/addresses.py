@@ -42,6 +42,11 @@ _STREET_PARTS = (
     "OccupancyIdentifier", "SubaddressType", "SubaddressIdentifier",
 )  # fmt: skip
 MAX_HOUSE_DIGITS = 6
+_UNIT = re.compile(
+    r"^(?P<unit>(?:apartment|apt|unit|suite|ste|apartamento|depto)\.? ?#?\s*\w+)\s*(?P<city>.*)$",
+    re.IGNORECASE,
+)
+_IN = re.compile(r"^(?:in|en)\s+", re.IGNORECASE)  # "15 Elm Street in Rochester"
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,12 @@ def parse_address(said: str, lang: str = "en") -> SpokenAddress | None:
     street = " ".join(_tidy(tagged[k]) for k in _STREET_PARTS if tagged.get(k))
     state = _state(tagged.get("StateName"))
     zip_code = re.sub(r"\D", "", tagged.get("ZipCode", ""))[:5] or None
-    city = _tidy(tagged["PlaceName"]) if tagged.get("PlaceName") else None
+    city = _tidy(_IN.sub("", tagged["PlaceName"])) if tagged.get("PlaceName") else None
     if tagged.get("StateName") and state is None:  # "Springfield Ill" or a mislabelled word
         city = " ".join(p for p in (city, _tidy(tagged["StateName"])) if p)
+    unit = _UNIT.match(city or "")
+    if unit:  # usaddress sometimes puts a spoken "apartment 4" into the city
+        street, city = f"{street} {_tidy(unit['unit'])}", unit["city"] or None
     if zip_code is not None and len(zip_code) != 5:
         return None
     return SpokenAddress(street=street, city=city, state=state, zip=zip_code)

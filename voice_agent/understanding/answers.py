@@ -9,7 +9,7 @@ from voice_agent.engine.intents import classify_yes_no, is_goodbye, normalise
 
 Closing = Literal["done", "more"]
 
-_FILL = r"(?:(?:uh|um|oh|well|so|and|ok|okay|no|nope|nah|thanks|thank you|pues|bueno|este|gracias|no gracias|muchas gracias)\s?)*"  # noqa: E501
+_FILL = r"(?:(?:uh|um|oh|well|so|and|ok|okay|no|nope|nah|sir|ma'am|ya no|ya|thanks|thank you|pues|bueno|este|gracias|no gracias|muchas gracias)\s?)*"  # noqa: E501
 _DONE = re.compile(
     rf"^{_FILL}(?:"
     r"that'?s (?:everything|it|all|all i need(?:ed)?|about it)|that is (?:everything|it|all)|"
@@ -18,7 +18,7 @@ _DONE = re.compile(
     r"not (?:today|right now|now)|no more|i think that'?s (?:it|all|everything)|"
     r"eso es todo|es todo|nada mas|nada|estoy bien|esta bien asi|ya (?:es todo|esta|estuvo)|"
     r"(?:eso )?seria todo|no necesito nada mas|por ahora no|ahorita no|nada por ahora|"
-    r"eso seria todo|muchas gracias"
+    r"eso seria todo|muchas gracias|gracias"
     r")"
     rf"(?:\s{_FILL})?(?:\s?(?:bye|goodbye|bye bye|adios|have a (?:good|nice|great) (?:day|one)|que le vaya bien))?$"  # noqa: E501
 )

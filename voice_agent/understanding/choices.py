@@ -104,6 +104,9 @@ def choose(
         starting = [i for i in fits if _starts_at(options[i], words)]
         if len(fits) > 1 and len(starting) == 1:
             return starting[0]
+        order = [_ORDINALS[t] for t in words.split() if t in _ORDINALS]
+        if len(fits) > 1 and order and -len(fits) <= order[0] < len(fits):
+            return fits[order[0]]  # "the later one tomorrow"
         if len(fits) == 1:
             return fits[0]
         if not fits or _ASKING.search(words):

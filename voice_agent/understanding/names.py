@@ -7,7 +7,7 @@ import re
 from voice_agent.engine.intents import normalise
 
 _LEAD = re.compile(
-    r"^(?:(?:um+|uh+|er|oh|well|yes|yeah|sure|okay|ok|hi|hello|si|sí|bueno|pues|este|claro)"
+    r"^(?:(?:um+|uh+|er|oh|well|yes|yeah|sure|okay|ok|hi|hello|no|nope|sorry|si|sí|bueno|pues|este|claro)"
     r"[\s,.!]+)*"
     r"(?:(?:my|the) (?:full )?name(?: is|'s)|it's|it is|this is|i'm|i am|name's|"
     r"me llamo|mi nombre es|soy|habla|es|le habla|a nombre de)?\s*",
@@ -17,10 +17,17 @@ _TAIL = re.compile(
     r"[\s,.!]*(?:please|thanks|thank you|por favor|gracias|here|speaking)?[\s,.!?]*$",
     re.IGNORECASE,
 )
+_FIRST_LAST = re.compile(
+    r"^(?:my )?first name(?: is|'s)? (?P<first>.+?),? (?:and )?(?:my )?(?:last name|surname)"
+    r"(?: is|'s)? (?P<last>.+)$",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _NOT_NAMES = frozenset(
     "i you we my the a an and y de la el is it no not yes um uh don't know sure address "
-    "street calle avenue drive road problem need want ac furnace leak heater".split()
+    "street calle avenue drive road problem need want ac furnace leak heater hmm hm mm mhm "
+    "ok okay yeah yep nope nah sure hello hi sorry wait thanks what huh pardon bueno gracias "
+    "hola perdon mande".split()
 )
 _NEVER_IN_NAMES = frozenset(
     "why what how where when who need needs want is are do does that this your my mi su "
@@ -37,6 +44,9 @@ def parse_name(said: str, lang: str = "en") -> tuple[str, str] | None:
     three words are one first name and two surnames.
     """
     text = _TAIL.sub("", _LEAD.sub("", said.strip(), count=1))
+    spelled = _FIRST_LAST.match(text)  # "first name Lena last name Kowalski"
+    if spelled:
+        text = f"{spelled['first']} {spelled['last']}"
     words = _WORD.findall(text)
     if any(ch.isdigit() for ch in text) or not words or len(words) > MAX_WORDS:
         return None

@@ -22,7 +22,8 @@ _RULES: tuple[tuple[Request, re.Pattern[str]], ...] = (
     ("reschedule", _rx(
         r"re ?schedul\w*", r"(?:move|change|push|switch|bump) (?:back |up )?(?:my|the|our|it|that)"
         r"(?: \w+)? (?:appointment|visit|booking|time|day|date|service call)",
-        r"(?:move|change|push) it(?: to| back| up|$)", r"need to move (?:it|my|the)", r"different (?:day|time|date)",
+        r"(?:move|change|push) it(?: to| back| up|$)", r"need to move (?:it|my|the)", r"different (?:day|time|date)", r"(?:do|pick|try) (?:another|a different) (?:day|time)",
+        r"(?:won'?t|not gonna|not going to|can'?t) be (?:home|there|around)",
         r"(?:another|other) (?:day|time|date) for (?:my|the) (?:appointment|visit)",
         r"can'?t make (?:it|my appointment|the appointment)",
         r"reprogram\w*", r"(?:cambiar|mover|pasar|reagendar|recorrer) (?:mi|la|su)? ?(?:cita|visita)",
@@ -34,7 +35,8 @@ _RULES: tuple[tuple[Request, re.Pattern[str]], ...] = (
     ("balance", _rx(
         r"how much (?:do|did) (?:i|we) owe", r"what (?:do|did) (?:i|we) owe", r"(?:i|we) owe",
         r"balance", r"my (?:bill|invoice|statement)s?", r"(?:an?|the) (?:bill|invoice) (?:i|we) got",
-        r"past due", r"overdue", r"(?:got|received|have) (?:a|the|my) (?:bill|invoice)", r"(?:cuanto|que) (?:le )?debo", r"saldo", r"mi (?:factura|cuenta|recibo)",
+        r"past due", r"overdue", r"send me (?:the|my|a copy of (?:the|my)) (?:bill|invoice)", r"unpaid", r"(?:the )?total on (?:my|our|the) account",
+        r"what(?:'s| is) on (?:my|our) account", r"open invoices?", r"(?:got|received|have) (?:a|the|my) (?:bill|invoice)", r"(?:cuanto|que) (?:le )?debo", r"saldo", r"mi (?:factura|cuenta|recibo)",
         r"(?:la|una) factura", r"adeudo",
     )),
     ("pay", _rx(r"pay(?:ing)? (?:my|the|our|a|an)? ?(?:bill|invoice|balance)", r"make a payment",
@@ -54,7 +56,7 @@ _RULES: tuple[tuple[Request, re.Pattern[str]], ...] = (
     )),
     ("hours", _rx(
         r"(?:what|which) (?:are )?(?:your|the) (?:hours|business hours|opening hours)",
-        r"(?:are|is) (?:you|the office) open", r"what time do you (?:open|close)",
+        r"(?:are|is) (?:you|y'?all|you guys|the office) open", r"what time do you (?:open|close)",
         r"when do you (?:open|close)", r"your hours", r"horario", r"a que hora (?:abren|cierran)",
         r"estan abiertos",
     )),
@@ -65,7 +67,8 @@ _RULES: tuple[tuple[Request, re.Pattern[str]], ...] = (
     )),
     ("message", _rx(
         r"leave (?:a |him |her |them )?(?:message|note|voicemail)", r"take a message",
-        r"pass (?:along|on) a message", r"call me back", r"have (?:someone|somebody) call me",
+        r"pass (?:along|on) a message", r"call me back", r"(?:tell|ask) \w+ to (?:give me a call|call me)",
+        r"give me a call(?: back)?", r"have (?:someone|somebody) call me",
         r"(?:dejar|deje|dejarle) (?:un )?(?:mensaje|recado)", r"(?:tome|tomar) (?:un )?(?:mensaje|recado)",
         r"que me (?:llamen|regresen la llamada|devuelvan la llamada)",
     )),
@@ -116,3 +119,17 @@ _WORK = _rx(
 def names_work(said: str) -> bool:
     """Whether `said` names the work to price ("a new water heater"), not only "a quote"."""
     return _WORK.search(normalise(said)) is not None
+
+
+_ONLY_BOOKING = re.compile(
+    r"^(?:(?:hi|hello|yes|yeah|um|uh|so|well|i'?d like to|i would like to|i want to|i need to|"
+    r"can i|could i|can you|could you|i'?m calling to|hola|si|bueno|quiero|necesito|me gustaria|"
+    r"quisiera|puedo)\s)*(?:book|schedule|make|set up|get|agendar|reservar|hacer|programar|sacar)"
+    r"(?: (?:an?|una|un|me))? ?(?:appointment|visit|service call|service|cita|visita|servicio)?"
+    r"(?: (?:please|por favor|with you|con ustedes))?$"
+)
+
+
+def only_booking(said: str) -> bool:
+    """ "I'd like to book an appointment": a booking without the problem (ask what it is for)."""
+    return _ONLY_BOOKING.match(normalise(said)) is not None

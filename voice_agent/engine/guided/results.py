@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from voice_agent.engine.guided.tasks import MAX_VERIFY_ATTEMPTS
 from voice_agent.engine.messages import Completion
-from voice_agent.lines import join_list
 
 if TYPE_CHECKING:
-    from voice_agent.engine.guided.policy import Action, Policy
+    from voice_agent.engine.guided.base import Action
+    from voice_agent.engine.guided.tasks import Tasks
 
+WRITES = ("book_job", "reschedule_appointment", "request_cancellation")
 _SERVER_TROUBLE = (
     "find_or_create_customer",
     "add_service_address",
@@ -23,17 +25,20 @@ _SERVER_TROUBLE = (
 )
 
 
-def after(p: Policy, action: Action) -> Completion:  # noqa: C901, PLR0911, PLR0912 - one per tool
+def after(p: Tasks, action: Action) -> Completion:  # noqa: C901, PLR0911, PLR0912 - one per tool
     """The next step once `action` has run (its error, its result, or the task's next step)."""
     st, session, error = p.state, p.session, action.error
     if action.result.get("out_of_area"):
         place = str(action.result.get("place") or "")
         return p.offer_message(p.t("guided.out_of_area", place=place))
     name = action.name
+    if error and "busy" in error and name in WRITES:  # saved for later; the office confirms
+        st.proposal = None
+        return p.anything_else(p.t("guided.hcp_busy"))
     if name == "verify_caller":
         if error is None:
             return p.advance()
-        if "Too many" in error or session.verify_attempts >= 3:
+        if "Too many" in error or session.verify_attempts >= MAX_VERIFY_ATTEMPTS:
             return p.offer_message(p.t("guided.cannot_verify"))
         if session.matched_customer_id is not None:
             return p.ask("verify", p.t("guided.verify_mismatch"), p.t("guided.ask_verify"))
@@ -50,7 +55,8 @@ def after(p: Policy, action: Action) -> Completion:  # noqa: C901, PLR0911, PLR0
                 lead = p.t("guided.your_appointment", service=job["service"], when=job["when"])
         return p.offer_windows(lead)
     if name in ("propose_booking", "propose_reschedule", "propose_cancellation") and not error:
-        return p.ask("confirm", _read_back(p, action))
+        again = p.t("guided.didnt_catch") if st.asked == "confirm_again" else ""
+        return p.ask("confirm", again, _read_back(p, action))
     if name == "book_job":
         if error and "office will confirm" in error:
             return p.anything_else(p.t("guided.office_will_confirm"))
@@ -106,7 +112,7 @@ def after(p: Policy, action: Action) -> Completion:  # noqa: C901, PLR0911, PLR0
     return p.advance()
 
 
-def _read_back(p: Policy, action: Action) -> str:
+def _read_back(p: Tasks, action: Action) -> str:
     """The read-back in the caller's language (booking's comes localised from its tool)."""
     st = p.state
     if action.name == "propose_booking":
@@ -120,8 +126,3 @@ def _read_back(p: Policy, action: Action) -> str:
     job = next((a for a in st.appointments or [] if a["job_id"] == st.job_id), None)
     when = job["when"] if job else ""
     return p.t("guided.cancel_read_back", when=when)
-
-
-def listing(items: list[str], lang: str) -> str:
-    """Items joined as a speaker would ("a, b or c")."""
-    return join_list(items, lang)

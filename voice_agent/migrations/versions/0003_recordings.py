@@ -1,7 +1,7 @@
 """Call recordings: one row per Twilio recording, linked to its conversation.
 
-Revision ID: 0002_recordings
-Revises: 0001
+Revision ID: 0003_recordings
+Revises: 0002
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_recordings"
-down_revision: str | None = "0001"
+revision: str = "0003_recordings"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
