@@ -115,7 +115,7 @@ async def test_cancel_over_the_phone_leaves_a_request_for_the_office(
         sim = SimulatedCall(client, auth_token=TOKEN, public_base_url=PUBLIC, caller=JAMES)
         await sim.start()
         await sim.say("um I need to cancel my appointment")
-        read_back = await sim.say("James Smith")
+        read_back = await sim.say("6420 Oak Street")
         assert "cancel the appointment" in read_back.said[-1] and "I have" not in read_back.text
         sent = await sim.say("yes please")
         assert "cancellation request" in sent.said[-1]
