@@ -29,15 +29,17 @@ class RecordingPurge:
 
 
 def start_recording_purge(settings: Settings, services: Any, *, run: bool) -> RecordingPurge:
-    """Start the sweep when `run`, Twilio credentials exist and retention is limited."""
-    if not run or settings.recording_retention_days <= 0:
-        return RecordingPurge()
-    if not settings.twilio_account_sid or settings.twilio_auth_token is None:
+    """Start the sweep when `run` and Twilio credentials exist (retention may be set later
+    on the Setup page, so each sweep reads it)."""
+    if not run or not settings.twilio_account_sid or settings.twilio_auth_token is None:
         return RecordingPurge()
     twilio = TwilioRecordings.from_settings(settings)
 
     async def sweep() -> None:
-        await purge_expired(services.store, twilio, settings, datetime.now(UTC))
+        from voice_agent.web.overrides import effective_settings  # the Setup page's value
+
+        current = await effective_settings(settings, services.store)
+        await purge_expired(services.store, twilio, current, datetime.now(UTC))
 
     scheduler = FollowupScheduler(sweep, interval=PURGE_INTERVAL_SECONDS)
     scheduler.start()

@@ -209,3 +209,35 @@ async def test_retention_keeps_the_row_when_twilio_is_unreachable(
         await twilio.aclose()
     kept = await store.get_recording(RECORDING)
     assert kept is not None and kept.status == "completed"  # retried on the next sweep
+
+
+async def test_server_sweep_uses_the_retention_saved_on_the_setup_page(
+    settings: Settings, store: SqlStore, fake_twilio: FakeTwilioServer
+) -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from voice_agent.recording_purge import start_recording_purge
+    from voice_agent.recordings import from_callback
+
+    configured = recorded(settings, fake_twilio)  # RECORDING_RETENTION_DAYS: 90 by default
+    async with serving(configured, store) as client:
+        sim = SimulatedCall(client, auth_token=TOKEN, public_base_url=PUBLIC)
+        await sim.start()
+    [conversation] = await store.list_conversations()
+    made = from_callback(
+        callback(sim.call_sid, fake_twilio.add_recording(RECORDING, AUDIO)), conversation.id
+    )
+    assert made is not None
+    await store.record_recording(replace(made, created_at=datetime.now(UTC) - timedelta(days=5)))
+    await store.set_setting("recording_retention_days", "3")  # saved on the Setup page
+
+    purge = start_recording_purge(configured, SimpleNamespace(store=store), run=True)
+    try:
+        for _ in range(100):
+            if fake_twilio.deleted:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await purge.aclose()
+    assert fake_twilio.deleted == [RECORDING]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from voice_agent.settings import Settings
 from voice_agent.storage import SqlStore
 from voice_agent.storage.base import NewConversation
 
@@ -46,3 +47,24 @@ async def test_numbers_page_counts_unbooked_calls_by_reason(
     assert '<b id="n-unbooked"><a href="/?outcome=unbooked">3</a></b>' in page
     assert "2 · address outside the service area" in page
     assert "1 · caller hung up before anything was settled" in page
+
+
+async def test_setup_page_sets_recording_retention(
+    admin: httpx.AsyncClient, store: SqlStore, web_settings: Settings
+) -> None:
+    from voice_agent.web.overrides import effective_settings
+
+    from .conftest import csrf_of
+
+    page = await admin.get("/setup")
+    assert 'name="recording_retention_days"' in page.text
+    token = csrf_of(page.text)
+    bad = await admin.post(
+        "/setup/profile", data={"csrf_token": token, "recording_retention_days": "-3"}
+    )
+    assert bad.status_code == 400 and "recording_retention_days" in bad.text
+    good = await admin.post(
+        "/setup/profile", data={"csrf_token": token, "recording_retention_days": "30"}
+    )
+    assert good.status_code == 303
+    assert (await effective_settings(web_settings, store)).recording_retention_days == 30
