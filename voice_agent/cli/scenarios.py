@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from voice_agent.errors import StorageError
+from voice_agent.logs import configure_logging
 from voice_agent.scenarios import (
     ScenarioError,
     ScenarioResult,
@@ -80,8 +81,10 @@ def run_command(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Use the real HCP account, writing nothing (reads are real)."
     ),
+    verbose: bool = typer.Option(False, "--verbose", help="Show the agent's log lines."),
 ) -> None:
     """Play each scenario as a phone call; exit 1 if any fails."""
+    configure_logging("INFO" if verbose else "ERROR")
     try:
         results = asyncio.run(_run(list(files or []), dry_run))
     except (ScenarioError, DryRunUnavailable) as exc:
