@@ -438,8 +438,6 @@ def render_email(digest: Digest) -> tuple[str, str]:
     figures = [_count(digest.calls, "call"), f"{len(digest.bookings)} booked"]
     if digest.waiting:
         figures.append(f"{len(digest.waiting)} waiting")
-    if digest.unbooked:
-        figures.append(f"{digest.unbooked_total} unbooked")
     if digest.failures.total:
         figures.append(_count(digest.failures.total, "problem"))
     subject = f"{digest.business}: {title.lower()} summary, {digest.label} ({', '.join(figures)})"
