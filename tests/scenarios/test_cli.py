@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,16 @@ expect: {outcome: out_of_area, no_job: true}
 """
 FAILING = PASSING.replace("name: out of area caller is not booked", "name: wrongly expects a job")
 FAILING = FAILING.replace("no_job: true", "job: {type: water}")
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The command configures the root logger (level, handler); put it back afterwards."""
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
 
 
 @pytest.fixture
