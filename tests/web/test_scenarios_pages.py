@@ -7,13 +7,16 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from hcp.sandbox import SandboxState, create_sandbox_app, seed_demo_company
 from voice_agent.scenarios.library import owner_scenarios
+from voice_agent.services import build_services
 from voice_agent.settings import Settings
 from voice_agent.storage import SqlStore
 from voice_agent.storage.base import NewConversation
 
-from .conftest import csrf_of
+from .conftest import build_app, csrf_of, login
 
 WRONG = """name: Expects a booking for a Chicago caller
 caller: {phone: "+12125550177"}
@@ -100,3 +103,35 @@ async def test_make_this_a_test_from_a_real_conversation(
     assert "+12125550188" in editor and "my drain is clogged" in editor
     assert "outcome: booked" in editor and "Can I have your name" not in editor
     assert (await admin.get("/scenarios/new?from=nope")).status_code == 404
+
+
+async def test_with_a_real_account_the_page_runs_in_dry_run_and_writes_nothing(
+    web_settings: Settings, store: SqlStore
+) -> None:
+    """The owner's HCP account (the sandbox over HTTP) is only read by a dashboard run."""
+    account = SandboxState.open(None)
+    seed_demo_company(account)
+    key = "real-account-key-not-real"
+    settings = web_settings.model_copy(update={"hcp_api_key": SecretStr(key)})
+    before = {c: len(account.all(c)) for c in ("customers", "jobs", "notes")}
+    services = build_services(settings, store)
+    app = build_app(settings, services)
+    app.state.dashboard.hcp_transport = httpx.ASGITransport(
+        app=create_sandbox_app(state=account, api_key=key)
+    )
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            assert (await login(client)).status_code == 303
+            page = (await client.get("/scenarios")).text
+            assert "in dry-run against your Housecall Pro account" in page
+            started = await client.post("/scenarios/run", data={"csrf_token": csrf_of(page)})
+            run = await finished(client, started.headers["location"].rsplit("/", 1)[-1])
+    finally:
+        await app.state.dashboard.aclose()
+        await services.aclose()
+    assert run["status"] == "finished" and run["mode"] == "dry-run"
+    by_name = {r["name"]: r for r in run["results"]}
+    assert by_name["New caller books a furnace repair"]["status"] == "pass", by_name
+    assert {c: len(account.all(c)) for c in before} == before
+    account.close()
