@@ -150,7 +150,26 @@ DEVIATIONS: dict[str, tuple[str, Check]] = {
             )
         ),
     ),
+    "price-book-category-list-object-integer": (
+        "§2 Pagination: price-book lists answer {object: 'list', ..., data: [...]}; for "
+        "material categories the spec types `object` as an integer (its own description "
+        "says 'list') and `data` as one object (each item must be valid)",
+        lambda rq, rs, b: (
+            rs.status_code == 200
+            and rq.url.path == "/api/price_book/material_categories"
+            and isinstance(b, dict)
+            and b.get("object") == "list"
+            and isinstance(b.get("data"), list)
+            and all(
+                _valid_with(rq, rs, {**_without(b, "object"), "data": item}) for item in b["data"]
+            )
+        ),
+    ),
 }
+
+
+def _without(body: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != key}
 
 
 class _SpecRequest:
