@@ -11,7 +11,7 @@ from fastapi import FastAPI
 import hcp
 from hcp.sandbox import SandboxState, create_sandbox_app
 from hcp.sandbox.strict_key import company_key_refused, refuses
-from hcp.sandbox.testing import FakeClock, sandbox_client
+from hcp.sandbox.testing import FakeClock, demo_sandbox, sandbox_client
 from tests.sandbox.test_api_jobs import START
 
 
@@ -109,3 +109,10 @@ async def test_client_sees_authentication_and_permission_errors(
             with pytest.raises(error):
                 await api.jobs.update_schedule(ids["job"], {"start_time": START})
             assert (await api.jobs.get(ids["job"])).id == ids["job"]
+
+
+async def test_demo_sandbox_helper_takes_the_switch() -> None:
+    app, _ = demo_sandbox(strict_key=403)
+    async with sandbox_client(app) as client:
+        assert (await client.get("/service_zones")).status_code == 403
+        assert (await client.get("/employees")).status_code == 200
