@@ -271,7 +271,9 @@ async def test_when_is_my_appointment_reads_the_callers_own_visits(
     make_engine: EngineFactory, james_visit: str
 ) -> None:
     engine = make_engine()
-    _, replies = await conversation(engine, JAMES, ["when is my technician coming", "6420 Oak Street"])
+    _, replies = await conversation(
+        engine, JAMES, ["when is my technician coming", "6420 Oak Street"]
+    )
     assert replies[2].startswith("You have ") and "Monday" in replies[2]
     assert replies[2].endswith("Is there anything else I can help with?")
 
