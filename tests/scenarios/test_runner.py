@@ -138,3 +138,13 @@ async def test_dry_run_books_against_the_real_account_and_writes_nothing(
     assert result.status == "pass", (result.reasons, result.transcript)
     assert result.mode == "dry-run"
     assert {c: len(real_account.all(c)) for c in before} == before
+
+
+async def test_turn_limit_and_the_callers_last_line_show_in_the_transcript(world: World) -> None:
+    long = one(BOOKING.replace("name: books a furnace visit", "name: long") + "max_turns: 2\n")
+    result = await run_scenario(long, world)  # type: ignore[arg-type]
+    assert result.turns == 2 and result.transcript[-1] == ("system", "2 turns played; hanging up")
+    short = one("name: short\ncaller: {phone: '+12125550153'}\nsay: [hello]\n")
+    result = await run_scenario(short, world)  # type: ignore[arg-type]
+    assert result.transcript[-1][1] == "the caller has nothing more to say and hangs up"
+    assert result.outcome == "abandoned"

@@ -136,10 +136,14 @@ class _Call:
                 return
             line = await self.caller.next_line(heard)
             if line is None:
+                self.transcript.append(
+                    ("system", "the caller has nothing more to say and hangs up")
+                )
                 return
             self.transcript.append(("caller", line.shown))
             reply = await (self.sim.press(line.digits) if line.digits else self.sim.say(line.text))
             heard = self.heard(reply)
+        self.transcript.append(("system", f"{self.scenario.max_turns} turns played; hanging up"))
 
     async def hang_up(self, seconds: float) -> None:
         exchange = await self.sim.hang_up(duration=max(1, int(seconds)))
