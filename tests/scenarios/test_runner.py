@@ -9,6 +9,7 @@ import pytest
 
 from hcp.sandbox import SandboxState, create_sandbox_app, seed_demo_company
 from voice_agent.scenarios import World, parse_scenarios, run_scenario, starter_scenarios
+from voice_agent.services import SANDBOX_FILE
 from voice_agent.settings import Settings
 
 BOOKING = """
@@ -148,3 +149,25 @@ async def test_turn_limit_and_the_callers_last_line_show_in_the_transcript(world
     result = await run_scenario(short, world)  # type: ignore[arg-type]
     assert result.transcript[-1][1] == "the caller has nothing more to say and hangs up"
     assert result.outcome == "abandoned"
+
+
+async def test_a_fully_booked_calendar_ends_as_no_capacity(world: World) -> None:
+    assert world._dir is not None
+    account = SandboxState.open(world._dir / "template" / SANDBOX_FILE)  # nothing free for 200 days
+    availability = account.meta("availability")
+    account.set_meta("availability", {**availability, "availability_buffer_in_days": 200})
+    account.close()
+    scenario = one(
+        """
+name: no free window
+caller: {phone: "+12125550154"}
+say:
+  - my furnace is making a loud banging noise
+  - Jane Doe
+  - 123 Main Street, Springfield, IL 62701
+  - no thanks
+expect: {outcome: booked}
+"""
+    )
+    result = await run_scenario(scenario, world)  # type: ignore[arg-type]
+    assert result.reasons == ["outcome was no_capacity, expected booked"], result.transcript
