@@ -12,13 +12,13 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import hcp
-from voice_agent.engine import intents, language, prompts
+from voice_agent.engine import barge_in, intents, language, prompts
 from voice_agent.engine.events import (
     EndConversation,
     Event,
@@ -58,6 +58,9 @@ LINE_OFFICE_CLOSED = "Our office is closed right now, but I can take a message a
 LINE_SPANISH = "Of course, we can continue in Spanish. How can I help you today?"
 LINE_ENGLISH = "Of course, we can continue in English. How can I help you today?"
 
+
+TokenHook = Callable[[str], Awaitable[None]]
+"""Receives the model's text tokens as they stream in (ConversationRelay)."""
 
 MODEL_GRACE_SECONDS = 0.25
 """The engine's own deadline on a model call, beyond the timeout the model was given."""
@@ -106,6 +109,8 @@ class _Turn:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model_name: str = ""
+    on_token: TokenHook | None = None
+    partial: str = ""  # tokens of the current model answer already streamed to the caller
 
     def meta(self, settings: Settings) -> dict[str, Any]:
         """What the dashboard shows per turn: mode, latency, model time, tokens and cost."""
@@ -217,9 +222,19 @@ class DialogueEngine:
     # -- respond -----------------------------------------------------------------------------
 
     async def respond(
-        self, conversation_id: str, user_text: str, *, turn_key: str | None = None
+        self,
+        conversation_id: str,
+        user_text: str,
+        *,
+        turn_key: str | None = None,
+        on_token: TokenHook | None = None,
     ) -> AsyncIterator[Event]:
-        """Run one caller turn and yield its events; see the module docstring."""
+        """Run one caller turn and yield its events; see the module docstring.
+
+        With `on_token`, a streaming model's text goes to it token by token as it arrives
+        (its `TextDelta` then says `streamed`). A turn cancelled or closed early (barge-in)
+        is saved with what had been said so far; see `heard`.
+        """
         conversation = await self.store.get_conversation(conversation_id)
         if conversation is None:
             raise ConversationNotFoundError(conversation_id)
@@ -232,10 +247,14 @@ class DialogueEngine:
             return
         spoken_before = session.language
         session.seq += 1
-        turn = _Turn(conversation, session, session.seq)
+        turn = _Turn(conversation, session, session.seq, on_token=on_token)
         await self.store.add_turn(conversation.id, turn.seq, "caller", user_text)
-        async for event in self._turn(turn, user_text):
-            yield event
+        try:
+            async for event in self._turn(turn, user_text):
+                yield event
+        except (asyncio.CancelledError, GeneratorExit):
+            await asyncio.shield(self._save_cut_short(conversation, turn))
+            raise
         reply = " ".join(x.strip() for x in turn.texts if x.strip()) or t(
             LINE_EMPTY, session.language
         )
@@ -247,6 +266,39 @@ class DialogueEngine:
         await self._save(conversation, session, agent_turn)
         if session.language != "en" or spoken_before != "en":
             yield LanguageIs(session.language)
+
+    async def _save_cut_short(self, conversation: Conversation, turn: _Turn) -> None:
+        """Save a turn stopped part-way: what was said so far becomes its reply."""
+        session = turn.session
+        _close_open_tool_calls(session)
+        partial = turn.partial.strip()
+        if partial:
+            session.history.append(ChatMessage(role="assistant", content=partial).to_dict())
+            turn.texts.append(partial)
+        said = " ".join(x.strip() for x in turn.texts if x.strip())
+        meta = {**turn.meta(self.settings), "cut_short": True}
+        await self._save(conversation, session, NewTurn(turn.seq, "agent", said, meta))
+
+    async def heard(self, conversation_id: str, heard: str) -> bool:
+        """The caller cut the last reply off after hearing only `heard` (barge-in).
+
+        The reply in the model's history and in the transcript is cut to `heard`, a note
+        tells the next turn what happened, and a read-back the caller did not hear to the
+        end is no longer open to a "yes". False when there was nothing to cut.
+        """
+        conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None:
+            raise ConversationNotFoundError(conversation_id)
+        session = Session.load(conversation.state)
+        cut = barge_in.cut_to_heard(session, heard)
+        if cut is None:
+            return False
+        version = await self.store.save_state(
+            conversation.id, session.dump(), expected_version=conversation.version
+        )
+        await self.store.update_turn(conversation.id, session.seq, "agent", text=cut)
+        log.info("conversation %s: reply cut off by the caller (v%d)", conversation.id, version)
+        return True
 
     async def _save(
         self, conversation: Conversation, session: Session, agent_turn: NewTurn
@@ -370,6 +422,9 @@ class DialogueEngine:
             try:
                 completion = await self._complete(turn, remaining)
             except ChatModelError as exc:
+                if turn.partial.strip():  # the caller heard the start of a broken answer
+                    turn.texts.append(turn.partial.strip())
+                turn.partial = ""
                 if session.mode == "guided":
                     log.exception("guided intake failed")
                     yield self._line(turn, LINE_TOO_MANY_STEPS)
@@ -381,11 +436,12 @@ class DialogueEngine:
                 continue
             assert completion is not None
             session.history.append(completion.as_message().to_dict())
+            streamed, turn.partial = bool(turn.partial), ""  # now part of the history
             if completion.content and completion.content.strip():
                 spoken = completion.content.strip()
                 if completion.model == "guided":  # guided intake speaks English lines
                     spoken = translate(spoken, session.language)
-                yield self._say(turn, spoken)
+                yield self._say(turn, spoken, streamed=streamed)
             if not completion.tool_calls:
                 return
             async for event in self._run_tools(turn, completion.tool_calls, deadline):
@@ -408,10 +464,13 @@ class DialogueEngine:
         messages += [ChatMessage.from_dict(m) for m in session.history]
         schemas = self.tools.schemas(tools_for(session))
         timeout = min(self.settings.openai_timeout, remaining)
+        streaming: dict[str, Any] = {}
+        if turn.on_token is not None and getattr(model, "streams_text", False):
+            streaming["on_text"] = _TokenSink(turn, turn.on_token)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout + MODEL_GRACE_SECONDS):
-                completion = await model.complete(messages, schemas, timeout=timeout)
+                completion = await model.complete(messages, schemas, timeout=timeout, **streaming)
         except TimeoutError:
             raise ChatModelError(f"model gave no answer within {timeout:g}s") from None
         finally:
@@ -505,9 +564,9 @@ class DialogueEngine:
 
     # -- events ------------------------------------------------------------------------------
 
-    def _say(self, turn: _Turn, text: str) -> TextDelta:
+    def _say(self, turn: _Turn, text: str, *, streamed: bool = False) -> TextDelta:
         turn.texts.append(text)
-        return TextDelta(text)
+        return TextDelta(text, streamed)
 
     def _line(self, turn: _Turn, line: str) -> TextDelta:
         """Say one of the engine's fixed lines in the caller's language."""
@@ -523,6 +582,18 @@ class DialogueEngine:
         turn.control.append({"type": "end", "reason": reason})
         turn.session.ended = True
         return EndConversation(reason)
+
+
+@dataclass
+class _TokenSink:
+    """Passes streamed tokens on, remembering them as what the caller has heard so far."""
+
+    turn: _Turn
+    hook: TokenHook
+
+    async def __call__(self, token: str) -> None:
+        self.turn.partial += token
+        await self.hook(token)
 
 
 def _replay(replay: Replay) -> list[Event]:
