@@ -13,7 +13,7 @@ import re
 from voice_agent.engine.session import Session
 
 NOTE = (
-    "The caller interrupted your last reply. They heard only: \"{heard}\". "
+    'The caller interrupted your last reply. They heard only: "{heard}". '
     "Nothing after that was said to them."
 )
 NOTE_NOTHING = "The caller interrupted your last reply before hearing any of it."
