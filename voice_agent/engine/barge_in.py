@@ -32,7 +32,7 @@ def _words(text: str) -> str:
 
 
 def heard_all(heard: str, reply: str) -> bool:
-    """Whether `heard` covers all of `reply` (words only, punctuation and case ignored)."""
+    """Whether `heard` starts with all of `reply` (words only, punctuation and case ignored)."""
     return _words(heard).startswith(_words(reply))
 
 
@@ -51,9 +51,11 @@ def _turn_start(session: Session) -> int:
 
 
 def cut_to_heard(session: Session, heard: str) -> str | None:
-    """Cut the latest assistant reply in `session` to `heard`; return the reply as heard.
+    """Keep only `heard` of this turn's reply in `session`; return the reply as heard.
 
-    None when there is no reply of this turn to cut, or the caller heard all of it.
+    The latest assistant text of the turn is cut to what was heard of it, a note for the
+    next turn is added, and a read-back proposed this turn whose facts were not all heard
+    is disarmed. None when the turn has no reply to cut.
     """
     heard = " ".join(heard.split())
     spoken = [  # this turn's replies with text, in order
@@ -69,11 +71,10 @@ def cut_to_heard(session: Session, heard: str) -> str | None:
         text = " ".join(str(session.history[earlier]["content"]).split())
         if said.lower().startswith(text.lower()):
             said = said[len(text) :].lstrip()
-    reply = str(session.history[index]["content"])
-    if heard_all(said, reply):
-        return None
     message = session.history[index]
-    if said:
+    if heard_all(said, str(message["content"])):
+        pass  # they heard all of it (a late interrupt, or a reply already cut short)
+    elif said:
         message["content"] = said
     elif message.get("tool_calls"):
         message["content"] = None
@@ -84,7 +85,7 @@ def cut_to_heard(session: Session, heard: str) -> str | None:
     if (
         pending is not None
         and pending.proposed_seq == session.seq
-        and not heard_all(said, _facts_of(reply))
+        and _words(_facts_of(pending.readback)) not in _words(heard)
     ):
         session.pending = None
         note += NOTE_READBACK
