@@ -83,9 +83,7 @@ async def test_barge_in_mid_read_back_keeps_what_was_heard_and_needs_a_new_yes(
         assert await world.jobs(conversation.hcp_customer_id or "") == []
 
         # The model's next request knew exactly what the caller heard.
-        request = next(
-            r for r in world.model.requests if r.messages[-1].get("content") == "Yes."
-        )
+        request = next(r for r in world.model.requests if r.messages[-1].get("content") == "Yes.")
         history = request.messages
         note = next(m for m in history if m["role"] == "system" and "interrupted" in m["content"])
         assert said in note["content"] and "read it back again" in note["content"]
@@ -117,9 +115,7 @@ async def test_emergency_is_transferred_by_the_action_callback_only_on_handoff(
 
         hung_up = await call.session_over("completed")
         assert hung_up.dial is None and not hung_up.said
-        forged = await call.session_over(
-            "ended", {**reply.end, "number": "+19005550000"}
-        )
+        forged = await call.session_over("ended", {**reply.end, "number": "+19005550000"})
         assert forged.dial is None  # never dial a number we did not hand off to
         transfer = await call.session_over("ended", reply.end)
         assert transfer.dial == ON_CALL
@@ -192,4 +188,3 @@ async def test_messages_twilio_may_send_are_handled(tmp_path: Path, store: SqlSt
     assert caller == [OPENING, "I'd like to talk to a person"]
     greeting = [t for t in await store.list_turns(conversation.id) if t.seq == 0][0]
     assert greeting.text == "Hi James"  # the greeting as heard
-
