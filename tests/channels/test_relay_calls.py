@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -188,3 +190,46 @@ async def test_messages_twilio_may_send_are_handled(tmp_path: Path, store: SqlSt
     assert caller == [OPENING, "I'd like to talk to a person"]
     greeting = [t for t in await store.list_turns(conversation.id) if t.seq == 0][0]
     assert greeting.text == "Hi James"  # the greeting as heard
+
+
+async def test_barge_in_while_the_booking_write_runs_lets_it_finish_and_records_it(
+    tmp_path: Path, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voice_agent.tools import booking
+
+    original = booking._create_job
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_create(*args: Any, **kwargs: Any) -> Any:
+        writing.set()
+        await release.wait()
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(booking, "_create_job", slow_create)
+    async with relay_world(tmp_path, store) as world:
+        call = world.call()
+        await call.answer()
+        await call.open()
+        await call.say(OPENING)
+        await call.say(CALLER_LINES[1])
+        await call.send({"type": "prompt", "voicePrompt": "Yes.", "last": True})
+        await writing.wait()  # the HCP write has started
+        await call.interrupt("")  # the caller talks over the filler
+        release.set()
+        after = await call.say("Hello?")
+        assert after.text
+        [conversation] = await store.list_conversations()
+        calls = [c for c in await store.list_tool_calls(conversation.id) if c.name == "book_job"]
+        assert len(calls) == 1 and calls[0].error is None and calls[0].result["job_id"]
+        agent = {t.seq: t for t in await store.list_turns(conversation.id) if t.role == "agent"}
+        assert agent[3].meta.get("cut_short") is True  # the reply after the write was not sent
+        request = world.model.requests[-1]
+        tool_answers = [m["content"] for m in request.messages if m["role"] == "tool"]
+        assert any("job_id" in answer for answer in tool_answers)  # the model knows it landed
+        assert any(
+            m["role"] == "system" and "before hearing any of it" in m["content"]
+            for m in request.messages
+        )
+    assert len(await world.jobs(conversation.hcp_customer_id or "")) == 1
+    stored = await store.get_conversation(conversation.id)
+    assert stored is not None and stored.outcome == "booked"

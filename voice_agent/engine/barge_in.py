@@ -55,8 +55,10 @@ def cut_to_heard(session: Session, heard: str) -> str | None:
 
     The latest assistant text of the turn is cut to what was heard of it, a note for the
     next turn is added, and a read-back proposed this turn whose facts were not all heard
-    is disarmed. None when the turn has no reply to cut.
+    is disarmed. None when there is no conversation yet.
     """
+    if not session.history:
+        return None
     heard = " ".join(heard.split())
     spoken = [  # this turn's replies with text, in order
         i
@@ -64,8 +66,9 @@ def cut_to_heard(session: Session, heard: str) -> str | None:
         if session.history[i].get("role") == "assistant"
         and (session.history[i].get("content") or "").strip()
     ]
-    if not spoken:
-        return None
+    if not spoken:  # cut off before any reply (e.g. while a tool ran): say so, cut nothing
+        session.history.append({"role": "system", "content": NOTE_NOTHING})
+        return heard
     index, said = spoken[-1], heard
     for earlier in spoken[:-1]:  # what they heard of the last one, after the earlier ones
         text = " ".join(str(session.history[earlier]["content"]).split())
