@@ -636,20 +636,19 @@ def report(
     print(line("event-loop lag (ms)", lags))
     print(line("garbage-collector pauses (ms)", gc_pauses))
     print(line("callers' event-loop lag (ms)", client_lags))
-    if args.transport == "relay":
-        return  # no webhook gaps: the turns are on the socket
-    print(line("caller silence per gap (ms)", gaps))
-    print(line("longest silence per turn (ms)", [g for r in results for g in r.turn_longest]))
-    print(line("total silence per turn (ms)", [g for r in results for g in r.turn_silence]))
-    over = sum(g > args.budget for g in gaps)
-    print(f"gaps longer than the {args.budget * 1000:.0f} ms budget: {over} of {len(gaps)}")
     if errors:
         for error, count in sorted(
             {e: errors.count(e) for e in errors}.items(), key=lambda kv: -kv[1]
         )[:5]:
             print(f"  {count} x {error}")
-    if gaps:
-        print(f"mean silence per gap: {1000 * statistics.fmean(gaps):.1f} ms")
+    if args.transport == "relay" or not gaps:
+        return  # relay turns are on the socket: no webhook gaps
+    print(line("caller silence per gap (ms)", gaps))
+    print(line("longest silence per turn (ms)", [g for r in results for g in r.turn_longest]))
+    print(line("total silence per turn (ms)", [g for r in results for g in r.turn_silence]))
+    over = sum(g > args.budget for g in gaps)
+    print(f"gaps longer than the {args.budget * 1000:.0f} ms budget: {over} of {len(gaps)}")
+    print(f"mean silence per gap: {1000 * statistics.fmean(gaps):.1f} ms")
 
 
 def pacing_note(args: argparse.Namespace) -> str:
