@@ -153,7 +153,13 @@ class RelaySocket:
         sid = turns.conversation.external_id
         settle = asyncio.ensure_future(turns.drain())  # the running turn lands in storage
         self.voice.relays[sid] = settle
-        settle.add_done_callback(lambda _: self.voice.relays.pop(sid, None))
+
+        def settled(future: asyncio.Future[None]) -> None:
+            self.voice.relays.pop(sid, None)
+            if future.cancelled():  # shutdown: stop the worker too
+                turns.cancel()
+
+        settle.add_done_callback(settled)
 
     async def handle(self, raw: str) -> None:
         """One message from Twilio (unknown types and malformed JSON are logged and skipped)."""

@@ -167,12 +167,11 @@ class RelayTurns:
         if self._worker is not None:
             await self._queue.join()
 
-    async def aclose(self) -> None:
-        """Cancel the worker (shutdown)."""
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+    def cancel(self) -> None:
+        """Stop the worker and its turn (shutdown; a started write lands or is reconciled)."""
+        for task in (self._worker, self._turn):
+            if task is not None:
+                task.cancel()
 
     # -- the worker --------------------------------------------------------------------------
 
