@@ -163,9 +163,10 @@ class RelayTurns:
             turn.cancel()
 
     async def drain(self) -> None:
-        """Wait for every queued turn to finish (the socket closed: let them land)."""
+        """The socket closed: let every queued turn finish and land, then stop the worker."""
         if self._worker is not None:
             await self._queue.join()
+            self._worker.cancel()
 
     def cancel(self) -> None:
         """Stop the worker and its turn (shutdown; a started write lands or is reconciled)."""

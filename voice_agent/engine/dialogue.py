@@ -111,6 +111,12 @@ class _Turn:
     model_name: str = ""
     on_token: TokenHook | None = None
     partial: str = ""  # tokens of the current model answer already streamed to the caller
+    caller_saved: asyncio.Future[bool] | None = None  # the caller's words being recorded
+
+    async def recorded(self) -> None:
+        """Wait until the caller's words are stored (before any side effect or the reply)."""
+        if self.caller_saved is not None:
+            await asyncio.shield(self.caller_saved)
 
     def meta(self, settings: Settings) -> dict[str, Any]:
         """What the dashboard shows per turn: mode, latency, model time, tokens and cost."""
@@ -248,7 +254,10 @@ class DialogueEngine:
         spoken_before = session.language
         session.seq += 1
         turn = _Turn(conversation, session, session.seq, on_token=on_token)
-        await self.store.add_turn(conversation.id, turn.seq, "caller", user_text)
+        # Recorded while the model starts; awaited before any tool runs and before the reply.
+        turn.caller_saved = asyncio.ensure_future(
+            self.store.add_turn(conversation.id, turn.seq, "caller", user_text)
+        )
         try:
             async for event in self._turn(turn, user_text):
                 yield event
@@ -263,6 +272,7 @@ class DialogueEngine:
         if turn_key is not None:
             session.remember_reply(turn_key, Replay(reply=reply, control=turn.control))
         agent_turn = NewTurn(turn.seq, "agent", reply, turn.meta(self.settings))
+        await turn.recorded()
         await self._save(conversation, session, agent_turn)
         if session.language != "en" or spoken_before != "en":
             yield LanguageIs(session.language)
@@ -277,6 +287,7 @@ class DialogueEngine:
             turn.texts.append(partial)
         said = " ".join(x.strip() for x in turn.texts if x.strip())
         meta = {**turn.meta(self.settings), "cut_short": True}
+        await turn.recorded()
         await self._save(conversation, session, NewTurn(turn.seq, "agent", said, meta))
 
     async def heard(self, conversation_id: str, heard: str) -> bool:
@@ -328,6 +339,8 @@ class DialogueEngine:
 
     async def _turn(self, turn: _Turn, text: str) -> AsyncIterator[Event]:
         session = turn.session
+        if not self._to_model(session, text, turn.seq):
+            await turn.recorded()  # a fixed path with side effects: record first
         if session.ended:
             yield self._line(turn, LINE_ENDED)
             return
@@ -352,6 +365,17 @@ class DialogueEngine:
             return
         async for event in self._model_loop(turn, text):
             yield event
+
+    def _to_model(self, session: Session, text: str, seq: int) -> bool:
+        """Whether this turn will go straight to the model (no fixed path before it)."""
+        return not (
+            session.ended
+            or seq > self.limits.max_turns
+            or self.settings.spanish_enabled
+            and language.only_language_request(text)
+            or intents.detect_emergency(text) is not None
+            or intents.wants_human(text)
+        )
 
     def _choose_language(self, session: Session, text: str) -> bool:
         """Switch the caller's language on clear evidence (`SPANISH_ENABLED` only).
@@ -444,6 +468,7 @@ class DialogueEngine:
                 yield self._say(turn, spoken, streamed=streamed)
             if not completion.tool_calls:
                 return
+            await turn.recorded()
             async for event in self._run_tools(turn, completion.tool_calls, deadline):
                 yield event
             if turn.control or turn.stopped:
