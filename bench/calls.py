@@ -145,7 +145,8 @@ def serve(args: argparse.Namespace) -> None:
             allowed_domains=(httpx.URL(SANDBOX_BASE_URL).host,),
             transport=httpx.ASGITransport(app=sandbox),
         )
-        services = build_services(settings, store, hcp_client=client)
+        timed_store = StoreTimer(store)
+        services = build_services(settings, timed_store, hcp_client=client)  # type: ignore[arg-type]
         if args.engine == "scripted":
             services.engine = ScriptedEngine(store, args)  # type: ignore[assignment]
         app = create_app(settings, services, freeze_startup=True)
@@ -153,6 +154,7 @@ def serve(args: argparse.Namespace) -> None:
         async def timed(scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] == "http" and scope["path"] == "/bench/stats":
                 stats = {"samples": samples, "cpu": time.process_time(), "lags": lags, "gc": pauses}
+                stats["store"] = timed_store.take()
                 body = json.dumps(stats).encode()
                 for collected in (samples, lags, pauses):  # each read starts a new window
                     collected.clear()
@@ -200,6 +202,32 @@ def serve(args: argparse.Namespace) -> None:
     if profile is not None:
         profile.disable()
         profile.dump_stats(args.profile)
+
+
+class StoreTimer:
+    """Proxies the store, timing every awaited call by method (what the callers wait on)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.waits: dict[str, list[float]] = {}
+
+    def take(self) -> dict[str, list[float]]:
+        waits, self.waits = self.waits, {}
+        return waits
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        if not asyncio.iscoroutinefunction(attr):
+            return attr
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await attr(*args, **kwargs)
+            finally:
+                self.waits.setdefault(name, []).append(time.perf_counter() - started)
+
+        return timed
 
 
 class ScriptedEngine:
@@ -542,6 +570,7 @@ async def run(args: argparse.Namespace) -> int:
     stats: list[dict[str, Any]] = []
     cpu = 0.0
     lags: list[float] = []
+    store_waits: dict[str, list[float]] = {}
     gc_pauses: list[float] = []
     client_lags: list[float] = []  # the callers' own lag inflates measured silence
     try:
@@ -568,6 +597,8 @@ async def run(args: argparse.Namespace) -> int:
                 cpu += answer["cpu"]
                 lags += answer["lags"]
                 gc_pauses += answer["gc"]
+                for name, waits in answer.get("store", {}).items():
+                    store_waits.setdefault(name, []).extend(waits)
     finally:
         await asyncio.gather(*(stop(proc) for proc in procs))
         llm = await stop_fake_llm(fake)
@@ -576,6 +607,8 @@ async def run(args: argparse.Namespace) -> int:
             await pg_exec(args.postgres, f'DROP SCHEMA "{schema}" CASCADE')
     pauses = (lags, gc_pauses, client_lags)
     report(args, results, stats, elapsed, llm["requests"], (cpu, client_cpu, llm["cpu"]), pauses)
+    for name, waits in sorted(store_waits.items(), key=lambda kv: -sum(kv[1]))[:8]:
+        print(line(f"  store.{name} (ms)", waits))
     return 0 if all(r.error is None for r in results) else 1
 
 

@@ -221,6 +221,7 @@ class RelaySocket:
                 "es": self.voice.settings.voice_language_es,
             },
             reports=self.voice.relay_reports,
+            load=lambda: self.voice.store.get_conversation(conversation.id),
         )
         log.info("relay session for call %s", sid)
 

@@ -60,6 +60,7 @@ class RelayEngine(Protocol):
         *,
         turn_key: str | None = None,
         on_token: Callable[[str], Awaitable[None]] | None = None,
+        known: Conversation | None = None,
     ) -> Any: ...
 
     async def heard(self, conversation_id: str, heard: str) -> bool: ...
@@ -110,6 +111,7 @@ class RelayTurns:
         language: str = "en",
         speech_languages: dict[str, str] | None = None,
         reports: list[TurnReport] | None = None,
+        load: Callable[[], Awaitable[Conversation | None]] | None = None,
     ) -> None:
         self.engine = engine
         self.conversation = conversation
@@ -126,6 +128,13 @@ class RelayTurns:
         self._tools_running = 0
         self._last_prompt: tuple[str, float] | None = None
         self.ended = False
+        # The conversation as stored, read while the caller listens and talks, so a turn
+        # starts without a storage read (this session is its only writer meanwhile).
+        self._load = load
+        self._ahead: asyncio.Future[Conversation | None] | None = None
+        if load is not None and conversation.state.get("greeting"):  # the start has landed
+            self._ahead = asyncio.get_running_loop().create_future()
+            self._ahead.set_result(conversation)
 
     # -- input -------------------------------------------------------------------------------
 
@@ -192,7 +201,23 @@ class RelayTurns:
             except Exception:
                 log.exception("relay %s: %s failed", self.conversation.external_id, kind)
             finally:
+                self._read_ahead()
                 self._queue.task_done()
+
+    def _read_ahead(self) -> None:
+        if self._load is not None and not self.ended:
+            self._ahead = asyncio.ensure_future(self._load())
+
+    async def _known(self) -> Conversation | None:
+        """The conversation read ahead, if that read worked (else the engine reads it)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return None
+        try:
+            return await ahead
+        except Exception:
+            log.warning("relay %s: read-ahead failed", self.conversation.external_id)
+            return None
 
     async def _run(self, text: str, received: float) -> None:
         self.count += 1
@@ -200,7 +225,11 @@ class RelayTurns:
         report = TurnReport(key, received)
         speech = _Speech(self, report)
         events = self.engine.respond(
-            self.conversation.id, text, turn_key=key, on_token=speech.token
+            self.conversation.id,
+            text,
+            turn_key=key,
+            on_token=speech.token,
+            known=await self._known(),
         )
         try:
             async with contextlib.aclosing(events):

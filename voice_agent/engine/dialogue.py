@@ -234,14 +234,20 @@ class DialogueEngine:
         *,
         turn_key: str | None = None,
         on_token: TokenHook | None = None,
+        known: Conversation | None = None,
     ) -> AsyncIterator[Event]:
         """Run one caller turn and yield its events; see the module docstring.
 
         With `on_token`, a streaming model's text goes to it token by token as it arrives
         (its `TextDelta` then says `streamed`). A turn cancelled or closed early (barge-in)
-        is saved with what had been said so far; see `heard`.
+        is saved with what had been said so far; see `heard`. `known` is the conversation as
+        stored right now, read ahead by a channel that is its only writer (it saves a read);
+        the save is still checked against its version.
         """
-        conversation = await self.store.get_conversation(conversation_id)
+        if known is not None and known.id == conversation_id:
+            conversation: Conversation | None = known
+        else:
+            conversation = await self.store.get_conversation(conversation_id)
         if conversation is None:
             raise ConversationNotFoundError(conversation_id)
         session = Session.load(conversation.state)
