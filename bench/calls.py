@@ -155,6 +155,14 @@ def serve(args: argparse.Namespace) -> None:
             if scope["type"] == "http" and scope["path"] == "/bench/stats":
                 stats = {"samples": samples, "cpu": time.process_time(), "lags": lags, "gc": pauses}
                 stats["store"] = timed_store.take()
+                voice = getattr(app.state, "voice", None)
+                if voice is not None:  # relay turns: prompt received -> first text sent
+                    reports, voice.relay_reports = voice.relay_reports or [], []
+                    stats["relay"] = [
+                        r.first_text - r.received
+                        for r in reports
+                        if r.first_text is not None and r.filler is None
+                    ]
                 body = json.dumps(stats).encode()
                 for collected in (samples, lags, pauses):  # each read starts a new window
                     collected.clear()
@@ -571,6 +579,7 @@ async def run(args: argparse.Namespace) -> int:
     cpu = 0.0
     lags: list[float] = []
     store_waits: dict[str, list[float]] = {}
+    relay_server: list[float] = []
     gc_pauses: list[float] = []
     client_lags: list[float] = []  # the callers' own lag inflates measured silence
     try:
@@ -597,6 +606,7 @@ async def run(args: argparse.Namespace) -> int:
                 cpu += answer["cpu"]
                 lags += answer["lags"]
                 gc_pauses += answer["gc"]
+                relay_server += answer.get("relay", [])
                 for name, waits in answer.get("store", {}).items():
                     store_waits.setdefault(name, []).extend(waits)
     finally:
@@ -607,6 +617,8 @@ async def run(args: argparse.Namespace) -> int:
             await pg_exec(args.postgres, f'DROP SCHEMA "{schema}" CASCADE')
     pauses = (lags, gc_pauses, client_lags)
     report(args, results, stats, elapsed, llm["requests"], (cpu, client_cpu, llm["cpu"]), pauses)
+    if relay_server:
+        print(line("server: prompt -> first text (ms)", relay_server) + " turns without tools")
     for name, waits in sorted(store_waits.items(), key=lambda kv: -sum(kv[1]))[:8]:
         print(line(f"  store.{name} (ms)", waits))
     return 0 if all(r.error is None for r in results) else 1
