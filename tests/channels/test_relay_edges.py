@@ -117,3 +117,26 @@ def test_relay_voice_names_have_no_say_prefix(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="RELAY_VOICE"):
         load_settings(data_dir=tmp_path, relay_voice="Polly.Joanna-Neural")
     assert load_settings(data_dir=tmp_path).voice_transport == "gather"  # the default
+
+
+async def test_a_failing_turn_apologises_and_the_call_goes_on(
+    tmp_path: Path, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voice_agent.engine.dialogue import DialogueEngine
+
+    original = DialogueEngine._turn
+
+    def broken(self: DialogueEngine, turn: object, text: str) -> object:
+        if "explode" in text:
+            raise RuntimeError("engine exploded")
+        return original(self, turn, text)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DialogueEngine, "_turn", broken)
+    async with relay_world(tmp_path, store) as world:
+        call = world.call()
+        await call.answer()
+        await call.open()
+        sorry = await call.say("please explode")
+        assert "something went wrong on my end" in sorry.text and sorry.end is None
+        goes_on = await call.say("My AC is blowing warm air.")
+        assert goes_on.text and "something went wrong" not in goes_on.text

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from voice_agent.channels.voice_turns import TURN_LIMIT_SECONDS
 from voice_agent.engine.events import (
     EndConversation,
     Event,
@@ -34,13 +35,14 @@ from voice_agent.engine.events import (
     ToolStarted,
     Transfer,
 )
-from voice_agent.engine.i18n import t_all
+from voice_agent.engine.i18n import t, t_all
 from voice_agent.speech import FILLERS, pick
 from voice_agent.storage.base import Conversation
 
 log = logging.getLogger(__name__)
 
 MAX_PROMPT_CHARS = 1000
+ENGINE_TROUBLE = "I'm sorry, something went wrong on my end. Could you tell me that once more?"
 DUPLICATE_SECONDS = 2.0  # the same words again this soon after the turn began: one delivery
 HANDOFF = "live-agent-handoff"
 ENDED = "end"
@@ -232,7 +234,7 @@ class RelayTurns:
             known=await self._known(),
         )
         try:
-            async with contextlib.aclosing(events):
+            async with asyncio.timeout(TURN_LIMIT_SECONDS), contextlib.aclosing(events):
                 async for event in events:
                     await speech.event(event)
                     if self._stopping and self._tools_running == 0:
@@ -240,6 +242,11 @@ class RelayTurns:
         except asyncio.CancelledError:
             report.interrupted = True
             raise
+        except Exception as exc:  # never silence: apologise and listen again
+            kind = "took too long" if isinstance(exc, TimeoutError) else "failed"
+            log.exception("relay turn %s %s", key, kind)
+            speech.held = [t(ENGINE_TROUBLE, self.language)]
+            speech.transfer = speech.end = None
         finally:
             self._tools_running = 0
             if self.reports is not None:
