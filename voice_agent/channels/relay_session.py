@@ -129,6 +129,7 @@ class RelayTurns:
         self._stopping = False
         self._tools_running = 0
         self._last_prompt: tuple[str, float] | None = None
+        self._heard_next: str | None = None  # an interrupt of the running turn
         self.ended = False
         # The conversation as stored, read while the caller listens and talks, so a turn
         # starts without a storage read (this session is its only writer meanwhile).
@@ -153,9 +154,17 @@ class RelayTurns:
         return True
 
     def interrupt(self, heard: str) -> None:
-        """The caller talked over us after hearing `heard`: stop the turn, then cut the reply."""
-        self._stop()
-        self._submit("heard", " ".join(heard.split()), time.monotonic())
+        """The caller talked over us after hearing `heard`: stop the turn, then cut the reply.
+
+        The cut applies to the reply being spoken: right after the running turn, ahead of
+        any prompt queued behind it.
+        """
+        heard = " ".join(heard.split())
+        if self._turn is not None and not self._turn.done():
+            self._heard_next = heard
+            self._stop()
+        else:
+            self._submit("heard", heard, time.monotonic())
 
     def _submit(self, kind: str, value: str, at: float) -> None:
         self._queue.put_nowait((kind, value, at))
@@ -198,6 +207,9 @@ class RelayTurns:
                     with contextlib.suppress(asyncio.CancelledError):
                         await asyncio.shield(self._turn)
                     self._turn, self._stopping = None, False
+                    heard, self._heard_next = self._heard_next, None
+                    if heard is not None:
+                        await self.engine.heard(self.conversation.id, heard)
                 else:
                     await self.engine.heard(self.conversation.id, value)
             except Exception:
