@@ -41,6 +41,7 @@ class GatedEngine:
         self.log: list[str] = []
         self.gate = asyncio.Event()
         self.tool_started = asyncio.Event()
+        self.responding = asyncio.Event()
         self.tool_done = False
 
     async def respond(
@@ -53,6 +54,7 @@ class GatedEngine:
         known: Conversation | None = None,
     ) -> AsyncIterator[Any]:
         self.log.append(f"respond:{user_text}")
+        self.responding.set()
         if "tool" in user_text:
             yield ToolStarted("book_job", {})
             self.tool_started.set()
@@ -78,9 +80,7 @@ async def test_an_interrupt_applies_to_the_running_turn_before_a_queued_prompt()
 
     turns = RelayTurns(engine, conversation(), send, session_id="VX1")
     turns.prompt("first")
-    await asyncio.sleep(0)
-    while not engine.log:
-        await asyncio.sleep(0.001)
+    await engine.responding.wait()
     turns.prompt("second")  # queued behind the running turn
     turns.interrupt("About fi")
     engine.gate.set()
