@@ -140,3 +140,26 @@ async def test_a_failing_turn_apologises_and_the_call_goes_on(
         assert "something went wrong on my end" in sorry.text and sorry.end is None
         goes_on = await call.say("My AC is blowing warm air.")
         assert goes_on.text and "something went wrong" not in goes_on.text
+
+
+async def test_a_session_that_breaks_on_our_side_is_closed_and_rescued(
+    tmp_path: Path, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from websockets.exceptions import ConnectionClosedError
+
+    from voice_agent.channels.relay import RelaySocket
+
+    async def broken_setup(self: RelaySocket, message: dict[str, object]) -> None:
+        raise RuntimeError("storage is down")
+
+    monkeypatch.setattr(RelaySocket, "_setup", broken_setup)
+    async with relay_world(tmp_path, store) as world:
+        call = world.call()
+        await call.answer()
+        await call.open()
+        with pytest.raises(ConnectionClosedError) as closed:
+            await call.receive()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
+        rescued = await call.session_over("failed", error="64105")
+        assert rescued.gather is not None and rescued.text.startswith("Sorry, we got cut off")
+        assert "How can I help" in rescued.text  # the greeting, from storage

@@ -14,6 +14,7 @@ dropped socket by continuing the same conversation from storage over `<Gather>`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 RELAY_PATH = "/twilio/relay"
 RELAY_DONE_PATH = "/twilio/voice/relay-done"
 POLICY_VIOLATION = 1008
+INTERNAL_ERROR = 1011
 MAX_MESSAGE_CHARS = 16_000
 SETTLE_SECONDS = 8.0  # the rescue waits this long for a turn still running on this worker
 CUT_OFF = "Sorry, we got cut off for a moment."
@@ -136,12 +138,23 @@ class RelaySocket:
             self.closed = True
 
     async def run(self) -> None:
+        """Read until Twilio closes; on our own failure close with 1011 (the action rescues)."""
         try:
             while True:
-                raw = await self.websocket.receive_text()
-                await self.handle(raw)
+                message = await self.websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    log.warning("relay: binary message ignored")
+                    continue
+                await self.handle(text)
         except WebSocketDisconnect:
             pass
+        except Exception:
+            log.exception("relay session failed; closing so the action callback rescues it")
+            with contextlib.suppress(Exception):
+                await self.websocket.close(code=INTERNAL_ERROR)
         finally:
             self.closed = True
             await self._after_close()
