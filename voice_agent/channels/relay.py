@@ -240,7 +240,7 @@ class RelaySocket:
 
     async def _conversation(self, sid: str, message: dict[str, Any]) -> Conversation:
         """The call's conversation (made by the incoming webhook), or a fresh one."""
-        found = await self.voice.store.find_conversation("voice", sid)
+        found = await self.voice.find_call(sid)
         if found is not None:
             return found
         caller = e164_or_unknown(str(message.get("from", "")))

@@ -184,6 +184,7 @@ class RelayTurns:
 
     async def drain(self) -> None:
         """The socket closed: let every queued turn finish and land, then stop the worker."""
+        self._load = None  # no more turns will come: nothing to read ahead
         if self._worker is not None:
             await self._queue.join()
             self._worker.cancel()

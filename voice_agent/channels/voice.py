@@ -530,6 +530,14 @@ class VoiceChannel:
             self._remember(conversation)
         return conversation
 
+    async def find_call(self, sid: str) -> Conversation | None:
+        """The call's conversation: this worker's record from answering it, else storage.
+
+        A record cached when the call was answered carries the state the greeting saved;
+        nothing else writes a call's state before its first turn.
+        """
+        return await self._conversation(sid)
+
     def _remember(self, conversation: Conversation) -> None:
         self._calls[conversation.external_id] = conversation
         self._calls.move_to_end(conversation.external_id)
