@@ -233,3 +233,27 @@ async def test_barge_in_while_the_booking_write_runs_lets_it_finish_and_records_
     assert len(await world.jobs(conversation.hcp_customer_id or "")) == 1
     stored = await store.get_conversation(conversation.id)
     assert stored is not None and stored.outcome == "booked"
+
+
+async def test_turns_start_without_reading_storage(
+    tmp_path: Path, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    original = SqlStore.get_conversation
+
+    async def counted(self: SqlStore, conversation_id: str) -> Any:
+        reads.append(conversation_id)
+        return await original(self, conversation_id)
+
+    monkeypatch.setattr(SqlStore, "get_conversation", counted)
+    async with relay_world(tmp_path, store) as world:
+        call = world.call()
+        await call.answer()
+        await call.open()
+        reads.clear()  # from here on the socket is this conversation's only writer
+        await call.say(OPENING)
+        await call.interrupt("I have")  # a cut is saved too, from the kept state
+        await call.say(CALLER_LINES[1])
+        booked = await call.say("Yes.")
+        assert "You're booked" in booked.text or "Read the details back" in booked.text
+    assert reads == []

@@ -52,6 +52,7 @@ class GatedEngine:
         turn_key: str | None = None,
         on_token: Callable[[str], Awaitable[None]] | None = None,
         known: Conversation | None = None,
+        on_saved: Callable[[Conversation], None] | None = None,
     ) -> AsyncIterator[Any]:
         self.log.append(f"respond:{user_text}")
         self.responding.set()
@@ -66,7 +67,7 @@ class GatedEngine:
         await self.gate.wait()
         yield TextDelta(f"About {user_text}.")
 
-    async def heard(self, conversation_id: str, heard: str) -> bool:
+    async def heard(self, conversation_id: str, heard: str, **_: Any) -> bool:
         self.log.append(f"heard:{heard}")
         return True
 

@@ -63,9 +63,17 @@ class RelayEngine(Protocol):
         turn_key: str | None = None,
         on_token: Callable[[str], Awaitable[None]] | None = None,
         known: Conversation | None = None,
+        on_saved: Callable[[Conversation], None] | None = None,
     ) -> Any: ...
 
-    async def heard(self, conversation_id: str, heard: str) -> bool: ...
+    async def heard(
+        self,
+        conversation_id: str,
+        heard: str,
+        *,
+        known: Conversation | None = None,
+        on_saved: Callable[[Conversation], None] | None = None,
+    ) -> bool: ...
 
 
 @dataclass
@@ -131,13 +139,14 @@ class RelayTurns:
         self._last_prompt: tuple[str, float] | None = None
         self._heard_next: str | None = None  # an interrupt of the running turn
         self.ended = False
-        # The conversation as stored, read while the caller listens and talks, so a turn
-        # starts without a storage read (this session is its only writer meanwhile).
+        # The conversation as stored, so a turn starts without a storage read: this session
+        # is its only writer meanwhile, and the engine hands back what it saved. Unknown (a
+        # save lost to another writer, a failure): read again while the caller talks.
         self._load = load
         self._ahead: asyncio.Future[Conversation | None] | None = None
+        self._current: Conversation | None = None
         if load is not None and conversation.state.get("greeting"):  # the start has landed
-            self._ahead = asyncio.get_running_loop().create_future()
-            self._ahead.set_result(conversation)
+            self._current = conversation
 
     # -- input -------------------------------------------------------------------------------
 
@@ -210,21 +219,34 @@ class RelayTurns:
                     self._turn, self._stopping = None, False
                     heard, self._heard_next = self._heard_next, None
                     if heard is not None:
-                        await self.engine.heard(self.conversation.id, heard)
+                        await self._cut(heard)
                 else:
-                    await self.engine.heard(self.conversation.id, value)
+                    await self._cut(value)
             except Exception:
                 log.exception("relay %s: %s failed", self.conversation.external_id, kind)
+                self._current = None
             finally:
                 self._read_ahead()
                 self._queue.task_done()
 
+    async def _cut(self, heard: str) -> None:
+        await self.engine.heard(
+            self.conversation.id, heard, known=self._current, on_saved=self._saved
+        )
+
+    def _saved(self, conversation: Conversation) -> None:
+        if self._load is not None:
+            self._current = conversation
+
     def _read_ahead(self) -> None:
-        if self._load is not None and not self.ended:
+        if self._current is None and self._load is not None and not self.ended:
             self._ahead = asyncio.ensure_future(self._load())
 
     async def _known(self) -> Conversation | None:
-        """The conversation read ahead, if that read worked (else the engine reads it)."""
+        """The conversation as stored: kept, else read ahead (else the engine reads it)."""
+        current, self._current = self._current, None
+        if current is not None:
+            return current
         ahead, self._ahead = self._ahead, None
         if ahead is None:
             return None
@@ -245,6 +267,7 @@ class RelayTurns:
             turn_key=key,
             on_token=speech.token,
             known=await self._known(),
+            on_saved=self._saved,
         )
         try:
             async with asyncio.timeout(TURN_LIMIT_SECONDS), contextlib.aclosing(events):

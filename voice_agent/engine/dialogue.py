@@ -235,14 +235,15 @@ class DialogueEngine:
         turn_key: str | None = None,
         on_token: TokenHook | None = None,
         known: Conversation | None = None,
+        on_saved: Callable[[Conversation], None] | None = None,
     ) -> AsyncIterator[Event]:
         """Run one caller turn and yield its events; see the module docstring.
 
         With `on_token`, a streaming model's text goes to it token by token as it arrives
         (its `TextDelta` then says `streamed`). A turn cancelled or closed early (barge-in)
         is saved with what had been said so far; see `heard`. `known` is the conversation as
-        stored right now, read ahead by a channel that is its only writer (it saves a read);
-        the save is still checked against its version.
+        stored right now, kept by a channel that is its only writer (it saves a read; the
+        save is still checked against its version); `on_saved` receives it as saved.
         """
         if known is not None and known.id == conversation_id:
             conversation: Conversation | None = known
@@ -268,7 +269,9 @@ class DialogueEngine:
             async for event in self._turn(turn, user_text):
                 yield event
         except (asyncio.CancelledError, GeneratorExit):
-            await asyncio.shield(self._save_cut_short(conversation, turn))
+            cut = await asyncio.shield(self._save_cut_short(conversation, turn))
+            if cut is not None and on_saved is not None:
+                on_saved(cut)
             raise
         reply = " ".join(x.strip() for x in turn.texts if x.strip()) or t(
             LINE_EMPTY, session.language
@@ -279,11 +282,13 @@ class DialogueEngine:
             session.remember_reply(turn_key, Replay(reply=reply, control=turn.control))
         agent_turn = NewTurn(turn.seq, "agent", reply, turn.meta(self.settings))
         await turn.recorded()
-        await self._save(conversation, session, agent_turn)
+        saved = await self._save(conversation, session, agent_turn)
+        if saved is not None and on_saved is not None:
+            on_saved(saved)
         if session.language != "en" or spoken_before != "en":
             yield LanguageIs(session.language)
 
-    async def _save_cut_short(self, conversation: Conversation, turn: _Turn) -> None:
+    async def _save_cut_short(self, conversation: Conversation, turn: _Turn) -> Conversation | None:
         """Save a turn stopped part-way: what was said so far becomes its reply."""
         session = turn.session
         _close_open_tool_calls(session)
@@ -294,33 +299,50 @@ class DialogueEngine:
         said = " ".join(x.strip() for x in turn.texts if x.strip())
         meta = {**turn.meta(self.settings), "cut_short": True}
         await turn.recorded()
-        await self._save(conversation, session, NewTurn(turn.seq, "agent", said, meta))
+        return await self._save(conversation, session, NewTurn(turn.seq, "agent", said, meta))
 
-    async def heard(self, conversation_id: str, heard: str) -> bool:
+    async def heard(
+        self,
+        conversation_id: str,
+        heard: str,
+        *,
+        known: Conversation | None = None,
+        on_saved: Callable[[Conversation], None] | None = None,
+    ) -> bool:
         """The caller cut the last reply off after hearing only `heard` (barge-in).
 
         The reply in the model's history and in the transcript is cut to `heard`, a note
         tells the next turn what happened, and a read-back the caller did not hear to the
-        end is no longer open to a "yes". False when there was nothing to cut.
+        end is no longer open to a "yes". False when there was nothing to cut. `known` and
+        `on_saved` as for `respond`.
         """
-        conversation = await self.store.get_conversation(conversation_id)
+        if known is not None and known.id == conversation_id:
+            conversation: Conversation | None = known
+        else:
+            conversation = await self.store.get_conversation(conversation_id)
         if conversation is None:
             raise ConversationNotFoundError(conversation_id)
         session = Session.load(conversation.state)
         cut = barge_in.cut_to_heard(session, heard)
         if cut is None:
             return False
+        state = session.dump()
         version = await self.store.save_state(
-            conversation.id, session.dump(), expected_version=conversation.version
+            conversation.id, state, expected_version=conversation.version
         )
         await self.store.update_turn(conversation.id, session.seq, "agent", text=cut)
+        if on_saved is not None:
+            on_saved(replace(conversation, state=state, version=version))
         log.info("conversation %s: reply cut off by the caller (v%d)", conversation.id, version)
         return True
 
     async def _save(
         self, conversation: Conversation, session: Session, agent_turn: NewTurn
-    ) -> None:
-        """Record the agent turn, save the state and update the conversation: one transaction."""
+    ) -> Conversation | None:
+        """Record the agent turn, save the state and update the conversation: one transaction.
+
+        The conversation as now stored, or None when another write came first.
+        """
         fields: dict[str, Any] = {}
         if session.outcome and session.outcome != conversation.outcome:
             fields["outcome"] = session.outcome
@@ -331,10 +353,11 @@ class DialogueEngine:
         if session.ended and conversation.status == "active":
             fields["status"] = "completed"
             fields["ended_at"] = self.clock()
+        state = session.dump()
         saved = await self.store.finish_turn(
             conversation.id,
             agent_turn,
-            session.dump(),
+            state,
             expected_version=conversation.version,
             fields=fields,
         )
@@ -342,6 +365,8 @@ class DialogueEngine:
             log.warning(
                 "conversation %s changed during the turn; keeping the other write", conversation.id
             )
+            return None
+        return replace(conversation, state=state, version=saved, **fields)
 
     async def _turn(self, turn: _Turn, text: str) -> AsyncIterator[Event]:
         session = turn.session
