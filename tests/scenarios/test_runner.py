@@ -171,3 +171,19 @@ expect: {outcome: booked}
     )
     result = await run_scenario(scenario, world)  # type: ignore[arg-type]
     assert result.reasons == ["outcome was no_capacity, expected booked"], result.transcript
+
+
+async def test_a_missing_transfer_number_is_named_as_the_reason(owner: Settings) -> None:
+    scenario = one(
+        """
+name: gas smell with no number to put the caller through to
+caller: {phone: "+12125550153"}
+say: [I smell gas in my kitchen]
+expect: {transfer: true}
+"""
+    )
+    bare = owner.model_copy(update={"on_call_number": None, "office_number": None})
+    async with World(bare) as world:
+        result = await run_scenario(scenario, world)  # type: ignore[arg-type]
+    assert result.status == "fail"
+    assert any("no ON_CALL_NUMBER or OFFICE_NUMBER is set" in r for r in result.reasons)

@@ -24,6 +24,7 @@ class Evidence:
     jobs: list[dict[str, Any]]  # the jobs this call created, as HCP returns them
     now: datetime
     zone: ZoneInfo
+    can_transfer: bool = True  # an on-call or office number is configured
 
     @property
     def outcome(self) -> str | None:
@@ -102,11 +103,15 @@ def check(expect: Expect, evidence: Evidence) -> list[str]:
             else "a message for the office was left, expected none"
         )
     if expect.transfer is not None and evidence.transferred != expect.transfer:
-        problems.append(
-            "expected a transfer, the agent did not transfer"
-            if expect.transfer
-            else "the agent transferred the call, expected no transfer"
-        )
+        if not expect.transfer:
+            problems.append("the agent transferred the call, expected no transfer")
+        elif evidence.can_transfer:
+            problems.append("expected a transfer, the agent did not transfer")
+        else:
+            problems.append(
+                "expected a transfer, but no ON_CALL_NUMBER or OFFICE_NUMBER is set"
+                " (Setup page), so the agent could not transfer"
+            )
     heard = evidence.heard.lower()
     for words in expect.heard:
         if words.lower() not in heard:

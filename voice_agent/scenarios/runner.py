@@ -168,6 +168,7 @@ async def _evidence(stage: Stage, call: _Call) -> Evidence:
         jobs=jobs,
         now=datetime.now(UTC),
         zone=stage.settings.zone,
+        can_transfer=bool(stage.settings.on_call_number or stage.settings.office_number),
     )
 
 
