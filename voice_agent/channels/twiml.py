@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Connect, Gather, VoiceResponse
 
 SPEECH_MODEL: str | None = None  # e.g. "experimental_conversations" (then a numeric timeout)
 SPEECH_TIMEOUT_WITH_MODEL = 1
 START_TIMEOUT_SECONDS = 6  # how long Gather waits for the caller to start talking
 DIAL_TIMEOUT_SECONDS = 20
 DIAL_RECORDING = "record-from-answer-dual"  # when CALL_RECORDING is on: both legs, from answer
+RECORDING_EVENTS = "completed absent"  # recording status callbacks wanted (final ones)
 MAX_HINTS = 100
 MAX_HINT_CHARS = 100
+RELAY_INTERRUPTIBLE = "any"  # speech or keys cut our speech off (Twilio reports what was heard)
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,12 @@ def ask(
     style: VoiceStyle,
     before: str = "",
     also: tuple[tuple[str, VoiceStyle], ...] = (),
+    record_callback: str | None = None,
 ) -> str:
     """Say `text` inside a speech-and-keypad `<Gather>` that posts to `action`.
+
+    With `record_callback` (the greeting, when CALL_RECORDING is on) the whole call is
+    recorded from here on, both parties on their own channel, reported to that URL.
 
     `before` is spoken first, outside the Gather, so the caller cannot cut it off (used for
     safety instructions and test-mode notices). `also` are further lines inside the Gather,
@@ -79,6 +85,14 @@ def ask(
     reaches it.
     """
     response = VoiceResponse()
+    if record_callback:
+        response.start().recording(
+            recording_status_callback=record_callback,
+            recording_status_callback_method="POST",
+            recording_status_callback_event=RECORDING_EVENTS,
+            channels="dual",
+            track="both",
+        )
     _say(response, before, style)
     gather = _gather(response, action, style)
     _say(gather, text, style)
@@ -104,10 +118,12 @@ def transfer(
     action: str,
     style: VoiceStyle,
     record: bool = False,
+    recording_callback: str | None = None,
 ) -> str:
     """Say `text`, then `<Dial>` `number`; Twilio posts the outcome to `action`.
 
-    With `record` (CALL_RECORDING on) the bridged call is recorded, both legs, from answer.
+    With `record` (CALL_RECORDING on) the bridged call is recorded, both legs, from answer,
+    and reported to `recording_callback` (so it is linked to the call and deleted with it).
     """
     response = VoiceResponse()
     _say(response, text, style)
@@ -118,6 +134,8 @@ def transfer(
         caller_id=caller_id,
         answer_on_bridge=True,
         record=DIAL_RECORDING if record else None,
+        recording_status_callback=recording_callback if record else None,
+        recording_status_callback_event=RECORDING_EVENTS if record and recording_callback else None,
     )
     dial.number(number)
     return str(response)
@@ -135,3 +153,63 @@ def goodbye(text: str, *, style: VoiceStyle) -> str:
 def empty() -> str:
     """An empty `<Response/>` (for callbacks that need no instructions)."""
     return str(VoiceResponse())
+
+
+@dataclass(frozen=True)
+class RelayVoice:
+    """One ConversationRelay language: its code, TTS provider and voice (no `Polly.` prefix)."""
+
+    language: str
+    tts_provider: str
+    voice: str
+    transcription_provider: str
+
+
+def relay(
+    *,
+    url: str,
+    action: str,
+    greeting: str,
+    voice: RelayVoice,
+    others: tuple[RelayVoice, ...] = (),
+    hints: str | None = None,
+    parameters: dict[str, str] | None = None,
+) -> str:
+    """`<Connect action><ConversationRelay url …>`: stream the call over a WebSocket.
+
+    `greeting` is spoken by Twilio as soon as the socket is up; DTMF is reported; speech and
+    keys interrupt. `others` are further languages a `language` message may switch to.
+    `parameters` reach the socket in `setup.customParameters`.
+    """
+    response = VoiceResponse()
+    connect = Connect(action=action, method="POST")
+    node = connect.conversation_relay(
+        url=url,
+        welcome_greeting=greeting or None,
+        language=voice.language,
+        tts_provider=voice.tts_provider,
+        voice=voice.voice,
+        transcription_provider=voice.transcription_provider,
+        interruptible=RELAY_INTERRUPTIBLE,
+        welcome_greeting_interruptible=RELAY_INTERRUPTIBLE,
+        dtmf_detection=True,
+        hints=hints,
+    )
+    for other in others:
+        node.language(
+            code=other.language,
+            tts_provider=other.tts_provider,
+            voice=other.voice,
+            transcription_provider=other.transcription_provider,
+        )
+    for name, value in (parameters or {}).items():
+        node.parameter(name=name, value=value)
+    response.append(connect)
+    return str(response)
+
+
+def connect_again(text: str, *, style: VoiceStyle) -> str:
+    """Say `text` outside any relay (e.g. before `<Dial>` or a rescue)."""
+    response = VoiceResponse()
+    _say(response, text, style)
+    return str(response)

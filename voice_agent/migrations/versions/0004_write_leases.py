@@ -1,7 +1,7 @@
 """Leases: an owner and expiry on every HCP write, and named leases (turns, windows).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003_recordings
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003_recordings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
