@@ -195,9 +195,9 @@ async def test_messages_twilio_may_send_are_handled(tmp_path: Path, store: SqlSt
 async def test_barge_in_while_the_booking_write_runs_lets_it_finish_and_records_it(
     tmp_path: Path, store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voice_agent.tools import booking
+    from voice_agent.operations import booking  # the job is created by the domain layer
 
-    original = booking._create_job
+    original = booking.create_in_window
     writing, release = asyncio.Event(), asyncio.Event()
 
     async def slow_create(*args: Any, **kwargs: Any) -> Any:
@@ -205,7 +205,7 @@ async def test_barge_in_while_the_booking_write_runs_lets_it_finish_and_records_
         await release.wait()
         return await original(*args, **kwargs)
 
-    monkeypatch.setattr(booking, "_create_job", slow_create)
+    monkeypatch.setattr(booking, "create_in_window", slow_create)
     async with relay_world(tmp_path, store) as world:
         call = world.call()
         await call.answer()
