@@ -98,7 +98,7 @@ async def test_calls_list_shows_the_conversation_with_outcome_and_badge(
     conversation_id = await _talk(admin, "book me please")
     listing = (await admin.get("/")).text
     assert f"/calls/{conversation_id}" in listing
-    assert "•••-•••-0001" in listing
+    assert "(555) 123-0001" in listing
     assert "o-booked" in listing and 'class="badge test"' in listing
     assert f"/calls/{conversation_id}" in (await admin.get("/?outcome=booked&test=only")).text
     assert f"/calls/{conversation_id}" not in (await admin.get("/?test=exclude")).text
