@@ -37,14 +37,15 @@ def test_scripted_chat_books_on_the_sandbox(clean_env: Path) -> None:
     assert result.exit_code == 0, result.output
     replies = result.output.strip().splitlines()
     assert (
-        replies[0] == "Hi there, thanks for calling Demo Home Services. You're speaking with an "
+        replies[0]
+        == "Hi there, thanks for calling Bright Oak Home Services. You're speaking with an "
         "automated assistant. How can I help you today?"
     )
     assert replies[1] == "Can I have your first and last name, please?"
     assert replies[3].startswith("I have between")
     assert replies[4].startswith("Just to confirm: Drain cleaning at 12 Birch Drive")
     assert replies[5].startswith("You're booked: Drain cleaning")
-    assert replies[-1] == "Thanks for calling Demo Home Services. Goodbye!"
+    assert replies[-1] == "Thanks for calling Bright Oak Home Services. Goodbye!"
     assert (clean_env / "data" / "hcp-sandbox.db").exists()
     assert (clean_env / "data" / "voice-agent.db").exists()
 
@@ -53,6 +54,6 @@ def test_chat_stops_at_end_of_input(clean_env: Path) -> None:
     result = CliRunner().invoke(app, ["chat", "--from", "+15551230001"], input="")
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines() == [
-        "Hi there, thanks for calling Demo Home Services. You're speaking with an "
+        "Hi there, thanks for calling Bright Oak Home Services. You're speaking with an "
         "automated assistant. How can I help you today?"
     ]

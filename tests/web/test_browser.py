@@ -97,7 +97,7 @@ def test_book_over_the_test_line_and_find_it_in_the_dashboard(page: object) -> N
     p.wait_for_selector("h1:has-text('Calls')")  # type: ignore[attr-defined]
 
     greeting = _start_call(p)
-    assert "Demo Home Services" in greeting
+    assert "Bright Oak Home Services" in greeting
     conversation_id = p.get_attribute("#status", "data-conversation")  # type: ignore[attr-defined]
     watcher = p.context.new_page()  # type: ignore[attr-defined]
     watcher.goto(f"/calls/{conversation_id}")  # the office watching the live call

@@ -42,7 +42,7 @@ async def test_test_line_streams_events_as_ndjson(admin: httpx.AsyncClient) -> N
         "/api/test-line/start", json={"caller": "(555) 123-0001"}, headers={"X-CSRF-Token": token}
     )
     body = started.json()
-    assert body["greeting"] == "Thanks for calling Demo Home Services."
+    assert body["greeting"] == "Thanks for calling Bright Oak Home Services."
     said = await admin.post(
         f"/api/test-line/{body['conversation_id']}/say",
         json={"text": "please book me"},

@@ -23,6 +23,9 @@ ASK_NAME = "Can I have your first and last name, please?"
 ASK_ADDRESS = "And what's the address where you need the service?"
 ASK_WINDOW = "Which of those works best for you?"
 ASK_ANYTHING_ELSE = "Is there anything else I can help with?"
+MESSAGE_SEEN_FIRST_THING = (
+    "Thanks, I've passed that on, and the office will see your message first thing."  # noqa: E501
+)
 ASK_MESSAGE = "I can take a message for the office. What would you like me to pass on?"
 OUT_OF_AREA = "Sorry, we don't serve {place}."
 INTAKE_FIRST = "A quick question for the technician: {question}"
@@ -157,6 +160,8 @@ class _Step:
             if error:
                 return f"Sorry, I couldn't book that. {ASK_MESSAGE}"
             return f"{action.result['confirmation']} {ASK_ANYTHING_ELSE}"
+        if action.name == "take_message" and action.result.get("call_back") is False:
+            return f"{MESSAGE_SEEN_FIRST_THING} {ASK_ANYTHING_ELSE}"
         if action.name == "take_message":
             return (
                 "Thanks, I've passed that on and someone from the office will call you back. "

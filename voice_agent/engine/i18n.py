@@ -54,11 +54,6 @@ SPANISH: dict[str, str] = {
     "I'm connecting you to our on-call technician now.": (
         "Le comunico ahora con nuestro técnico de guardia."
     ),
-    "I've alerted our team and someone will call you back right away. If anyone is in "
-    "danger, hang up and call 9 1 1.": (
-        "Ya avisé a nuestro equipo y alguien le llamará enseguida. Si alguien está en peligro, "
-        "cuelgue y llame al 9 1 1."
-    ),
     "Sure, I'll connect you with the office now.": "Claro, le comunico ahora con la oficina.",
     "Our office is closed right now, but I can take a message and someone will call you back. "
     "What would you like me to pass on?": (
@@ -133,6 +128,38 @@ SPANISH: dict[str, str] = {
     ),
     "You're booked: {service}{where}, arriving{when}.": (
         "Listo, queda reservado: {service}{where}, con llegada{when}."
+    ),
+    # honest words (issue 19): test bookings, and no call-back without a number to notify
+    "Test booking: {service}{where}, arriving{when} (test — nothing was booked).": (
+        "Reserva de prueba: {service}{where}, con llegada{when} (prueba: no se reservó nada)."
+    ),
+    "Sorry, our system is slow right now. I can take a message, and the office will see it "
+    "first thing. What would you like me to pass on?": (
+        "Disculpe, nuestro sistema está lento en este momento. Puedo tomar un mensaje, y la "
+        "oficina lo verá a primera hora. ¿Qué mensaje quiere dejar?"
+    ),
+    "I've noted this as an emergency, and the office will see your message first thing. If "
+    "anyone is in danger, hang up and call 9 1 1.": (
+        "Lo anoté como una emergencia, y la oficina verá su mensaje a primera hora. Si alguien "
+        "está en peligro, cuelgue y llame al 9 1 1."
+    ),
+    "I can't put you through to someone right now, but I can take a message and someone will "
+    "call you back. What would you like me to pass on?": (
+        "No puedo comunicarle con alguien en este momento, pero puedo tomar un mensaje y alguien "
+        "le devolverá la llamada. ¿Qué mensaje quiere dejar?"
+    ),
+    "I can't put you through to someone right now, but I can take a message, and the office "
+    "will see it first thing. What would you like me to pass on?": (
+        "No puedo comunicarle con alguien en este momento, pero puedo tomar un mensaje, y la "
+        "oficina lo verá a primera hora. ¿Qué mensaje quiere dejar?"
+    ),
+    "Thanks, I've passed that on, and the office will see your message first thing.": (
+        "Gracias, ya pasé el mensaje, y la oficina lo verá a primera hora."
+    ),
+    "I'm sorry, that's taking longer than it should. I've noted what you asked, and if I "
+    "can't sort it out, the office will see it first thing. What else can I help with?": (
+        "Disculpe, esto está tardando más de lo normal. Ya anoté lo que me pidió, y si no lo "
+        "puedo resolver, la oficina lo verá a primera hora. ¿En qué más le puedo ayudar?"
     ),
     # voice channel (voice.py, voice_calls.py, speech.py)
     "I'm sorry, something went wrong on my end. Could you tell me that once more?": (

@@ -8,6 +8,7 @@ path (`/api/`, `/twilio/`, `/hcp/`, `/healthz`, `/static/`); webhooks and API cl
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -46,7 +47,7 @@ async def error_response(
     request: Request,
     status: int,
     detail: Any,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     """The error as HTML for a browser, else as `{"detail": ...}`."""
     if not wants_html(request):
