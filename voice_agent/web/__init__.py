@@ -21,6 +21,7 @@ from voice_agent.web import (  # noqa: F401 - importing a routes module register
     routes_calls,
     routes_setup,
     routes_stats,
+    routes_status,
     routes_testline,
 )
 from voice_agent.web.engines import apply_saved_settings
