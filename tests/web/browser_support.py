@@ -54,7 +54,11 @@ def _serve(settings: Settings, sock: socket.socket, ready: dict[str, object]) ->
 @contextmanager
 def running_server(settings: Settings) -> Iterator[str]:
     """The app on a free 127.0.0.1 port (migrated first); yields its base URL."""
-    asyncio.run(upgrade(settings.effective_database_url))
+    migrate = threading.Thread(  # its own thread: sync Playwright may own this one's loop
+        target=lambda: asyncio.run(upgrade(settings.effective_database_url))
+    )
+    migrate.start()
+    migrate.join()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)

@@ -254,3 +254,19 @@ def test_header_is_one_readable_bar_on_a_phone(site: tuple[str, Seeded], browser
         assert colour != background and colour not in ("rgb(107, 116, 128)",), colour
     finally:
         context.close()
+
+
+def test_the_locked_dashboard_fits(browser: Any, tmp_path: Any) -> None:
+    """Before ADMIN_PASSWORD is set: the "dashboard is locked" page at both widths."""
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    with running_server(settings) as url:
+        for width, (w, h) in WIDTHS.items():
+            context = browser.new_context(base_url=url, viewport={"width": w, "height": h})
+            page = context.new_page()
+            try:
+                response = page.goto("/")
+                assert response is not None and response.status == 503
+                assert "ADMIN_PASSWORD" in page.inner_text("main")
+                _check(page, "locked", width)
+            finally:
+                context.close()

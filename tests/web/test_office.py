@@ -188,3 +188,15 @@ async def test_setup_explains_the_master_key_when_there_is_none(
         page = (await c.get("/setup")).text
     assert 'id="master-key-help"' in page and "credentials new-master-key" in page
     assert 'id="hcp-key-form"' not in page
+
+
+async def test_too_many_logins_is_a_page_for_a_browser(client: httpx.AsyncClient) -> None:
+    from .conftest import login
+
+    for _ in range(5):
+        await login(client, password="wrong")
+    form = await client.get("/login")
+    token = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    blocked = await client.post("/login", data={"password": "x", "csrf_token": token}, headers=HTML)
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    assert "Too many tries" in blocked.text and "text/html" in blocked.headers["content-type"]

@@ -24,6 +24,7 @@ TITLES = {
     400: "That address cannot be read",
     403: "Not allowed",
     404: "Page not found",
+    429: "Too many tries",
     500: "Something went wrong",
 }
 EXPLANATIONS = {
@@ -31,6 +32,7 @@ EXPLANATIONS = {
     403: "This form has expired or came from another page. Go back, reload the page and try again.",
     404: "There is no page at this address. It may have been mistyped, or the conversation "
     "no longer exists.",
+    429: "Too many failed logins from this address. Wait a few minutes, then try again.",
     500: "The server hit an error while making this page. Nothing you entered was lost; "
     "the details are in the server's log. Try again in a moment.",
 }
