@@ -6,7 +6,7 @@ BIN = $(VENV)/bin
 .PHONY: help install install-dev browser run test lint typecheck unit fmt bench
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 PIP = $(BIN)/python -m pip install -q --disable-pip-version-check --no-compile
 
