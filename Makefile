@@ -8,7 +8,8 @@ BIN = $(VENV)/bin
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-PIP = $(BIN)/python -m pip install -q --disable-pip-version-check --no-compile
+PIP_OPTS ?= --no-compile
+PIP = $(BIN)/python -m pip install -q --disable-pip-version-check $(PIP_OPTS)
 
 # `make run` needs the runtime dependencies only; the dev tools (pytest, playwright, mypy,
 # ruff, ...) are installed on top by the targets that use them.
