@@ -59,7 +59,7 @@ async def error_response(
     if getattr(request.state, "session", None) is None:
         try:
             request.state.session = await current_session(request)
-        except Exception:  # noqa: BLE001 - the error page must render even when storage is down
+        except Exception:  # the error page must render even when storage is down
             request.state.session = None
     title = TITLES.get(status) or HTTPStatus(status).phrase
     explanation = EXPLANATIONS.get(status) or (detail if isinstance(detail, str) else "")
