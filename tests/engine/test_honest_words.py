@@ -7,8 +7,9 @@ import pytest
 from hcp.sandbox.seed import COMPANY_NAME
 from tests.engine.conftest import EngineFactory
 from tests.engine.fakes import talk
+from voice_agent.channels.voice import TOO_SLOW_NO_CALLBACK
 from voice_agent.engine import dialogue
-from voice_agent.engine.guided import GuidedIntakeModel
+from voice_agent.engine.guided import MESSAGE_SEEN_FIRST_THING, GuidedIntakeModel
 from voice_agent.engine.i18n import SPANISH, t
 from voice_agent.followups.config import FollowupConfig
 from voice_agent.settings import Settings
@@ -112,6 +113,8 @@ def test_the_slow_line_promises_only_with_a_number(business: Settings) -> None:
         dialogue.LINE_NO_ON_CALL,
         dialogue.LINE_NO_OFFICE,
         dialogue.LINE_NO_OFFICE_NO_CALLBACK,
+        MESSAGE_SEEN_FIRST_THING,
+        TOO_SLOW_NO_CALLBACK,
     ],
 )
 def test_every_new_line_has_its_spanish(line: str) -> None:

@@ -24,7 +24,7 @@ ASK_ADDRESS = "And what's the address where you need the service?"
 ASK_WINDOW = "Which of those works best for you?"
 ASK_ANYTHING_ELSE = "Is there anything else I can help with?"
 MESSAGE_SEEN_FIRST_THING = (
-    "Thanks, I've passed that on, and the office will see your message first thing."  # noqa: E501
+    "Thanks, I've passed that on, and the office will see your message first thing."
 )
 ASK_MESSAGE = "I can take a message for the office. What would you like me to pass on?"
 OUT_OF_AREA = "Sorry, we don't serve {place}."
