@@ -86,6 +86,17 @@ class MeteredModel:
         return completion
 
 
+class MeteredGuided(GuidedIntakeModel):
+    """Guided intake (a policy over the session) with the same counters as `MeteredModel`."""
+
+    def __init__(self) -> None:
+        self.calls = self.prompt_tokens = self.completion_tokens = 0
+
+    async def step(self, *args: Any, **kwargs: Any) -> Completion:
+        self.calls += 1
+        return await super().step(*args, **kwargs)
+
+
 class TimedStore:
     """Proxies a `Store`, summing the time spent awaiting it."""
 
@@ -129,7 +140,7 @@ class Run:
 async def converse(
     store: TimedStore,
     engine: DialogueEngine,
-    model: MeteredModel,
+    model: MeteredModel | MeteredGuided,
     transport: TimedTransport,
     lines: Sequence[str],
     n: int,
@@ -189,11 +200,11 @@ async def bench(conversations: int) -> None:
                 api_key="bench-key-not-real", model="gpt-fake", base_url=server.base_url
             )
             results: dict[str, Run] = {}
-            for mode, inner, lines in (
-                ("openai (fake server)", llm, CALLER_LINES),
-                ("guided intake", GuidedIntakeModel(), GUIDED_LINES),
-            ):
-                model = MeteredModel(inner)
+            models: tuple[tuple[str, MeteredModel | MeteredGuided, tuple[str, ...]], ...] = (
+                ("openai (fake server)", MeteredModel(llm), CALLER_LINES),
+                ("guided intake", MeteredGuided(), GUIDED_LINES),
+            )
+            for mode, model, lines in models:
                 engine = DialogueEngine(
                     store=store,  # type: ignore[arg-type]
                     hcp_client=client,

@@ -22,6 +22,7 @@ from hcp._constants import (
 from hcp._domains import DomainPolicy
 from hcp._errors import (
     HcpConnectionError,
+    HcpDomainNotAllowedError,
     HcpError,
     HcpResponseError,
     HcpTimeoutError,
@@ -67,6 +68,8 @@ class HcpClient:
         allowed_domains: Hosts that may receive the key (see `DomainPolicy`); local test
             hosts such as ``"127.0.0.1"`` work only when listed.
         transport: Optional httpx transport (tests pass ``httpx.MockTransport``).
+        proxy: An ``http(s)://`` proxy to send requests through. Proxies named by the
+            environment (``HTTPS_PROXY`` and friends) are never used.
         sleep: Awaitable sleep used between retries (tests inject a recorder).
 
     Raises:
@@ -86,6 +89,7 @@ class HcpClient:
         allowed_domains: Iterable[str] = DEFAULT_ALLOWED_DOMAINS,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: SleepFn = asyncio.sleep,
+        proxy: str | None = None,
     ) -> None:
         if not api_key or not api_key.strip():
             raise ValueError("HCP api_key is empty")
@@ -99,10 +103,14 @@ class HcpClient:
         self.timeout = _as_timeout(timeout)
         self.max_retries = max_retries
         self._sleep = sleep
+        if proxy is not None and httpx.URL(proxy).scheme not in ("http", "https"):
+            raise ValueError("HCP proxy must be an http:// or https:// URL")
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=self.timeout,
             follow_redirects=False,
+            trust_env=False,
+            proxy=proxy if transport is None else None,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         )
         self._owns_http = True
@@ -285,6 +293,13 @@ class HcpClient:
                 return response
             target = request.url.join(location)
             self._policy.check(target, method=method, path=path)
+            if not DomainPolicy.same_origin(request.url, target):
+                raise HcpDomainNotAllowedError(
+                    target.host,
+                    reason="redirect to another scheme, host or port",
+                    method=method,
+                    path=path,
+                )
             if method not in {"GET", "HEAD"}:
                 raise make_status_error(response, method=method, path=path)
             url, query = target, None

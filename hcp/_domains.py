@@ -20,7 +20,8 @@ class DomainPolicy:
     Entries: ``"*.example.com"`` matches any subdomain at any depth but **not** the apex
     ``example.com`` (list the apex separately if needed); any other entry matches that host
     exactly. Local hosts (127.0.0.1, localhost, ::1, testserver) pass only when listed
-    exactly, and are the only hosts allowed over plain http; everything else needs https.
+    exactly, and are the only hosts allowed over plain http, another port or userinfo;
+    everything else needs ``https`` on port 443 with no ``user:password@``.
     """
 
     def __init__(self, entries: Iterable[str]):
@@ -62,3 +63,27 @@ class DomainPolicy:
                 method=method,
                 path=path,
             )
+        if host in LOCAL_HOSTS:
+            return
+        if url.userinfo:
+            raise HcpDomainNotAllowedError(
+                host, reason="user:password@ in the URL is not allowed", method=method, path=path
+            )
+        if url.port not in (None, 443):
+            raise HcpDomainNotAllowedError(
+                host, reason=f"port {url.port} is not 443", method=method, path=path
+            )
+
+    @staticmethod
+    def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+        """Whether two URLs share scheme, host and (effective) port, and `b` has no userinfo."""
+        return (
+            a.scheme == b.scheme
+            and _norm(a.host) == _norm(b.host)
+            and _port(a) == _port(b)
+            and not b.userinfo
+        )
+
+
+def _port(url: httpx.URL) -> int | None:
+    return url.port if url.port is not None else {"https": 443, "http": 80}.get(url.scheme)

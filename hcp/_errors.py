@@ -58,10 +58,12 @@ class HcpDomainNotAllowedError(HcpError):
     def __init__(
         self, host: str, *, reason: str = "", method: str | None = None, path: str | None = None
     ):
-        why = reason or "is not in allowed_domains"
+        why = reason or (
+            f"is not in allowed_domains (add it to {ALLOWED_DOMAINS_SETTING} / "
+            "allowed_domains only if you trust it)"
+        )
         super().__init__(
-            f"refusing to send the HCP API key to host {host!r}: {why} "
-            f"(add it to {ALLOWED_DOMAINS_SETTING} / allowed_domains only if you trust it)",
+            f"refusing to send the HCP API key to host {host!r}: {why}",
             method=method,
             path=path,
         )

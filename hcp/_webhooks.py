@@ -58,18 +58,24 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def is_handshake(body: bytes, headers: Mapping[str, str] | None = None) -> bool:
-    """True for HCP's unsigned URL-validation POST (``{"foo":"bar"}``: JSON object, no ``event``).
+HANDSHAKE = {"foo": "bar"}
 
-    A body carrying a signature header is never treated as the handshake.
+
+def is_handshake(body: bytes, headers: Mapping[str, str] | None = None) -> bool:
+    """True for HCP's unsigned URL-validation POST: exactly the JSON object ``{"foo":"bar"}``.
+
+    Whitespace may differ; any other key or value is not the handshake. A body carrying a
+    signature header is never treated as the handshake.
     """
     if headers is not None and _header(headers, SIGNATURE_HEADER):
+        return False
+    if len(body) > 64:
         return False
     try:
         data = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError):
         return False
-    return isinstance(data, dict) and "event" not in data
+    return isinstance(data, dict) and data == HANDSHAKE
 
 
 def verify_webhook(
@@ -99,10 +105,9 @@ def verify_webhook(
     timestamp = (_header(headers, TIMESTAMP_HEADER) or "").strip()
     if not signature or not timestamp:
         raise HcpWebhookError("missing Api-Signature or Api-Timestamp header")
-    try:
-        sent_at = float(timestamp)
-    except ValueError:
-        raise HcpWebhookError("malformed Api-Timestamp") from None
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        raise HcpWebhookError("malformed Api-Timestamp (whole Unix seconds expected)")
+    sent_at = int(timestamp)
     current = time.time() if now is None else now
     if abs(current - sent_at) > tolerance:
         raise HcpWebhookError("stale webhook: Api-Timestamp outside tolerance")

@@ -103,3 +103,28 @@ async def test_with_a_vault_key_test_calls_still_use_the_sandbox(settings: Setti
         assert not services.uses_sandbox
         assert voice.test_engine is not None and voice.test_engine is not services.engine
         assert voice.test_engine.hcp.base_url.host == "sandbox.hcp.test"
+
+
+def test_hcp_proxy_setting_is_checked() -> None:
+    from voice_agent.errors import ConfigError
+    from voice_agent.settings import load_settings
+
+    with pytest.raises(ConfigError, match="HCP_PROXY"):
+        load_settings(hcp_proxy="socks5://127.0.0.1:1080")
+    assert load_settings(hcp_proxy=" http://proxy.internal:3128 ").hcp_proxy == (
+        "http://proxy.internal:3128"
+    )
+
+
+def test_the_real_hcp_key_is_redacted_from_logs_but_not_the_word_sandbox(
+    settings: Settings,
+) -> None:
+    from voice_agent.logs import redact
+
+    build_hcp_client(settings)  # no key: the sandbox's well-known key is not a secret
+    assert redact("component hcp: sandbox (embedded default)").endswith(
+        "sandbox (embedded default)"
+    )
+    credential = HcpCredential(SecretStr("vault-key-canary-not-real-5678"), ("*.housecallpro.com",))
+    build_hcp_client(settings, credential)
+    assert "vault-key-canary" not in redact("oops vault-key-canary-not-real-5678")

@@ -9,7 +9,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from voice_agent.channels import hcp_webhooks, sms  # SMS and HCP webhooks (issue 7)
+from voice_agent.channels import (
+    hcp_webhooks,  # HCP webhooks (issue 7)
+    sms,  # SMS (issue 7)
+    voice_fallback,  # the Fallback URL's spool (issue 18)
+)
 from voice_agent.channels import routes as voice_routes
 from voice_agent.channels.voice_setup import start_voice
 from voice_agent.followups.runtime import start_messaging
@@ -19,6 +23,14 @@ from voice_agent.web import dashboard_router  # dashboard (issue 8)
 from voice_agent.web.errors import install_error_pages
 
 log = logging.getLogger(__name__)
+
+
+async def _replay_fallback_spool(settings: Settings, running: Services) -> None:
+    """Messages the Fallback URL spooled while the database was down go to the outbox now."""
+    try:
+        await voice_fallback.replay_spool(settings, running.store)
+    except Exception:  # a bad spool must not stop the server; the file stays for next time
+        log.exception("could not move the fallback spool into the outbox")
 
 
 def create_app(
@@ -47,6 +59,7 @@ def create_app(
             log.info("component %s: %s", name, state)
         running = services if services is not None else await start_services(settings)
         app.state.services = running
+        await _replay_fallback_spool(settings, running)
         voice = await start_voice(settings, running)
         app.state.voice = voice
         app.state.messaging = start_messaging(settings, running, run_scheduler=services is None)
@@ -61,7 +74,14 @@ def create_app(
             if services is None:
                 await running.aclose()
 
-    app = FastAPI(title="hcp-voice-agent", lifespan=lifespan)
+    docs = settings.api_docs  # off unless API_DOCS: the schema maps every route for a prober
+    app = FastAPI(
+        title="hcp-voice-agent",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings = settings
     app.include_router(voice_routes.router)
     app.include_router(sms.router)

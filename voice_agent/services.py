@@ -24,6 +24,7 @@ from hcp.sandbox.testing import SANDBOX_BASE_URL
 from voice_agent.engine.dialogue import DialogueEngine, EngineLimits, utcnow
 from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.engine.messages import ChatModel
+from voice_agent.logs import register_secret
 from voice_agent.settings import Settings
 from voice_agent.storage.base import Store
 from voice_agent.storage.migrate import upgrade
@@ -134,12 +135,15 @@ def build_hcp_client(
         key = settings.hcp_api_key.get_secret_value() if settings.hcp_api_key else SANDBOX_API_KEY
         domains = settings.hcp_allowed_domains
     base = str(settings.hcp_base_url) if settings.hcp_base_url else "https://api.housecallpro.com"
+    if key != SANDBOX_API_KEY:  # the real key (vault or setting) never reaches a log line
+        register_secret(key)
     return hcp.HcpClient(
         key,
         base_url=base,
         timeout=settings.hcp_timeout,
         allowed_domains=domains,
         transport=transport,
+        proxy=settings.hcp_proxy,
     )
 
 

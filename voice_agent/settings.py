@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     voice_agent_master_key: SecretStr | None = None
     admin_password: SecretStr | None = None
+    forwarded_allow_ips: str = "127.0.0.1,::1"  # proxies whose X-Forwarded-For is believed
+    api_docs: bool = False  # serve /docs and /openapi.json
+    log_format: Literal["text", "json"] = "text"
+    verify_max_failures: int = Field(default=3, ge=1)  # identity checks per caller number per day
 
     # LLM
     openai_api_key: SecretStr | None = None
@@ -139,6 +143,7 @@ class Settings(BaseSettings):
     hcp_webhook_secret: SecretStr | None = None
     hcp_company_id: str | None = None  # when set, HCP webhooks for other companies are ignored
     hcp_timeout: float = Field(default=5.0, gt=0)
+    hcp_proxy: str | None = None  # http(s):// proxy for HCP calls; environment proxies never used
 
     # Twilio
     twilio_account_sid: str | None = None
@@ -239,6 +244,23 @@ class Settings(BaseSettings):
         if not _EMAIL.match(value.strip()):
             raise ValueError(f"{value!r} is not an e-mail address")
         return value.strip()
+
+    @field_validator("hcp_proxy")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// proxy URL")
+        return value.strip()
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _forwarded(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not parts:
+            raise ValueError("name at least one proxy address (default 127.0.0.1,::1)")
+        return ",".join(parts)
 
     @field_validator("smtp_url")
     @classmethod

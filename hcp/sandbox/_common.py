@@ -48,6 +48,7 @@ class Sandbox:
     api_key: str
     webhooks: WebhookDispatcher
     faults: Faults
+    strict_key: int | None = None  # refusal status for application-key-only operations
 
     def now(self) -> datetime:
         """The sandbox's current time (aware, UTC)."""
@@ -96,26 +97,35 @@ def array_param(request: Request, name: str) -> list[str]:
     return [v for v in params.getlist(f"{name}[]") if v != ""]
 
 
-def int_param(request: Request, name: str, default: int) -> int:
-    """An integer query parameter with a default; 400 when it is not a number."""
+def int_param(
+    request: Request, name: str, default: int, *, low: int = 0, high: int = 1_000_000
+) -> int:
+    """An integer query parameter with a default; 400 when it is not a whole number in
+    [low, high]."""
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(float(raw))
+        value = float(raw)
     except ValueError:
         raise ApiError(400, {"message": f"{name} must be a number"}) from None
+    if not math.isfinite(value) or not value.is_integer() or not low <= value <= high:
+        raise ApiError(400, {"message": f"{name} must be a whole number between {low} and {high}"})
+    return int(value)
 
 
 def time_param(request: Request, name: str) -> datetime | None:
-    """An ISO-8601 time query parameter, or None."""
+    """An ISO-8601 time query parameter, or None; 400 when malformed."""
     raw = request.query_params.get(name)
     if not raw:
         return None
     try:
-        return parse_instant(raw)
-    except ValueError:
+        parsed = parse_instant(raw)
+    except (ValueError, OverflowError):
         raise ApiError(400, {"message": f"{name} must be an ISO-8601 time"}) from None
+    if not 1970 <= parsed.year <= 2199:
+        raise ApiError(400, {"message": f"{name} must be between 1970 and 2199"})
+    return parsed
 
 
 def sort_docs(

@@ -14,8 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hcp.sandbox import routes_company, routes_control, routes_customers, routes_jobs, routes_sales
 from hcp.sandbox._common import ApiError, Sandbox
 from hcp.sandbox.faults import Faults
+from hcp.sandbox.repair import repair_state
 from hcp.sandbox.seed import ensure_company
 from hcp.sandbox.store import SandboxState
+from hcp.sandbox.strict_key import REFUSALS, refuses, strict_key_status
 from hcp.sandbox.webhooks import Sender, WebhookDispatcher
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ def create_sandbox_app(
     webhook_secret: str | None = None,
     faults: Faults | None = None,
     webhook_sender: Sender | None = None,
+    strict_key: bool | int = False,
 ) -> FastAPI:
     """Build the HCP sandbox app.
 
@@ -57,9 +60,13 @@ def create_sandbox_app(
         webhook_secret: Signing secret for `Api-Signature`.
         faults: Fault-injection rules; also settable at PUT /sandbox/faults.
         webhook_sender: Delivery function (tests capture with it); httpx when None.
+        strict_key: Refuse the operations the spec lists for application keys / OAuth only,
+            as HCP may refuse a Company key: True (401) or the status to answer (401, 403).
+            Also settable at PUT /sandbox/settings.
     """
     state = state if state is not None else SandboxState.open(None)
     ensure_company(state)
+    repair_state(state)
     now = clock or _utc_now
     sandbox = Sandbox(
         state=state,
@@ -73,6 +80,7 @@ def create_sandbox_app(
             sender=webhook_sender,
         ),
         faults=faults or Faults(),
+        strict_key=strict_key_status(strict_key),
     )
     app = FastAPI(title="HCP sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox = sandbox
@@ -85,6 +93,9 @@ def create_sandbox_app(
     ) -> Response:
         if not _authorized(request.headers.get("authorization"), sandbox.api_key):
             return JSONResponse({"message": "Unauthorized"}, status_code=401)
+        if sandbox.strict_key and refuses(request.method, request.url.path):
+            status = sandbox.strict_key
+            return JSONResponse(REFUSALS[status], status_code=status)
         for rule in sandbox.faults.pick(request.method, request.url.path):
             if rule.kind == "latency":
                 await sandbox.faults.sleep(rule.seconds)

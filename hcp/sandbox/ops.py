@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hcp.sandbox import render
+from hcp.sandbox import validate as V
 from hcp.sandbox._common import ApiError, Sandbox, not_found, unprocessable
 from hcp.sandbox.scheduling import Interval, free_employees, parse_instant, to_utc_z
 from hcp.sandbox.store import Doc, new_id
 
 INACTIVE_WORK_STATUSES = {"user canceled", "pro canceled"}
 INVOICE_DUE_DAYS = 30
+LINE_ITEM_KINDS = ("labor", "materials", "fixed discount", "percent discount")
+MAX_VISIT = timedelta(days=31)
 
 
 def busy_map(sb: Sandbox, skip_appointment: str | None = None) -> dict[str, list[Interval]]:
@@ -48,11 +52,11 @@ def check_lead_source(sb: Sandbox, name: str | None) -> str | None:
     raise ApiError(400, {"message": "Lead source not found"})
 
 
-def ensure_tags(sb: Sandbox, names: list[Any] | None) -> list[str]:
-    """Tag names as given, creating unknown tags as HCP does."""
+def ensure_tags(sb: Sandbox, names: list[str]) -> list[str]:
+    """Tag names (already checked with `validate.strings`), creating unknown tags as HCP
+    does."""
     result: list[str] = []
-    for raw in names or []:
-        name = str(raw)
+    for name in names:
         if not any(t["name"] == name for t in sb.state.iter("tags")):
             sb.state.put("tags", {"id": new_id("tag_"), "name": name, "created_at": sb.now_z()})
         result.append(name)
@@ -76,23 +80,37 @@ def book(
     *,
     skip_appointment: str | None = None,
 ) -> list[str]:
-    """Employees for a visit in [start, end): the given ones if all are free, else the first
-    free bookable employee when none were given; 422 when the slot is taken."""
+    """Check a visit in [start, end) for exactly the employees sent and return them.
+
+    As live HCP does (hcp/README §4.2), nobody is assigned when no employee is sent: the
+    visit stays unassigned and consumes no technician's time. Named employees must all be
+    free (a sandbox guard: 422 when one is already booked then).
+    """
     if end <= start:
         raise unprocessable("end_time", "must be after start_time")
-    busy = busy_map(sb, skip_appointment)
     if employee_ids:
+        busy = busy_map(sb, skip_appointment)
         if len(free_employees(busy, employee_ids, (start, end))) != len(employee_ids):
             raise unprocessable("schedule", "employee is already booked at this time")
-        return employee_ids
-    free = free_employees(busy, bookable_employee_ids(sb), (start, end))
-    if not free:
-        raise unprocessable("schedule", "no employee is available at this time")
-    return [free[0]]
+    return list(employee_ids)
+
+
+def first_free_employee(sb: Sandbox, start: datetime, end: datetime) -> list[str]:
+    """The first bookable employee free over [start, end), as a one-item list ([] if none).
+
+    Only HCP's own online booking picks a technician; API writes never do.
+    """
+    free = free_employees(busy_map(sb), bookable_employee_ids(sb), (start, end))
+    return [free[0]] if free else []
 
 
 def new_appointment(
-    start: datetime, end: datetime, arrival_window: int, employee_ids: list[str]
+    start: datetime,
+    end: datetime,
+    arrival_window: int,
+    employee_ids: list[str],
+    *,
+    anytime: bool = False,
 ) -> Doc:
     """A stored appointment."""
     return {
@@ -100,70 +118,136 @@ def new_appointment(
         "start_time": to_utc_z(start),
         "end_time": to_utc_z(end),
         "arrival_window_minutes": arrival_window,
-        "anytime": False,
+        "anytime": anytime,
         "dispatched_employees_ids": employee_ids,
     }
 
 
-def new_line_item(raw: dict[str, Any], index: int) -> Doc:
-    """A stored line item from a LineItemCreate-like body."""
-    if not raw.get("name"):
-        raise unprocessable("name", "can't be blank")
+def new_line_item(raw: Any, index: int, field: str = "line_items") -> Doc:
+    """A stored line item from a LineItemCreate-like body (422 on a bad value)."""
+    item = V.obj(raw, field)
+    kind = V.text(item.get("kind"), f"{field}.kind") or "labor"
+    if kind not in LINE_ITEM_KINDS:
+        raise unprocessable(f"{field}.kind", f"must be one of {', '.join(LINE_ITEM_KINDS)}")
     return {
-        "id": str(raw.get("id") or new_id("prli_")),
-        "name": str(raw["name"]),
-        "description": str(raw.get("description") or ""),
-        "unit_price": int(raw.get("unit_price") or 0),
-        "unit_cost": int(raw.get("unit_cost") or 0),
-        "quantity": round(float(raw.get("quantity") or 1), 2),
-        "kind": str(raw.get("kind") or "labor"),
-        "taxable": bool(raw.get("taxable", True)),
-        "unit_of_measure": str(raw.get("unit_of_measure") or "each"),
+        "id": V.text(item.get("id"), f"{field}.id") or new_id("prli_"),
+        "name": V.text(item.get("name"), "name", required=True),
+        "description": V.text(item.get("description"), f"{field}.description") or "",
+        "unit_price": V.cents(item.get("unit_price"), f"{field}.unit_price"),
+        "unit_cost": V.cents(item.get("unit_cost"), f"{field}.unit_cost"),
+        "quantity": V.quantity(item.get("quantity"), f"{field}.quantity"),
+        "kind": kind,
+        "taxable": V.boolean(item.get("taxable"), f"{field}.taxable", default=True),
+        "unit_of_measure": V.text(item.get("unit_of_measure"), f"{field}.unit_of_measure")
+        or "each",
         "order_index": index,
     }
 
 
+def new_line_items(raw: Any, field: str = "line_items") -> list[Doc]:
+    """Line items from an array of LineItemCreate bodies."""
+    return [new_line_item(li, i, field) for i, li in enumerate(V.array(raw, field))]
+
+
+def schedule_span(
+    start_raw: Any, end_raw: Any, *, start_field: str, end_field: str, default: timedelta
+) -> tuple[datetime, datetime]:
+    """(start, end) of a visit; end defaults to start + `default`; 422 unless end > start."""
+    start = V.instant(start_raw, start_field)
+    end = V.instant(end_raw, end_field) if end_raw not in (None, "") else start + default
+    if end <= start:
+        raise unprocessable(end_field, f"must be after {start_field}")
+    if end - start > MAX_VISIT:
+        raise unprocessable(end_field, "must be within 31 days of the start")
+    return start, end
+
+
+def _job_schedule(sb: Sandbox, raw: Any) -> tuple[datetime, datetime, int, bool] | None:
+    """(start, end, arrival window, anytime) of a JobCreate `schedule`, or None."""
+    schedule = V.obj(raw, "schedule")
+    arrival = V.minutes(schedule.get("arrival_window"), "schedule.arrival_window")
+    if V.boolean(schedule.get("anytime"), "schedule.anytime", default=False):
+        day_raw = schedule.get("anytime_start_date")
+        try:
+            day = date.fromisoformat(str(day_raw)) if isinstance(day_raw, str) else None
+        except ValueError:
+            day = None
+        if day is None or not V.in_year_range(day):
+            raise unprocessable("schedule.anytime_start_date", "must be a date (YYYY-MM-DD)")
+        zone = ZoneInfo(str(sb.company.get("time_zone") or "UTC"))
+        start = datetime.combine(day, time(0), zone)
+        return start, start + timedelta(days=1), arrival, True
+    if schedule.get("scheduled_start") in (None, ""):
+        if schedule.get("scheduled_end") not in (None, ""):
+            raise unprocessable("schedule.scheduled_start", "can't be blank")
+        return None
+    start, end = schedule_span(
+        schedule.get("scheduled_start"),
+        schedule.get("scheduled_end"),
+        start_field="schedule.scheduled_start",
+        end_field="schedule.scheduled_end",
+        default=timedelta(hours=1),
+    )
+    return start, end, arrival, False
+
+
+def _invoice_number(sb: Sandbox, raw: Any) -> str:
+    """The job's number: the one sent (unique) or the next free one."""
+    if raw in (None, ""):
+        return str(sb.state.next_number("job_number", start=1001))
+    number = str(V.integer(raw, "invoice_number", low=1, high=10**12))
+    if any(str(j.get("invoice_number")) == number for j in sb.state.iter("jobs")):
+        raise unprocessable("invoice_number", "has already been taken")
+    return number
+
+
 def create_job(sb: Sandbox, body: dict[str, Any], **extra: Any) -> Doc:
-    """Create a job from a JobCreate body; emits job.created (and job.scheduled)."""
-    for field in ("customer_id", "address_id"):
-        if not body.get(field):
-            raise unprocessable(field, "can't be blank")
-    cust = sb.state.get("customers", str(body["customer_id"]))
+    """Create a job from a JobCreate body; emits job.created (and job.scheduled).
+
+    Every field is checked before anything is stored (tags, counters, the job).
+    """
+    customer_id = V.text(body.get("customer_id"), "customer_id", required=True)
+    address_id = V.text(body.get("address_id"), "address_id", required=True)
+    cust = sb.state.get("customers", str(customer_id))
     if cust is None:
         raise not_found("Customer")
-    if render.find_address(sb, cust["id"], str(body["address_id"])) is None:
+    if render.find_address(sb, cust["id"], str(address_id)) is None:
         raise not_found("Address")
-    lead_source = check_lead_source(sb, body.get("lead_source"))
-    job_type_id = (body.get("job_fields") or {}).get("job_type_id")
-    if job_type_id and sb.state.get("job_types", str(job_type_id)) is None:
+    lead_source = check_lead_source(sb, V.text(body.get("lead_source"), "lead_source"))
+    job_fields = V.obj(body.get("job_fields"), "job_fields")
+    job_type_id = V.text(job_fields.get("job_type_id"), "job_fields.job_type_id")
+    if job_type_id and sb.state.get("job_types", job_type_id) is None:
         raise not_found("Job type")
-    employees = require_employees(sb, body.get("assigned_employee_ids"))
+    employees = require_employees(
+        sb, V.strings(body.get("assigned_employee_ids"), "assigned_employee_ids")
+    )
+    line_items = new_line_items(body.get("line_items"))
+    tags = V.strings(body.get("tags"), "tags")
+    notes = V.text(body.get("notes"), "notes")
+    description = V.text(body.get("description"), "description") or ""
+    visit = _job_schedule(sb, body.get("schedule"))
     appointments: list[Doc] = []
-    schedule = body.get("schedule") or {}
-    arrival = int(schedule.get("arrival_window") or 0)
-    if schedule.get("scheduled_start"):
-        start = parse_instant(str(schedule["scheduled_start"]))
-        end_raw = schedule.get("scheduled_end")
-        end = parse_instant(str(end_raw)) if end_raw else start + timedelta(hours=1)
+    arrival = 0
+    if visit is not None:
+        start, end, arrival, anytime = visit
         employees = book(sb, start, end, employees)
-        appointments.append(new_appointment(start, end, arrival, employees))
-    number = body.get("invoice_number") or sb.state.next_number("job_number", start=1001)
+        appointments.append(new_appointment(start, end, arrival, employees, anytime=anytime))
+    number = _invoice_number(sb, body.get("invoice_number"))
     now = sb.now_z()
-    notes = body.get("notes")
     job: Doc = {
         "id": new_id("job_"),
-        "invoice_number": str(int(number)),
-        "description": body.get("description") or "",
+        "invoice_number": number,
+        "description": description,
         "customer_id": cust["id"],
-        "address_id": str(body["address_id"]),
-        "notes": [{"id": new_id("nte_"), "content": str(notes)}] if notes else [],
+        "address_id": str(address_id),
+        "notes": [{"id": new_id("nte_"), "content": notes}] if notes else [],
         "work_status": "scheduled" if appointments else "needs scheduling",
         "work_timestamps": {"on_my_way_at": None, "started_at": None, "completed_at": None},
         "arrival_window": arrival,
         "appointments": appointments,
         "assigned_employee_ids": employees,
-        "line_items": [new_line_item(li, i) for i, li in enumerate(body.get("line_items") or [])],
-        "tags": ensure_tags(sb, body.get("tags")),
+        "line_items": line_items,
+        "tags": ensure_tags(sb, tags),
         "lead_source": lead_source,
         "job_type_id": job_type_id,
         "original_estimate_id": None,

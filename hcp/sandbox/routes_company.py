@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from hcp.sandbox import ops
+from hcp.sandbox import validate as V
 from hcp.sandbox._common import (
     ApiError,
     Sandbox,
@@ -46,9 +47,12 @@ async def read_company(request: Request) -> dict[str, Any]:
 
 
 def _availability(sb: Sandbox) -> dict[str, Any]:
+    """The stored availability, repaired if an older sandbox stored a bad buffer."""
     doc = sb.state.meta("availability")
     return {
-        "availability_buffer_in_days": doc.get("availability_buffer_in_days", 0),
+        "availability_buffer_in_days": V.stored_int(
+            doc.get("availability_buffer_in_days"), high=V.MAX_BUFFER_DAYS
+        ),
         "daily_availabilities": doc.get("daily_availabilities", {"data": []}),
     }
 
@@ -59,6 +63,18 @@ async def read_availability(request: Request) -> dict[str, Any]:
     return _availability(sandbox_of(request))
 
 
+def _schedule_window(raw: Any) -> dict[str, str]:
+    window = V.obj(raw, "schedule_windows")
+    try:
+        start = parse_time_of_day(str(window["start_time"]))
+        end = parse_time_of_day(str(window["end_time"]))
+    except (KeyError, ValueError, TypeError):
+        raise ApiError(400, {"message": "Invalid schedule window"}) from None
+    if end <= start:
+        raise ApiError(400, {"message": "Invalid schedule window: end must be after start"})
+    return {"start_time": start.strftime("%H:%M"), "end_time": end.strftime("%H:%M")}
+
+
 @router.put("/company/schedule_availability")
 async def update_availability(request: Request) -> dict[str, Any]:
     """PUT /company/schedule_availability: replace the business hours."""
@@ -67,28 +83,22 @@ async def update_availability(request: Request) -> dict[str, Any]:
     days = body.get("daily_schedule_windows")
     if not isinstance(days, list) or "availability_buffer_in_days" not in body:
         raise ApiError(400, {"message": "daily_schedule_windows and buffer are required"})
+    buffer_days = V.integer(
+        body["availability_buffer_in_days"],
+        "availability_buffer_in_days",
+        high=V.MAX_BUFFER_DAYS,
+    )
     data = []
-    for day in days:
+    for day in V.objects(days, "daily_schedule_windows"):
         name = str(day.get("day_name", "")).lower()
         if name not in DAY_NAMES:
-            raise ApiError(400, {"message": f"Invalid day_name: {name}"})
-        windows = []
-        for w in day.get("schedule_windows") or []:
-            try:
-                start, end = parse_time_of_day(w["start_time"]), parse_time_of_day(w["end_time"])
-            except (KeyError, ValueError, TypeError):
-                raise ApiError(400, {"message": "Invalid schedule window"}) from None
-            windows.append(
-                {"start_time": start.strftime("%H:%M"), "end_time": end.strftime("%H:%M")}
-            )
+            raise ApiError(400, {"message": f"Invalid day_name: {name[:40]}"})
+        windows = [_schedule_window(w) for w in V.array(day.get("schedule_windows"), "windows")]
         data.append({"day_name": name, "schedule_windows": windows})
     async with sb.state.lock:
         sb.state.set_meta(
             "availability",
-            {
-                "availability_buffer_in_days": body["availability_buffer_in_days"],
-                "daily_availabilities": {"data": data},
-            },
+            {"availability_buffer_in_days": buffer_days, "daily_availabilities": {"data": data}},
         )
     return _availability(sb)
 
@@ -101,13 +111,15 @@ def _service(sb: Sandbox, request: Request) -> tuple[int, list[str] | None]:
         form = sb.state.get("price_forms", form_id)
         if form is None:
             raise not_found("Service")
-        duration = int(form.get("duration_in_minutes") or duration)
+        duration = V.stored_int(form.get("duration_in_minutes"), high=V.MAX_MINUTES) or duration
         assigned = [p["uuid"] for p in form.get("assigned", {}).get("pros", [])]
         pros = assigned or None
     raw = request.query_params.get("service_duration")
     if raw is not None:
-        if not raw.isdigit() or int(raw) <= 0:
-            raise unprocessable("service_duration", "must be a positive integer")
+        if not raw.isdigit() or not 0 < int(raw) <= V.MAX_MINUTES:
+            raise unprocessable(
+                "service_duration", f"must be a positive integer up to {V.MAX_MINUTES}"
+            )
         duration = int(raw)
     return duration, pros
 
@@ -116,7 +128,7 @@ def _service(sb: Sandbox, request: Request) -> tuple[int, list[str] | None]:
 async def list_booking_windows(request: Request) -> dict[str, Any]:
     """GET /company/schedule_availability/booking_windows: open windows (UTC) only."""
     sb = sandbox_of(request)
-    days = int_param(request, "show_for_days", 7)
+    days = int_param(request, "show_for_days", 7, low=1, high=V.MAX_SHOW_FOR_DAYS)
     wanted = array_param(request, "employee_ids")
     duration, pros = _service(sb, request)
     start_raw = request.query_params.get("start_date")
@@ -124,6 +136,8 @@ async def list_booking_windows(request: Request) -> dict[str, Any]:
         start = date.fromisoformat(start_raw[:10]) if start_raw else None
     except ValueError:
         raise unprocessable("start_date", "must be YYYY-MM-DDTHH:MM:SS") from None
+    if start is not None and not V.in_year_range(start):
+        raise unprocessable("start_date", "must be between 1970 and 2199")
     employees = ops.bookable_employee_ids(sb)
     if pros is not None:
         employees = [e for e in employees if e in pros]
@@ -197,7 +211,7 @@ def _named_list(sb: Sandbox, request: Request, collection: str, key: str) -> dic
 async def _create_named(request: Request, collection: str, prefix: str, **extra: Any) -> Doc:
     sb = sandbox_of(request)
     body = await json_body(request)
-    name = str(body.get("name") or "").strip()
+    name = (V.text(body.get("name"), "name") or "").strip()
     if not name:
         raise unprocessable("name", "can't be blank")
     async with sb.state.lock:
@@ -215,8 +229,9 @@ async def _rename(request: Request, collection: str, doc_id: str, what: str) -> 
             raise not_found(what)
         if doc.get("editable") is False:
             raise unprocessable("name", "is not editable")
-        if body.get("name"):
-            doc["name"] = str(body["name"])
+        name = (V.text(body.get("name"), "name") or "").strip()
+        if name:
+            doc["name"] = name
             sb.state.put(collection, doc)
     return _public(doc, "created_at")
 
@@ -315,3 +330,15 @@ async def list_materials(request: Request) -> dict[str, Any]:
         raise unprocessable("material_category_uuid", "can't be blank")
     docs = [m for m in sb.state.iter("materials") if m["material_category_uuid"] == category]
     return _price_book_page(request, docs, "/api/price_book/materials")
+
+
+@router.get("/api/price_book/material_categories")
+async def list_material_categories(request: Request) -> dict[str, Any]:
+    """GET /api/price_book/material_categories?parent_uuid=: root categories, or those under
+    `parent_uuid` (price-book list envelope)."""
+    sb = sandbox_of(request)
+    parent = request.query_params.get("parent_uuid") or None
+    docs = [d for d in sb.state.iter("material_categories") if d.get("parent_uuid") == parent]
+    docs = sort_docs(request, docs, ("name", "created_at", "updated_at"))
+    shown = [_public(d, "id") for d in docs]
+    return _price_book_page(request, shown, "/api/price_book/material_categories")

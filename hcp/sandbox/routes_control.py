@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from hcp.sandbox import ops, render
+from hcp.sandbox import validate as V
 from hcp.sandbox._common import (
     ONLINE_BOOKING_SOURCE,
     Sandbox,
@@ -19,12 +21,14 @@ from hcp.sandbox._common import (
 )
 from hcp.sandbox.faults import FaultRule
 from hcp.sandbox.routes_customers import create_customer_doc, new_address
-from hcp.sandbox.scheduling import DEFAULT_DURATION_MINUTES, booking_windows, parse_instant
+from hcp.sandbox.scheduling import DEFAULT_DURATION_MINUTES, booking_windows
 from hcp.sandbox.store import Doc, new_id
+from hcp.sandbox.strict_key import REFUSALS, strict_key_status
 
 router = APIRouter(prefix="/sandbox")
 
 ONLINE_BOOKING_TAG = "Online booking"
+PAYMENT_METHODS = ("credit_card", "ach", "consumer_financing", "external", "mobile_check_deposit")
 
 
 def _find_by_phone(sb: Sandbox, phone: str) -> Doc | None:
@@ -54,46 +58,49 @@ def _first_window(sb: Sandbox, duration: int) -> tuple[Any, Any]:
 
 def online_booking(sb: Sandbox, body: dict[str, Any]) -> Doc:
     """Simulate a customer booking on the company's website: find or create the customer,
-    then create a scheduled job with the online-booking lead source and tag."""
-    phone = digits(str(body.get("mobile_number") or body.get("phone") or ""))
+    then create a scheduled job with the online-booking lead source and tag, assigned to
+    the first free technician. Everything is checked before anything is stored."""
+    phone = digits(V.text(body.get("mobile_number") or body.get("phone"), "mobile_number"))
     if len(phone) < 10:
         raise unprocessable("mobile_number", "must have 10 digits")
     phone = phone[-10:]
     address = body.get("address")
     if not isinstance(address, dict):
         raise unprocessable("address", "must be an object with street, city, state, zip")
+    new_address(sb, {"country": "US", **address})  # checks it; stored below if needed
+    form_id = V.text(body.get("price_form_id"), "price_form_id")
+    form = sb.state.get("price_forms", form_id) if form_id else None
+    if form_id and form is None:
+        raise not_found("Price form")
+    stored = (form or {}).get("duration_in_minutes")
+    duration = V.stored_int(stored, high=V.MAX_MINUTES) or DEFAULT_DURATION_MINUTES
+    if body.get("start_time") not in (None, ""):
+        start = V.instant(body["start_time"], "start_time")
+        end = start + timedelta(minutes=duration)
+    else:
+        start, end = _first_window(sb, duration)
+    name = V.text(body.get("name"), "name") or ""
+    first, _, last = name.partition(" ")
+    customer = {
+        "first_name": V.text(body.get("first_name"), "first_name") or first or None,
+        "last_name": V.text(body.get("last_name"), "last_name") or last or None,
+        "email": V.text(body.get("email"), "email"),
+        "mobile_number": phone,
+        "addresses": [{"country": "US", **address}],
+    }
+    notes = V.text(body.get("notes"), "notes")
     if not any(s["name"] == ONLINE_BOOKING_SOURCE for s in sb.state.iter("lead_sources")):
         source = {"id": new_id("lsrc_"), "name": ONLINE_BOOKING_SOURCE, "editable": False}
         sb.state.put("lead_sources", source | {"created_at": sb.now_z()})
     cust = _find_by_phone(sb, phone)
     if cust is None:
-        first, _, last = str(body.get("name") or "").partition(" ")
-        cust = create_customer_doc(
-            sb,
-            {
-                "first_name": body.get("first_name") or first or None,
-                "last_name": body.get("last_name") or last or None,
-                "email": body.get("email"),
-                "mobile_number": phone,
-                "lead_source": ONLINE_BOOKING_SOURCE,
-                "addresses": [{"country": "US", **address}],
-            },
-        )
+        cust = create_customer_doc(sb, customer | {"lead_source": ONLINE_BOOKING_SOURCE})
         address_id = cust["addresses"][0]["id"]
     else:
         addr = new_address(sb, {"country": "US", **address})
         cust["addresses"] = [*cust.get("addresses", []), addr]
         ops.touch(sb, "customers", cust)
         address_id = addr["id"]
-    form = sb.state.get("price_forms", str(body.get("price_form_id") or ""))
-    if body.get("price_form_id") and form is None:
-        raise not_found("Price form")
-    duration = int((form or {}).get("duration_in_minutes") or DEFAULT_DURATION_MINUTES)
-    if body.get("start_time"):
-        start = parse_instant(str(body["start_time"]))
-        end = start + timedelta(minutes=duration)
-    else:
-        start, end = _first_window(sb, duration)
     line_items = [{"name": form["name"], "unit_price": form["price"]}] if form else []
     return ops.create_job(
         sb,
@@ -103,8 +110,10 @@ def online_booking(sb: Sandbox, body: dict[str, Any]) -> Doc:
             "schedule": {"scheduled_start": start.isoformat(), "scheduled_end": end.isoformat()},
             "lead_source": ONLINE_BOOKING_SOURCE,
             "tags": [ONLINE_BOOKING_TAG],
-            "notes": body.get("notes"),
+            "notes": notes,
             "line_items": line_items,
+            # HCP's own online booking assigns a free technician; API writes never do.
+            "assigned_employee_ids": ops.first_free_employee(sb, start, end),
         },
     )
 
@@ -119,14 +128,43 @@ async def post_online_booking(request: Request) -> dict[str, Any]:
         return {"job": render.job(sb, job)}
 
 
+FAULT_KINDS = ("latency", "rate_limit", "server_error", "timeout")
+MAX_FAULT_SECONDS = 600
+
+
+def parse_rule(raw: Any) -> FaultRule:
+    """One fault rule from JSON; 422 on an unknown field or a bad value."""
+    rule = V.obj(raw, "rules")
+    unknown = set(rule) - {"kind", "path", "rate", "seconds", "retry_after", "method", "times"}
+    if unknown:
+        raise unprocessable("rules", f"unknown fields: {', '.join(sorted(unknown))}")
+    kind = rule.get("kind")
+    if kind not in FAULT_KINDS:
+        raise unprocessable("rules.kind", f"must be one of {', '.join(FAULT_KINDS)}")
+    path = V.text(rule.get("path"), "rules.path") or ""
+    try:
+        re.compile(path)
+    except re.error:
+        raise unprocessable("rules.path", "must be a regular expression") from None
+    times = rule.get("times")
+    return FaultRule(
+        kind=kind,
+        path=path,
+        rate=V.number(rule.get("rate"), "rules.rate", low=0, high=1, default=1.0),
+        seconds=V.number(
+            rule.get("seconds"), "rules.seconds", low=0, high=MAX_FAULT_SECONDS, default=0.0
+        ),
+        retry_after=V.integer(rule.get("retry_after"), "rules.retry_after", high=86_400, default=1),
+        method=V.text(rule.get("method"), "rules.method"),
+        times=None if times is None else V.integer(times, "rules.times", high=10**9),
+    )
+
+
 def parse_rules(raw: Any) -> list[FaultRule]:
     """Fault rules from JSON; 422 on a bad rule."""
     if not isinstance(raw, list):
         raise unprocessable("rules", "must be an array")
-    try:
-        return [FaultRule(**r) for r in raw]
-    except TypeError as exc:
-        raise unprocessable("rules", str(exc)) from None
+    return [parse_rule(r) for r in raw]
 
 
 @router.get("/faults")
@@ -140,8 +178,9 @@ async def replace_faults(request: Request) -> dict[str, Any]:
     """PUT /sandbox/faults {rules: [...], seed?}: replace the fault rules."""
     sb = sandbox_of(request)
     body = await json_body(request)
+    rules = parse_rules(body.get("rules"))
     seed = body.get("seed")
-    sb.faults.replace(parse_rules(body.get("rules")), int(seed) if seed is not None else None)
+    sb.faults.replace(rules, None if seed is None else V.integer(seed, "seed", high=2**63))
     return sb.faults.to_json()
 
 
@@ -162,9 +201,10 @@ async def pay(request: Request, invoice_id: str) -> dict[str, Any]:
         inv = sb.state.get("invoices", invoice_id)
         if inv is None:
             raise not_found("Invoice")
-        return render.invoice(
-            ops.pay_invoice(sb, inv, str(body.get("payment_method") or "credit_card"))
-        )
+        method = V.text(body.get("payment_method"), "payment_method") or "credit_card"
+        if method not in PAYMENT_METHODS:
+            raise unprocessable("payment_method", f"must be one of {', '.join(PAYMENT_METHODS)}")
+        return render.invoice(ops.pay_invoice(sb, inv, method))
 
 
 JOB_TRANSITIONS = {
@@ -183,7 +223,7 @@ async def set_work_status(request: Request, job_id: str) -> dict[str, Any]:
     sb = sandbox_of(request)
     body = await json_body(request)
     status = body.get("work_status")
-    if status not in JOB_TRANSITIONS:
+    if not isinstance(status, str) or status not in JOB_TRANSITIONS:
         raise unprocessable("work_status", f"must be one of {sorted(JOB_TRANSITIONS)}")
     async with sb.state.lock:
         job = sb.state.get("jobs", job_id)
@@ -211,15 +251,36 @@ async def sent_webhooks(request: Request) -> dict[str, Any]:
     return {"events": sandbox_of(request).webhooks.events}
 
 
+def _strict_key(value: Any) -> int | None:
+    if value is None or isinstance(value, bool) or value in REFUSALS:
+        return strict_key_status(value)
+    raise unprocessable("strict_key", f"must be true, false or one of {sorted(REFUSALS)}")
+
+
+def _settings(sb: Sandbox) -> dict[str, Any]:
+    settings = {k: v for k, v in sb.state.meta("settings").items() if k != "id"}
+    return settings | {"strict_key": sb.strict_key or False}
+
+
+@router.get("/settings")
+async def read_settings(request: Request) -> dict[str, Any]:
+    """GET /sandbox/settings."""
+    return _settings(sandbox_of(request))
+
+
 @router.put("/settings")
 async def update_settings(request: Request) -> dict[str, Any]:
-    """PUT /sandbox/settings {auto_copy_approved_estimates: bool, service_zones_refused: bool}."""
+    """PUT /sandbox/settings {auto_copy_approved_estimates: bool, service_zones_refused: bool,
+    strict_key: bool | 401 | 403}; strict_key lives until restart (like faults)."""
     sb = sandbox_of(request)
     body = await json_body(request)
+    flags = {
+        flag: V.boolean(body[flag], flag, default=False)
+        for flag in ("auto_copy_approved_estimates", "service_zones_refused")
+        if flag in body
+    }
+    strict = _strict_key(body["strict_key"]) if "strict_key" in body else sb.strict_key
     async with sb.state.lock:
-        settings = sb.state.meta("settings")
-        for flag in ("auto_copy_approved_estimates", "service_zones_refused"):
-            if flag in body:
-                settings[flag] = bool(body[flag])
-        sb.state.set_meta("settings", settings)
-    return {k: v for k, v in settings.items() if k != "id"}
+        sb.state.set_meta("settings", sb.state.meta("settings") | flags)
+        sb.strict_key = strict
+    return _settings(sb)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from hcp.sandbox import ops, render
+from hcp.sandbox import validate as V
 from hcp.sandbox._common import (
     ApiError,
     Sandbox,
@@ -18,7 +19,6 @@ from hcp.sandbox._common import (
     paginate,
     sandbox_of,
     sort_docs,
-    unprocessable,
 )
 from hcp.sandbox.store import Doc, new_id
 
@@ -35,6 +35,7 @@ CUSTOMER_FIELDS = (
     "notes",
 )
 ADDRESS_REQUIRED = ("street", "city", "state", "zip")
+ADDRESS_KEYS = ("street", "street_line_2", "city", "state", "zip", "country")
 
 
 def matches(doc: Doc, q: str) -> bool:
@@ -53,37 +54,56 @@ def matches(doc: Doc, q: str) -> bool:
     return phone_like and q_digits in digits(doc.get("mobile_number"))
 
 
-def new_address(sb: Sandbox, raw: dict[str, Any], kind: str = "service") -> Doc:
-    """A stored address; 422 when a required part is missing."""
-    for field in ADDRESS_REQUIRED:
-        if not raw.get(field):
-            raise unprocessable(field, "can't be blank")
+def new_address(sb: Sandbox, raw: Any, kind: str = "service", field: str = "address") -> Doc:
+    """A stored address; 422 when a required part is missing or a value is not text."""
+    parts = V.obj(raw, field)
+    values = {k: V.text(parts.get(k), k, required=k in ADDRESS_REQUIRED) for k in ADDRESS_KEYS}
+    for name in ("latitude", "longitude"):
+        V.number(parts.get(name), name, low=-180, high=180, default=0)
     return {
         "id": new_id("adr_"),
         "type": kind,
-        "street": str(raw["street"]),
-        "street_line_2": raw.get("street_line_2") or None,
-        "city": str(raw["city"]),
-        "state": str(raw["state"]),
-        "zip": str(raw["zip"]),
-        "country": str(raw.get("country") or "US"),
+        "street": values["street"],
+        "street_line_2": values["street_line_2"],
+        "city": values["city"],
+        "state": values["state"],
+        "zip": values["zip"],
+        "country": values["country"] or "US",
         "created_at": sb.now_z(),
     }
 
 
+def customer_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """The CustomerCreate/CustomerUpdate fields present in `body`, checked (422 when bad)."""
+    out: dict[str, Any] = {k: V.text(body[k], k) for k in CUSTOMER_FIELDS if k in body}
+    if "notifications_enabled" in body:
+        out["notifications_enabled"] = V.boolean(
+            body["notifications_enabled"], "notifications_enabled", default=True
+        )
+    if "tags" in body:
+        out["tags"] = V.strings(body["tags"], "tags")
+    if "lead_source" in body:
+        out["lead_source"] = V.text(body["lead_source"], "lead_source")
+    return out
+
+
 def create_customer_doc(sb: Sandbox, body: dict[str, Any]) -> Doc:
     """Create and store a customer from a CustomerCreate body; emits customer.created."""
-    if not any(body.get(k) for k in CUSTOMER_FIELDS[:3] + CUSTOMER_FIELDS[4:7]):
+    fields = customer_fields(body)
+    if not any(fields.get(k) for k in CUSTOMER_FIELDS[:3] + CUSTOMER_FIELDS[4:7]):
         raise ApiError(400, {"message": "Customer must have a name, email, or phone number"})
-    lead_source = ops.check_lead_source(sb, body.get("lead_source"))
+    lead_source = ops.check_lead_source(sb, fields.get("lead_source"))
+    addresses = [
+        new_address(sb, a, field="addresses") for a in V.array(body.get("addresses"), "addresses")
+    ]
     now = sb.now_z()
     doc: Doc = {"id": new_id("cus_")}
-    doc |= {k: (str(body[k]) if body.get(k) is not None else None) for k in CUSTOMER_FIELDS}
+    doc |= {k: fields.get(k) for k in CUSTOMER_FIELDS}
     doc |= {
-        "notifications_enabled": bool(body.get("notifications_enabled", True)),
+        "notifications_enabled": fields.get("notifications_enabled", True),
         "lead_source": lead_source,
-        "tags": ops.ensure_tags(sb, body.get("tags")),
-        "addresses": [new_address(sb, a) for a in body.get("addresses") or []],
+        "tags": ops.ensure_tags(sb, fields.get("tags", [])),
+        "addresses": addresses,
         "kind": "homeowner",
         "created_at": now,
         "updated_at": now,
@@ -147,15 +167,12 @@ async def update_customer(request: Request, customer_id: str) -> dict[str, Any]:
     body = await json_body(request)
     async with sb.state.lock:
         doc = get_customer(sb, customer_id)
-        if "lead_source" in body:
-            doc["lead_source"] = ops.check_lead_source(sb, body["lead_source"])
-        for key in CUSTOMER_FIELDS:
-            if key in body:
-                doc[key] = None if body[key] is None else str(body[key])
-        if "notifications_enabled" in body:
-            doc["notifications_enabled"] = bool(body["notifications_enabled"])
-        if "tags" in body:
-            doc["tags"] = ops.ensure_tags(sb, body["tags"])
+        fields = customer_fields(body)
+        if "lead_source" in fields:
+            fields["lead_source"] = ops.check_lead_source(sb, fields["lead_source"])
+        if "tags" in fields:
+            fields["tags"] = ops.ensure_tags(sb, fields["tags"])
+        doc.update(fields)
         ops.touch(sb, "customers", doc)
         sb.webhooks.emit("customer.updated", "customer", render.customer(doc))
         return render.customer(doc)
@@ -176,8 +193,7 @@ async def create_address(request: Request, customer_id: str) -> JSONResponse:
     body = await json_body(request)
     async with sb.state.lock:
         doc = get_customer(sb, customer_id)
-        if not body.get("country"):
-            raise unprocessable("country", "can't be blank")
+        V.text(body.get("country"), "country", required=True)
         addr = new_address(sb, body)
         doc["addresses"] = [*doc.get("addresses", []), addr]
         ops.touch(sb, "customers", doc)

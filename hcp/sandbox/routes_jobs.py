@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from hcp.sandbox import ops, render
+from hcp.sandbox import validate as V
 from hcp.sandbox._common import (
     Sandbox,
     array_param,
@@ -99,16 +100,27 @@ async def read_job(request: Request, job_id: str) -> Any:
     return render.job(sb, doc, expand)
 
 
-def _appointment_body(sb: Sandbox, body: dict[str, Any]) -> tuple[datetime, datetime, list[str]]:
+def _appointment_body(
+    sb: Sandbox, body: dict[str, Any]
+) -> tuple[datetime, datetime, int, list[str]]:
+    """(start, end, arrival window, employees) of an appointment body; 422 when bad."""
     for field in ("start_time", "end_time"):
-        if not body.get(field):
+        if body.get(field) in (None, ""):
             raise unprocessable(field, "can't be blank")
+    start, end = ops.schedule_span(
+        body["start_time"],
+        body["end_time"],
+        start_field="start_time",
+        end_field="end_time",
+        default=timedelta(0),
+    )
     if not isinstance(body.get("dispatched_employees_ids"), list):
         raise unprocessable("dispatched_employees_ids", "must be an array")
-    employees = ops.require_employees(sb, body["dispatched_employees_ids"])
-    if not employees:
+    wanted = V.strings(body["dispatched_employees_ids"], "dispatched_employees_ids")
+    if not wanted:
         raise unprocessable("dispatched_employees_ids", "can't be blank")
-    return parse_instant(body["start_time"]), parse_instant(body["end_time"]), employees
+    arrival = V.minutes(body.get("arrival_window_minutes"), "arrival_window_minutes")
+    return start, end, arrival, ops.require_employees(sb, wanted)
 
 
 @router.get("/jobs/{job_id}/appointments")
@@ -125,11 +137,9 @@ async def create_appointment(request: Request, job_id: str) -> dict[str, Any]:
     body = await json_body(request)
     async with sb.state.lock:
         job = get_job(sb, job_id)
-        start, end, employees = _appointment_body(sb, body)
+        start, end, arrival, employees = _appointment_body(sb, body)
         ops.book(sb, start, end, employees)
-        appt = ops.new_appointment(
-            start, end, int(body.get("arrival_window_minutes") or 0), employees
-        )
+        appt = ops.new_appointment(start, end, arrival, employees)
         was_scheduled = bool(job.get("appointments"))
         job["appointments"] = [*job.get("appointments", []), appt]
         ops.reschedule_status(job)
@@ -171,10 +181,9 @@ async def update_appointment(request: Request, job_id: str, appointment_id: str)
     async with sb.state.lock:
         job = get_job(sb, job_id)
         appt = _find_appointment(job, appointment_id)
-        start, end, employees = _appointment_body(sb, body)
+        start, end, arrival, employees = _appointment_body(sb, body)
         ops.book(sb, start, end, employees, skip_appointment=appointment_id)
-        appt.update(ops.new_appointment(start, end, 0, employees) | {"id": appointment_id})
-        appt["arrival_window_minutes"] = int(body.get("arrival_window_minutes") or 0)
+        appt.update(ops.new_appointment(start, end, arrival, employees) | {"id": appointment_id})
         ops.reschedule_status(job)
         ops.touch(sb, "jobs", job)
         sb.webhooks.emit(
@@ -198,26 +207,63 @@ async def delete_appointment(request: Request, job_id: str, appointment_id: str)
         return Response(status_code=200)
 
 
+def _schedule_employees(sb: Sandbox, raw: Any, job: Doc) -> list[str]:
+    """`dispatched_employees` ([{employee_id}]): exactly those; absent: the job's own."""
+    if raw is None:
+        return list(job.get("assigned_employee_ids", []))
+    wanted = []
+    for item in V.objects(raw, "dispatched_employees"):
+        wanted.append(
+            V.text(item.get("employee_id"), "dispatched_employees.employee_id", required=True)
+        )
+    return ops.require_employees(sb, [str(w) for w in wanted])
+
+
 @router.put("/jobs/{job_id}/schedule")
 async def update_schedule(request: Request, job_id: str) -> dict[str, Any]:
-    """PUT /jobs/{id}/schedule: replace the visits with one appointment."""
+    """PUT /jobs/{id}/schedule: replace the job's one visit.
+
+    As the spec says, a job with more than one appointment is refused (use the appointments
+    endpoints). `start_time` alone keeps the visit's duration (one hour for a job not yet
+    scheduled); without `arrival_window_in_minutes` or `dispatched_employees` the job's own
+    are kept.
+    """
     sb = sandbox_of(request)
     body = await json_body(request)
     async with sb.state.lock:
         job = get_job(sb, job_id)
-        if not body.get("start_time"):
-            raise unprocessable("start_time", "can't be blank")
-        start = parse_instant(str(body["start_time"]))
-        end = parse_instant(str(body.get("end_time") or body["start_time"]))
-        wanted = [str(d.get("employee_id")) for d in body.get("dispatched_employees") or []]
-        employees = ops.require_employees(sb, wanted or job.get("assigned_employee_ids"))
         old = job.get("appointments", [])
-        skip = old[0]["id"] if len(old) == 1 else None
+        if len(old) > 1:
+            raise unprocessable(
+                "schedule",
+                "jobs with more than one appointment must be updated through the "
+                "appointments endpoints",
+            )
+        if body.get("start_time") in (None, ""):
+            raise unprocessable("start_time", "can't be blank")
+        duration = timedelta(hours=1)
+        if old:
+            duration = parse_instant(old[0]["end_time"]) - parse_instant(old[0]["start_time"])
+        start, end = ops.schedule_span(
+            body["start_time"],
+            body.get("end_time"),
+            start_field="start_time",
+            end_field="end_time",
+            default=duration,
+        )
+        arrival = V.minutes(
+            body.get("arrival_window_in_minutes", job.get("arrival_window")),
+            "arrival_window_in_minutes",
+        )
+        V.boolean(body.get("notify"), "notify", default=False)
+        V.boolean(body.get("notify_pro"), "notify_pro", default=False)
+        employees = _schedule_employees(sb, body.get("dispatched_employees"), job)
+        skip = old[0]["id"] if old else None
         employees = ops.book(sb, start, end, employees, skip_appointment=skip)
-        arrival = int(body.get("arrival_window_in_minutes") or 0)
         appt = ops.new_appointment(start, end, arrival, employees)
         job["appointments"] = [appt]
         job["arrival_window"] = arrival
+        job["assigned_employee_ids"] = employees
         ops.reschedule_status(job)
         ops.touch(sb, "jobs", job)
         sb.webhooks.emit("job.scheduled", "job", render.job(sb, job))
@@ -251,9 +297,8 @@ async def create_note(request: Request, job_id: str) -> dict[str, Any]:
     body = await json_body(request)
     async with sb.state.lock:
         job = get_job(sb, job_id)
-        if not body.get("content"):
-            raise unprocessable("content", "can't be blank")
-        note = {"id": new_id("nte_"), "content": str(body["content"])}
+        content = V.text(body.get("content"), "content", required=True)
+        note = {"id": new_id("nte_"), "content": content}
         job["notes"] = [*job.get("notes", []), note]
         ops.touch(sb, "jobs", job)
         return note
@@ -284,7 +329,7 @@ async def add_tag(request: Request, job_id: str) -> dict[str, Any]:
     body = await json_body(request)
     async with sb.state.lock:
         job = get_job(sb, job_id)
-        tag = sb.state.get("tags", str(body.get("tag_id") or ""))
+        tag = sb.state.get("tags", V.text(body.get("tag_id"), "tag_id", required=True) or "")
         if tag is None:
             raise not_found("Tag")
         if tag["name"] not in job.get("tags", []):
@@ -326,7 +371,7 @@ async def create_line_item(request: Request, job_id: str) -> dict[str, Any]:
     body = await json_body(request)
     async with sb.state.lock:
         job = get_job(sb, job_id)
-        item = ops.new_line_item({k: v for k, v in body.items() if k != "id"}, 0)
+        item = ops.new_line_item({k: v for k, v in body.items() if k != "id"}, 0, "line_item")
         item["order_index"] = len(job.get("line_items", []))
         job["line_items"] = [*job.get("line_items", []), item]
         ops.touch(sb, "jobs", job)
@@ -342,15 +387,19 @@ async def bulk_update_line_items(request: Request, job_id: str) -> dict[str, Any
     body = await json_body(request)
     if not isinstance(body.get("line_items"), list):
         raise unprocessable("line_items", "must be an array")
+    raws = V.objects(body["line_items"], "line_items")
+    append = V.boolean(body.get("append_line_items"), "append_line_items", default=False)
     async with sb.state.lock:
         job = get_job(sb, job_id)
         current = {li["id"]: li for li in job.get("line_items", [])}
-        result = list(current.values()) if body.get("append_line_items") else []
-        for raw in body["line_items"]:
-            raw_id = raw.get("id") or raw.get("uuid")
+        result = list(current.values()) if append else []
+        for raw in raws:
+            raw_id = V.text(raw.get("id") or raw.get("uuid"), "line_items.id")
             if raw_id and raw_id not in current:
                 raise not_found("Line item")
-            merged = {**current.get(raw_id, {}), **raw} if raw_id else dict(raw)
+            merged = {**current[raw_id], **raw, "id": raw_id} if raw_id else dict(raw)
+            if not raw_id:
+                merged.pop("id", None)
             item = ops.new_line_item(merged, 0)
             result = [li for li in result if li["id"] != item["id"]] + [item]
         for index, item in enumerate(result):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from hcp.sandbox import ops, render
+from hcp.sandbox import validate as V
 from hcp.sandbox._common import (
     ApiError,
     Sandbox,
@@ -32,20 +34,40 @@ INVOICE_SORTS: tuple[str, ...] = ("amount", "created_at", "due_amount", "due_at"
 INVOICE_SORTS += ("invoice_number", "paid_at", "sent_at", "status", "updated_at")
 
 
-def new_option(sb: Sandbox, raw: dict[str, Any], number: int) -> Doc:
-    """A stored estimate option."""
-    if not raw.get("name"):
-        raise unprocessable("name", "can't be blank")
+def _tax(raw: Any, field: str) -> dict[str, Any] | None:
+    """An option's tax {taxable, tax_rate (0-1 fraction), tax_name}; None when absent."""
+    if raw is None:
+        return None
+    tax = V.obj(raw, field)
+    taxable = V.boolean(tax.get("taxable"), f"{field}.taxable", default=False)
+    rate = V.number(tax.get("tax_rate"), f"{field}.tax_rate", low=0, high=1, default=0)
+    name = V.text(tax.get("tax_name"), f"{field}.tax_name")
+    if taxable and (name is None or "tax_rate" not in tax):
+        raise unprocessable(f"{field}.tax_name", "and tax_rate are required when taxable")
+    return {"taxable": taxable, "tax_rate": rate, "tax_name": name}
+
+
+def option_fields(raw: Any, field: str) -> dict[str, Any]:
+    """Checked EstimateOptionCreate fields: name, line items, tags, tax."""
+    body = V.obj(raw, field)
+    return {
+        "name": V.text(body.get("name"), "name", required=True),
+        "line_items": ops.new_line_items(body.get("line_items"), f"{field}.line_items"),
+        "tags": V.strings(body.get("tags"), f"{field}.tags"),
+        "tax": _tax(body.get("tax"), f"{field}.tax"),
+    }
+
+
+def new_option(sb: Sandbox, fields: dict[str, Any], number: int) -> Doc:
+    """A stored estimate option from `option_fields` output (creates unknown tags)."""
     now = sb.now_z()
     return {
         "id": new_id("est_"),
-        "name": str(raw["name"]),
+        "name": fields["name"],
         "option_number": number,
-        "line_items": [
-            ops.new_line_item(li, i) for i, li in enumerate(raw.get("line_items") or [])
-        ],
-        "tax": raw.get("tax"),
-        "tags": ops.ensure_tags(sb, raw.get("tags")),
+        "line_items": fields["line_items"],
+        "tax": fields["tax"],
+        "tags": ops.ensure_tags(sb, fields["tags"]),
         "approval_status": None,
         "status": "open",
         "message_from_pro": "",
@@ -56,46 +78,66 @@ def new_option(sb: Sandbox, raw: dict[str, Any], number: int) -> Doc:
 
 
 def create_estimate_doc(sb: Sandbox, body: dict[str, Any]) -> Doc:
-    """Create an estimate from an EstimateCreate body; emits estimate.created."""
-    cust = get_customer(sb, str(body.get("customer_id") or ""))
-    address_id = body.get("address_id")
+    """Create an estimate from an EstimateCreate body; emits estimate.created.
+
+    Every field is checked before anything is stored.
+    """
+    cust = get_customer(sb, V.text(body.get("customer_id"), "customer_id") or "")
+    address_id = V.text(body.get("address_id"), "address_id")
+    new_addr = None
     if not address_id and body.get("address"):
-        addr = new_address(sb, body["address"])
-        cust["addresses"] = [*cust.get("addresses", []), addr]
-        ops.touch(sb, "customers", cust)
-        address_id = addr["id"]
-    if not address_id or render.find_address(sb, cust["id"], str(address_id)) is None:
+        new_addr = new_address(sb, {"country": "US", **V.obj(body["address"], "address")})
+    elif not address_id or render.find_address(sb, cust["id"], address_id) is None:
         raise not_found("Address")
-    employees = ops.require_employees(sb, body.get("assigned_employee_ids"))
-    tax = body.get("tax")
-    options = []
-    for i, raw in enumerate(body.get("options") or [{"name": "Option #1"}]):
-        options.append(new_option(sb, {"tax": tax, **raw}, i + 1))
+    employees = ops.require_employees(
+        sb, V.strings(body.get("assigned_employee_ids"), "assigned_employee_ids")
+    )
+    tax = _tax(body.get("tax"), "tax")
+    raw_options = V.objects(body.get("options"), "options") or [{"name": "Option #1"}]
+    options = [option_fields({"tax": tax, **raw}, "options") for raw in raw_options]
+    number = V.integer(body.get("estimate_number"), "estimate_number", low=1, high=10**12)
+    lead_source = ops.check_lead_source(sb, V.text(body.get("lead_source"), "lead_source"))
+    job_type_id = V.text(
+        V.obj(body.get("estimate_fields"), "estimate_fields").get("job_type_id"),
+        "estimate_fields.job_type_id",
+    )
+    note = V.text(body.get("note"), "note")
+    message = V.text(body.get("message"), "message")
+    schedule = V.obj(body.get("schedule"), "schedule")
+    visit = None
+    if schedule.get("start_time") not in (None, ""):
+        start, end = ops.schedule_span(
+            schedule.get("start_time"),
+            schedule.get("end_time"),
+            start_field="schedule.start_time",
+            end_field="schedule.end_time",
+            default=timedelta(hours=1),
+        )
+        arrival = V.minutes(
+            schedule.get("arrival_window_in_minutes"), "schedule.arrival_window_in_minutes"
+        )
+        visit = ops.new_appointment(start, end, arrival, ops.book(sb, start, end, employees))
+    if new_addr is not None:
+        cust["addresses"] = [*cust.get("addresses", []), new_addr]
+        ops.touch(sb, "customers", cust)
+        address_id = new_addr["id"]
     now = sb.now_z()
     doc: Doc = {
         "id": new_id("csr_"),
-        "estimate_number": int(body.get("estimate_number") or sb.state.next_number("estimate")),
+        "estimate_number": number or sb.state.next_number("estimate"),
         "customer_id": cust["id"],
         "address_id": str(address_id),
-        "lead_source": ops.check_lead_source(sb, body.get("lead_source")),
+        "lead_source": lead_source,
         "assigned_employee_ids": employees,
-        "job_type_id": (body.get("estimate_fields") or {}).get("job_type_id"),
-        "work_status": "needs scheduling",
-        "appointments": [],
-        "note": body.get("note"),
-        "message": body.get("message"),
-        "options": options,
+        "job_type_id": job_type_id,
+        "work_status": "scheduled" if visit else "needs scheduling",
+        "appointments": [visit] if visit else [],
+        "note": note,
+        "message": message,
+        "options": [new_option(sb, o, i + 1) for i, o in enumerate(options)],
         "created_at": now,
         "updated_at": now,
     }
-    schedule = body.get("schedule") or {}
-    if schedule.get("start_time") and schedule.get("end_time"):
-        start, end = parse_instant(schedule["start_time"]), parse_instant(schedule["end_time"])
-        booked = ops.book(sb, start, end, employees)
-        arrival = int(schedule.get("arrival_window_in_minutes") or 0)
-        doc["appointments"] = [ops.new_appointment(start, end, arrival, booked)]
-        doc["assigned_employee_ids"] = booked
-        doc["work_status"] = "scheduled"
     sb.state.put("estimates", doc)
     sb.webhooks.emit("estimate.created", "estimate", render.estimate(sb, doc))
     return doc
@@ -156,7 +198,7 @@ async def add_option(request: Request, estimate_id: str) -> dict[str, Any]:
     body = await json_body(request)
     async with sb.state.lock:
         est = get_estimate(sb, estimate_id)
-        opt = new_option(sb, body, len(est["options"]) + 1)
+        opt = new_option(sb, option_fields(body, "option"), len(est["options"]) + 1)
         est["options"] = [*est["options"], opt]
         ops.touch(sb, "estimates", est)
         sb.webhooks.emit("estimate.option.created", "estimate", render.estimate(sb, est))
@@ -194,9 +236,9 @@ def copy_to_job(sb: Sandbox, est: Doc, opt: Doc) -> Doc:
 async def _decide(request: Request, status: str) -> dict[str, Any]:
     sb = sandbox_of(request)
     body = await json_body(request)
-    ids = body.get("option_ids")
-    if not isinstance(ids, list) or not ids:
-        raise unprocessable("option_ids", "must be an array")
+    ids = V.strings(body.get("option_ids"), "option_ids")
+    if not ids:
+        raise unprocessable("option_ids", "can't be blank")
     async with sb.state.lock:
         found = [_find_option(sb, str(i)) for i in ids]
         auto_copy = bool(sb.state.meta("settings").get("auto_copy_approved_estimates"))
@@ -231,24 +273,39 @@ async def decline_options(request: Request) -> dict[str, Any]:
 
 
 def create_lead_doc(sb: Sandbox, body: dict[str, Any]) -> Doc:
-    """Create a lead (inline customer creates one); emits lead.created."""
-    lead_source = ops.check_lead_source(sb, body.get("lead_source"))
-    if body.get("customer_id"):
-        cust = get_customer(sb, str(body["customer_id"]))
-    elif isinstance(body.get("customer"), dict) and "id" not in body["customer"]:
-        cust = create_customer_doc(sb, body["customer"])
+    """Create a lead (inline customer creates one); emits lead.created.
+
+    Every field is checked before anything is stored.
+    """
+    lead_source = ops.check_lead_source(sb, V.text(body.get("lead_source"), "lead_source"))
+    customer_id = V.text(body.get("customer_id"), "customer_id")
+    inline = body.get("customer")
+    if customer_id:
+        cust: Doc | None = get_customer(sb, customer_id)
+    elif isinstance(inline, dict) and "id" not in inline:
+        cust = None
     else:
         raise ApiError(400, {"message": "Customer is required"})
-    address_id = body.get("address_id")
+    address_id = V.text(body.get("address_id"), "address_id")
+    new_addr = None
     if not address_id and body.get("address"):
-        addr = new_address(sb, {"country": "US", **body["address"]})
-        cust["addresses"] = [*cust.get("addresses", []), addr]
+        new_addr = new_address(sb, {"country": "US", **V.obj(body["address"], "address")})
+    employee = V.text(body.get("assigned_employee_id"), "assigned_employee_id")
+    ops.require_employees(sb, [employee] if employee else [])
+    line_items = ops.new_line_items(body.get("line_items"))
+    tags = V.strings(body.get("tags"), "tags")
+    note = V.text(body.get("note"), "note")
+    for name in ("tax_name",):
+        V.text(body.get(name), name)
+    V.number(body.get("tax_rate"), "tax_rate", low=0, high=100, default=0)
+    if cust is None:
+        cust = create_customer_doc(sb, V.obj(inline, "customer"))
+    if new_addr is not None:
+        cust["addresses"] = [*cust.get("addresses", []), new_addr]
         ops.touch(sb, "customers", cust)
-        address_id = addr["id"]
+        address_id = new_addr["id"]
     elif not address_id and cust.get("addresses"):
         address_id = cust["addresses"][0]["id"]
-    employee = body.get("assigned_employee_id")
-    ops.require_employees(sb, [employee] if employee else [])
     now = sb.now_z()
     doc: Doc = {
         "id": new_id("lea_"),
@@ -256,14 +313,12 @@ def create_lead_doc(sb: Sandbox, body: dict[str, Any]) -> Doc:
         "customer_id": cust["id"],
         "address_id": address_id,
         "lead_source": lead_source,
-        "tags": ops.ensure_tags(sb, body.get("tags")),
+        "tags": ops.ensure_tags(sb, tags),
         "assigned_employee_id": employee,
         "status": "open",
         "pipeline_status": "New",
-        "line_items": [
-            ops.new_line_item(li, i) for i, li in enumerate(body.get("line_items") or [])
-        ],
-        "note": body.get("note"),
+        "line_items": line_items,
+        "note": note,
         "lost_at": None,
         "created_at": now,
         "updated_at": now,
@@ -374,8 +429,9 @@ def _invoice_filter(request: Request) -> Callable[[Doc], bool]:
         f: (time_param(request, f"{f}_min"), time_param(request, f"{f}_max"))
         for f in ("created_at", "due_at", "paid_at")
     }
-    low_due = int_param(request, "amount_due_min", -1)
-    high_due = int_param(request, "amount_due_max", -1)
+    bound = V.MAX_CENTS
+    low_due = int_param(request, "amount_due_min", -1, low=-bound, high=bound)
+    high_due = int_param(request, "amount_due_max", -1, low=-bound, high=bound)
 
     def keep(inv: Doc) -> bool:
         if statuses and inv["status"] not in statuses:

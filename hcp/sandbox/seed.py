@@ -38,6 +38,9 @@ SERVICES = [
     ("Electrical panel", "Electrical panel inspection", 14900, 60),
     ("Plumbing repair", "Leak repair", 17500, 60),
 ]
+# The product books with the lead source "Phone agent" (voice_agent BOOKING_LEAD_SOURCE's
+# default); HCP refuses unknown names with 400, so the demo company has it configured.
+PHONE_AGENT_SOURCE = "Phone agent"
 LEAD_SOURCES = ["Google", "Referral", "Yelp", "Facebook", "Phone call", ONLINE_BOOKING_SOURCE]
 TAGS = ["VIP", "Maintenance plan", "Warranty", "Online booking", "Voice agent"]
 FIRST = ["James", "Olivia", "Noah", "Emma", "Liam", "Ava", "Mason", "Sophia", "Lucas", "Mia"]
@@ -211,6 +214,24 @@ def _seed(state: SandboxState, now: datetime, seed: int) -> None:
     _seed_jobs(state, rng, now, zone, customers, techs, job_types)
     _seed_estimates(state, rng, now, customers, job_types)
     _seed_zones(state, rng, employees, stamp)
+    plumbing = state.meta("material_category")["uuid"]
+    hvac = str(new_id("", rng))
+    state.put("material_categories", _category(hvac, "HVAC parts", None))
+    state.put("material_categories", _category(str(new_id("", rng)), "Filters", hvac))
+    state.put("material_categories", _category(str(new_id("", rng)), "Fittings", plumbing))
+    source = {"id": new_id("lsrc_", rng), "name": PHONE_AGENT_SOURCE, "editable": True}
+    state.put("lead_sources", source | {"created_at": stamp})
+
+
+def _category(uuid: str, name: str, parent: str | None) -> Doc:
+    return {
+        "id": uuid,
+        "object": "material_category",
+        "uuid": uuid,
+        "parent_uuid": parent,
+        "name": name,
+        "image": "",
+    }
 
 
 def _seed_zones(state: SandboxState, rng: random.Random, employees: list[Doc], stamp: str) -> None:
@@ -272,6 +293,7 @@ def _price_form(
 def _seed_materials(state: SandboxState, rng: random.Random) -> None:
     category = new_id("", rng)
     state.set_meta("material_category", {"uuid": category, "name": "Plumbing parts"})
+    state.put("material_categories", _category(category, "Plumbing parts", None))
     for name, price in (("PEX fitting 1/2in", 450), ("Wax ring", 899), ("P-trap 1-1/2in", 1499)):
         state.put(
             "materials",
@@ -310,8 +332,8 @@ def _seed_jobs(
         service = SERVICES[i % len(SERVICES)]
         past = i < 30
         day = now + timedelta(days=(-(i * 3 + 2) if past else (i - 29)))
-        if day.astimezone(zone).weekday() >= 5:
-            day += timedelta(days=2)
+        if day.astimezone(zone).weekday() >= 5:  # weekdays only; past visits stay past
+            day += timedelta(days=-2 if past else 2)
         visit = _visit(day, 9 + (i % 3) * 2, service[3], techs[i % len(techs)], zone, rng)
         number = state.next_number("job_number", start=1001)
         line = _line(rng, service)
@@ -340,15 +362,20 @@ def _seed_jobs(
             "lead_source": cust["lead_source"],
             "job_type_id": job_types[i % len(job_types)]["id"],
             "original_estimate_id": None,
-            "created_at": to_utc_z(day - timedelta(days=5)),
-            "updated_at": visit["end_time"],
+            # Records are written before now, whenever the visit is (HCP stamps writes).
+            "created_at": to_utc_z(min(day - timedelta(days=5), now - timedelta(days=1))),
+            "updated_at": visit["end_time"] if past else None,
         }
+        job["updated_at"] = job["updated_at"] or job["created_at"]
         state.put("jobs", job)
         if past:
-            state.put("invoices", _invoice(rng, job, line, paid=i % 3 != 0, done=visit["end_time"]))
+            invoice = _invoice(rng, job, line, paid=i % 3 != 0, done=visit["end_time"], now=now)
+            state.put("invoices", invoice)
 
 
-def _invoice(rng: random.Random, job: Doc, line: Doc, *, paid: bool, done: str) -> Doc:
+def _invoice(
+    rng: random.Random, job: Doc, line: Doc, *, paid: bool, done: str, now: datetime
+) -> Doc:
     issued = datetime.fromisoformat(done.replace("Z", "+00:00"))
     amount = line_amount(line)
     item: dict[str, Any] = {
@@ -362,7 +389,7 @@ def _invoice(rng: random.Random, job: Doc, line: Doc, *, paid: bool, done: str) 
         "description": "",
         "type": "labor",
     }
-    paid_at = to_utc_z(issued + timedelta(days=3)) if paid else None
+    paid_at = to_utc_z(min(issued + timedelta(days=3), now)) if paid else None
     payments = (
         [
             {

@@ -48,9 +48,12 @@ def sandbox_client(
     )
 
 
-def demo_sandbox(clock: FakeClock | None = None) -> tuple[FastAPI, FakeClock]:
-    """An in-memory sandbox seeded with the demo company at the clock's time."""
+def demo_sandbox(
+    clock: FakeClock | None = None, *, strict_key: bool | int = False
+) -> tuple[FastAPI, FakeClock]:
+    """An in-memory sandbox seeded with the demo company at the clock's time (`strict_key`:
+    refuse the application-key-only operations, see `create_sandbox_app`)."""
     clock = clock or FakeClock()
     state = SandboxState.open(None)
     seed_demo_company(state, now=clock())
-    return create_sandbox_app(state=state, clock=clock), clock
+    return create_sandbox_app(state=state, clock=clock, strict_key=strict_key), clock

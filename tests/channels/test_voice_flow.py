@@ -465,28 +465,6 @@ async def test_a_slow_lookup_of_the_call_gets_a_filler_and_loses_nothing(
         assert len(engine.runs) == 1
 
 
-async def test_fallback_url_apologises_and_transfers(call, engine: FakeEngine) -> None:
-    sim = call()
-    params = {**sim.base_params(), "ErrorCode": "11200", "ErrorUrl": f"{PUBLIC}/twilio/voice"}
-    exchange = await sim.post("/twilio/voice/fallback", params)
-    root = ET.fromstring(exchange.body)
-    say, dial = root.find("Say"), root.find("Dial")
-    assert say is not None and "trouble" in (say.text or "")
-    assert dial is not None and dial.findtext("Number") == OFFICE
-    assert engine.runs == []
-
-
-async def test_fallback_without_a_person_says_goodbye(
-    tmp_path: Path, store: SqlStore, engine: FakeEngine
-) -> None:
-    settings = voice_settings(tmp_path, office_number=None, on_call_number=None)
-    async with serving(settings, store, engine) as client:
-        sim = SimulatedCall(client, auth_token=TOKEN, public_base_url=PUBLIC)
-        exchange = await sim.post("/twilio/voice/fallback", sim.base_params())
-        root = ET.fromstring(exchange.body)
-        assert root.find("Hangup") is not None and root.find("Dial") is None
-
-
 async def test_open_questions_get_no_keypad_hint(call, engine: FakeEngine) -> None:
     engine.script = lambda text: [TextDelta("What would you like me to pass on?")]
     sim = call()

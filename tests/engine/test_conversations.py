@@ -164,7 +164,7 @@ async def test_appointment_reschedule_and_cancel_request(
 
     conv2 = await open_call(engine, JAMES, "CA-a2")
     model.add(
-        call("verify_caller", {"full_name": "James Smith"}),
+        call("verify_caller", {"street_address": "6420 Oak Street"}),
         call("list_my_appointments"),
         say("Your tech comes tomorrow."),
     )
@@ -256,7 +256,7 @@ async def test_invoice_balance_and_payment_link(
     engine = make_engine(model)
     conv = await open_call(engine, phone, "CA-i")
     model.add(
-        call("verify_caller", {"full_name": f"{owing['first_name']} {owing['last_name']}"}),
+        call("verify_caller", {"street_address": owing["addresses"][0]["street"]}),
         call("my_invoices"),
         say("You owe some money."),
     )

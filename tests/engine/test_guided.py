@@ -11,10 +11,12 @@ from tests.engine.conftest import EngineFactory
 from tests.engine.fakes import talk
 from voice_agent.engine import guided
 from voice_agent.engine.events import EndConversation
-from voice_agent.engine.guided import GuidedIntakeModel, _pick_window, _split_name
+from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.settings import Settings
 from voice_agent.storage.base import NewConversation
 from voice_agent.storage.sql import SqlStore
+from voice_agent.understanding.choices import Option, choose
+from voice_agent.understanding.names import parse_name
 
 
 async def run(engine: object, caller: str, lines: list[str]) -> tuple[str, list[str]]:
@@ -119,21 +121,21 @@ async def test_guided_ends_after_hangup_words(make_engine: EngineFactory) -> Non
 @pytest.mark.parametrize(
     ("said", "expected"),
     [
-        ("the second one", "w2"),
-        ("friday please", "w3"),
-        ("1", "w1"),
-        ("the last one", "w3"),
-        ("at 9", "w2"),
+        ("the second one", 1),
+        ("friday please", 2),
+        ("1", 0),
+        ("the last one", 2),
+        ("at 9", 1),
         ("whenever", None),
     ],
 )
-def test_window_choice(said: str, expected: str | None) -> None:
-    windows = [
-        {"id": "w1", "when": "between 8 and 10 tomorrow morning"},
-        {"id": "w2", "when": "between 9 and 11 on Thursday morning"},
-        {"id": "w3", "when": "between 1 and 3 on Friday afternoon"},
+def test_window_choice(said: str, expected: int | None) -> None:
+    options = [
+        Option(datetime(2026, 11, 26, 8), datetime(2026, 11, 26, 10), "tomorrow morning"),
+        Option(datetime(2026, 11, 26 + 0, 9), datetime(2026, 11, 26, 11), "Thursday morning"),
+        Option(datetime(2026, 11, 27, 13), datetime(2026, 11, 27, 15), "Friday afternoon"),
     ]
-    assert _pick_window(said, windows) == expected
+    assert choose(said, options) == expected
 
 
 @pytest.mark.parametrize(
@@ -145,4 +147,4 @@ def test_window_choice(said: str, expected: str | None) -> None:
     ],
 )
 def test_name_split(said: str, expected: tuple[str, str]) -> None:
-    assert _split_name(said) == expected
+    assert parse_name(said) == expected

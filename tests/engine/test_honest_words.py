@@ -9,9 +9,10 @@ from tests.engine.conftest import EngineFactory
 from tests.engine.fakes import talk
 from voice_agent.channels.voice import TOO_SLOW_NO_CALLBACK
 from voice_agent.engine import dialogue
-from voice_agent.engine.guided import MESSAGE_SEEN_FIRST_THING, GuidedIntakeModel
+from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.engine.i18n import SPANISH, t
 from voice_agent.followups.config import FollowupConfig
+from voice_agent.lines.en import EN
 from voice_agent.settings import Settings
 from voice_agent.storage.base import NewConversation
 from voice_agent.tools.booking import TEST_BOOKING
@@ -113,7 +114,8 @@ def test_the_slow_line_promises_only_with_a_number(business: Settings) -> None:
         dialogue.LINE_NO_ON_CALL,
         dialogue.LINE_NO_OFFICE,
         dialogue.LINE_NO_OFFICE_NO_CALLBACK,
-        MESSAGE_SEEN_FIRST_THING,
+        EN["guided.message_seen"],
+        dialogue.LINE_CARD_OFFICE_SEES,
         TOO_SLOW_NO_CALLBACK,
     ],
 )

@@ -13,7 +13,7 @@ from tests.engine.conftest import EngineFactory
 from tests.engine.fakes import ScriptedChatModel, call, say, talk
 from voice_agent.channels.voice_summary import booking_sms
 from voice_agent.engine import guided
-from voice_agent.engine.guided import GuidedIntakeModel, _pick_window
+from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.engine.i18n import SPANISH, t, translate
 from voice_agent.engine.intents import SAFETY_INSTRUCTIONS, classify_yes_no
 from voice_agent.engine.language import (
@@ -29,6 +29,7 @@ from voice_agent.settings import Settings
 from voice_agent.speech import speak_window
 from voice_agent.storage.base import NewConversation
 from voice_agent.storage.sql import SqlStore
+from voice_agent.understanding.choices import Option, choose
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -137,9 +138,10 @@ def test_spanish_window_choice() -> None:
         {"id": "w2", "when": "el viernes entre las 9 y las 11 de la mañana"},
         {"id": "w3", "when": "el lunes entre la 1 y las 3 de la tarde"},
     ]
-    assert _pick_window("la segunda", windows) == "w2"
-    assert _pick_window("la ultima", windows) == "w3"
-    assert _pick_window("el lunes", windows) == "w3"
+    options = [Option(None, None, w["when"]) for w in windows]
+    assert choose("la segunda", options) == 1
+    assert choose("la ultima", options) == 2
+    assert choose("el lunes", options) == 2
 
 
 # -- disclosure ----------------------------------------------------------------------------
@@ -199,7 +201,7 @@ async def test_guided_intake_books_in_spanish(
     assert replies[4].startswith("Listo, queda reservado:")
     assert replies[5] == "Gracias por llamar a Bright Oak Home Services. ¡Adiós!"
     maria = [c for c in sandbox_state.all("customers") if c["mobile_number"] == "5551230009"]
-    assert [(c["first_name"], c["last_name"]) for c in maria] == [("Maria", "Lopez")]
+    assert [(c["first_name"], c["last_name"]) for c in maria] == [("María", "López")]
     jobs = [j for j in sandbox_state.all("jobs") if j["customer_id"] == maria[0]["id"]]
     assert len(jobs) == 1
     stored = await store.get_conversation(conv)

@@ -111,18 +111,55 @@ async def test_redirect_to_http_downgrade_is_refused(client: HcpClient, recorder
     assert len(recorder.requests) == 1
 
 
-async def test_redirect_to_allowed_host_is_followed_for_get(
+async def test_redirect_to_same_origin_is_followed_for_get(
     client: HcpClient, recorder: Recorder
 ) -> None:
     recorder.queue.append(
-        httpx.Response(307, headers={"location": "https://api2.housecallpro.com/customers/cus_1"})
+        httpx.Response(307, headers={"location": "https://api.housecallpro.com/v2/customers/cus_1"})
     )
     recorder.queue.append(json_response(200, {"id": "cus_1"}))
     customer = await client.customers.get("cus_1")
     assert customer.id == "cus_1"
     second = recorder.requests[1]
-    assert second.url.host == "api2.housecallpro.com"
+    assert second.url.path == "/v2/customers/cus_1"
     assert second.headers["authorization"] == f"Token {TEST_KEY}"
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://api.housecallpro.com:8443/customers/cus_1",  # another port, same host
+        "https://api2.housecallpro.com/customers/cus_1",  # another host inside the allowlist
+        "https://user:pw@api.housecallpro.com/customers/cus_1",
+    ],
+)
+async def test_redirect_off_origin_is_refused_and_key_not_resent(
+    client: HcpClient, recorder: Recorder, location: str
+) -> None:
+    recorder.queue.append(httpx.Response(302, headers={"location": location}))
+    with pytest.raises(HcpDomainNotAllowedError):
+        await client.customers.get("cus_1")
+    assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://user:secret@api.housecallpro.com",
+        "https://api.housecallpro.com:8443",
+        "https://api.housecallpro.com:80",
+        "https://api.housecallpro.com.evil.com",
+        "http://api.housecallpro.com:443",
+    ],
+)
+def test_base_url_must_be_plain_https_443(base_url: str) -> None:
+    with pytest.raises(HcpDomainNotAllowedError) as info:
+        HcpClient(TEST_KEY, base_url=base_url)
+    assert "secret" not in str(info.value)
+
+
+def test_base_url_with_explicit_443_is_fine() -> None:
+    HcpClient(TEST_KEY, base_url="https://api.housecallpro.com:443")
 
 
 async def test_redirect_on_post_is_an_error_not_a_resend(

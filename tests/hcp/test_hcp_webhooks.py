@@ -115,3 +115,19 @@ def test_appointment_events_carry_appointment() -> None:
         "id": "appt_1",
         "job_id": "job_1",
     }
+
+
+@pytest.mark.parametrize("ts", ["nan", "NaN", "inf", "-inf", "1784871495.5", "1e9", " 17848714 95"])
+def test_timestamp_must_be_a_finite_integer(ts: str) -> None:
+    """`nan` compared with the window is never "outside" it: a float parse let it through."""
+    sig = compute_signature(SECRET, ts, BODY)
+    with pytest.raises(HcpWebhookError, match="Api-Timestamp"):
+        verify_webhook(SECRET, BODY, headers(sig, ts), now=float(TS))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{}", b'{"foo":"baz"}', b'{"foo":"bar","x":1}', b'{"job":{"id":"job_1"}}', b'{"Foo":"bar"}'],
+)
+def test_only_the_exact_handshake_body_is_a_handshake(body: bytes) -> None:
+    assert not is_handshake(body)

@@ -118,3 +118,46 @@ async def test_secret_can_come_from_the_vault(tmp_path: Path) -> None:
         await vault.put("hcp_webhook", WEBHOOK_SECRET, allowed_domains=("*.housecallpro.com",))
         assert (await post(w, raw(EVENT))).status_code == 200
         assert (await post(w, raw(EVENT), secret="other-secret")).status_code == 401
+    from voice_agent.logs import redact
+
+    assert WEBHOOK_SECRET not in redact(f"secret was {WEBHOOK_SECRET}")  # loaded: redacted
+
+
+async def test_unsigned_json_other_than_the_handshake_is_refused(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        for body in (b"{}", b'{"customer":{"id":"cus_1"}}', b'{"foo":"bar","event":1}'):
+            response = await post(w, body, secret=None)
+            assert response.status_code == 401, body
+        assert await w.store.list_outbox() == []
+
+
+async def test_nan_timestamp_with_a_valid_signature_is_refused(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        body = raw(EVENT)
+        headers = {
+            "Content-Type": "application/json",
+            "Api-Timestamp": "nan",
+            "Api-Signature": compute_signature(WEBHOOK_SECRET, "nan", body),
+        }
+        response = await w.agent.post("/hcp/webhooks", content=body, headers=headers)
+        assert response.status_code == 401
+        assert await w.store.list_unprocessed_webhooks("hcp") == []
+
+
+async def test_a_body_over_1_mb_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """RELIABILITY §8 row 31: oversized input gets 413 and stores nothing."""
+    async with world(tmp_path) as w:
+        body = b'{"event":"job.created","pad":"' + b"x" * (1024 * 1024) + b'"}'
+        response = await post(w, body)
+        assert response.status_code == 413
+        assert await w.store.list_unprocessed_webhooks("hcp") == []
+
+
+async def test_a_foreign_company_event_leaves_a_security_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RELIABILITY §8 row 8: ignored, and the security log says so."""
+    async with world(tmp_path, hcp_company_id="c0") as w:
+        with caplog.at_level("WARNING", logger="voice_agent.channels.hcp_webhooks"):
+            await post(w, raw({**EVENT, "company_id": "someone-else"}))
+    assert any("security: ignored HCP webhook" in r.getMessage() for r in caplog.records)

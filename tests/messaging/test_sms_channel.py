@@ -161,3 +161,15 @@ async def test_status_callbacks_are_recorded(tmp_path: Path) -> None:
         (out,) = [m for m in await all_messages(w.store) if m.direction == "out"]
         assert out.status == "delivered"
         assert len(await outbox_by_kind(w.store, "sms")) == 1
+
+
+async def test_a_texted_card_number_is_masked_before_it_is_stored(tmp_path: Path) -> None:
+    agent = ScriptedAgent()
+    async with world(tmp_path, agent=agent) as w:
+        await w.text(BOB, "pay with 4111-1111-1111-1111 exp 12/27 cvv 123")
+        await w.settle()
+        stored = " ".join(m.body for m in await all_messages(w.store))
+        seen = " ".join(text for _, text, _ in agent.turns)
+        for leaked in ("1111", "12/27", "123"):
+            assert leaked not in stored and leaked not in seen
+        assert "[card number removed]" in seen

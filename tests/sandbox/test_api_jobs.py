@@ -92,7 +92,12 @@ async def test_get_unknown_job_is_404_empty_object(client: httpx.AsyncClient) ->
 
 async def test_list_filters(client: httpx.AsyncClient) -> None:
     cust = await _customer(client)
-    scheduled = await _create(client, schedule={"scheduled_start": START, "scheduled_end": END})
+    tech = (await _employees(client))[0]
+    scheduled = await _create(
+        client,
+        schedule={"scheduled_start": START, "scheduled_end": END},
+        assigned_employee_ids=[tech],
+    )
     unscheduled = await _create(client)
     ids = {scheduled.json()["id"], unscheduled.json()["id"]}
 
@@ -107,7 +112,7 @@ async def test_list_filters(client: httpx.AsyncClient) -> None:
     assert await listed(**{"work_status[]": "needs scheduling"}) == set()
     window = {"scheduled_start_min": "2026-12-14T00:00:00Z", "scheduled_start_max": END}
     assert await listed(**window) == {scheduled.json()["id"]}
-    tech = scheduled.json()["assigned_employees"][0]["id"]
+    assert [e["id"] for e in scheduled.json()["assigned_employees"]] == [tech]
     assert scheduled.json()["id"] in await listed(**{"employee_ids[]": tech})
     completed = (await client.get("/jobs", params={"work_status[]": "completed"})).json()
     assert completed["total_items"] == 30

@@ -72,3 +72,63 @@ def test_book_online_rejects_bad_address(tmp_path: Path) -> None:
         app, [*args, "--address", "somewhere", "--db", str(tmp_path / "x.db")]
     )
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        [
+            "sandbox",
+            "--port",
+            "8125",
+            "--api-key",
+            "test-hcp-key-not-real",
+            "--strict-key",
+            "serve",
+        ],
+        [
+            "sandbox",
+            "serve",
+            "--port",
+            "8125",
+            "--api-key",
+            "test-hcp-key-not-real",
+            "--strict-key",
+        ],
+        [
+            "sandbox",
+            "--port",
+            "8125",
+            "serve",
+            "--api-key",
+            "test-hcp-key-not-real",
+            "--strict-key",
+        ],
+    ],
+)
+def test_serve_options_before_or_after_serve(
+    tmp_path: Path, served: list[dict[str, Any]], order: list[str]
+) -> None:
+    result = CliRunner().invoke(app, [*order, "--db", str(tmp_path / "sb.db")])
+    assert result.exit_code == 0, result.output
+    assert served[0]["port"] == 8125
+    sandbox = served[0]["app"].state.sandbox
+    assert sandbox.api_key == "test-hcp-key-not-real"
+    assert sandbox.strict_key == 401
+    assert "http://127.0.0.1:8125" in result.output and "strict key" in result.output
+
+
+def test_serve_option_after_serve_wins(tmp_path: Path, served: list[dict[str, Any]]) -> None:
+    args = ["sandbox", "--port", "8126", "serve", "--port", "8127", "--db", str(tmp_path / "x.db")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert served[0]["port"] == 8127
+    assert served[0]["app"].state.sandbox.strict_key is None
+
+
+def test_serve_options_before_another_subcommand_are_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["sandbox", "--port", "8126", "seed", "--db", str(tmp_path / "x.db")]
+    )
+    assert result.exit_code == 2
+    assert "--port before `seed` would be ignored" in result.output

@@ -191,23 +191,45 @@ async def test_booking_removes_the_window(client: httpx.AsyncClient) -> None:
     assert (await client.post("/jobs", json=body)).status_code == 201
     assert first not in await _windows(client, **only_tech)
     assert first in await _windows(client, service_duration=60)  # others still free
-    for _ in techs[1:]:
-        assert (await client.post("/jobs", json=await _job_body(client, first))).status_code == 201
+    for tech in techs[1:]:
+        body = await _job_body(client, first, assigned_employee_ids=[tech])
+        assert (await client.post("/jobs", json=body)).status_code == 201
     assert first not in await _windows(client, service_duration=60)
+
+
+async def test_unassigned_job_leaves_its_window_bookable(client: httpx.AsyncClient) -> None:
+    # Live HCP stores a scheduled job sent without technicians unassigned; booking windows
+    # come from each technician's open time, so such a job takes no window away.
+    first = (await _windows(client, service_duration=60))[0]
+    body = await _job_body(client, first)
+    responses = await asyncio.gather(*(client.post("/jobs", json=body) for _ in range(6)))
+    assert [r.status_code for r in responses] == [201] * 6  # more jobs than technicians
+    for job in (r.json() for r in responses):
+        assert job["assigned_employees"] == []
+        assert job["work_status"] == "scheduled"
+        assert job["schedule"]["scheduled_start"] == first["start_time"]
+    assert first in await _windows(client, service_duration=60)
 
 
 @pytest.mark.hcp_deviation("422-errors")
 async def test_concurrent_bookings_never_double_book(client: httpx.AsyncClient) -> None:
+    techs = [
+        e["id"]
+        for e in (await client.get("/employees")).json()["employees"]
+        if e["permissions"]["can_be_booked_online"]
+    ]
     window = (await _windows(client, service_duration=60))[0]
-    body = await _job_body(client, window)
-    responses = await asyncio.gather(*(client.post("/jobs", json=body) for _ in range(20)))
+    bodies = [await _job_body(client, window, assigned_employee_ids=[t]) for t in techs] * 5
+    responses = await asyncio.gather(*(client.post("/jobs", json=b) for b in bodies))
     created = [r.json() for r in responses if r.status_code == 201]
     refused = [r for r in responses if r.status_code == 422]
-    assert len(created) == 4  # one per bookable technician
+    assert len(created) == 4  # one per technician
     assert len(refused) == 16
-    assert refused[0].json() == {"errors": {"schedule": ["no employee is available at this time"]}}
+    taken = {"errors": {"schedule": ["employee is already booked at this time"]}}
+    assert refused[0].json() == taken
     assigned = [job["assigned_employees"][0]["id"] for job in created]
     assert len(set(assigned)) == 4
+    assert window not in await _windows(client, service_duration=60)
 
 
 @pytest.mark.hcp_deviation("422-errors")

@@ -390,3 +390,22 @@ async def test_timestamps_are_normalised_to_utc(store: SqlStore) -> None:
 
 async def test_ping(store: SqlStore) -> None:
     await store.ping()
+
+
+async def test_attempts_are_counted_per_scope_and_key_and_pruned(store: SqlStore) -> None:
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    for minutes in (0, 5, 10):
+        at = t0 + timedelta(minutes=minutes)
+        await store.add_attempt("login", "a", at, keep_after=at - timedelta(hours=1))
+    await store.add_attempt("verify", "a", t0, keep_after=t0 - timedelta(hours=1))
+    assert await store.list_attempts("login", "a", t0 + timedelta(minutes=4)) == [
+        t0 + timedelta(minutes=5),
+        t0 + timedelta(minutes=10),
+    ]
+    assert await store.list_attempts("login", "b", t0) == []
+    later = t0 + timedelta(hours=2)
+    await store.add_attempt("login", "b", later, keep_after=later - timedelta(hours=1))
+    assert await store.list_attempts("login", "a", t0 - timedelta(days=1)) == []  # pruned
+    assert len(await store.list_attempts("verify", "a", t0)) == 1  # other scope kept
+    await store.clear_attempts("login", "b")
+    assert await store.list_attempts("login", "b", t0) == []

@@ -8,6 +8,7 @@ import httpx
 from pydantic import SecretStr
 
 from voice_agent.settings import Settings
+from voice_agent.storage import SqlStore
 from voice_agent.storage.base import Turn
 from voice_agent.web import hcp_probe
 from voice_agent.web.auth import (
@@ -72,21 +73,33 @@ async def test_probe_without_key_or_sandbox(web_settings: Settings, services: Fa
     }
 
 
-def test_limiter_counts_per_client_within_the_window() -> None:
+async def test_limiter_counts_per_client_within_the_window(store: SqlStore) -> None:
     clock = Clock()
     limiter = LoginLimiter(max_failures=3, window_seconds=60, clock=clock)
     for _ in range(3):
-        assert limiter.retry_after("a") == 0
-        limiter.failed("a")
-    assert limiter.retry_after("a") == 60
-    assert limiter.retry_after("b") == 0
+        assert await limiter.retry_after(store, "a") == 0
+        await limiter.failed(store, "a")
+    assert await limiter.retry_after(store, "a") == 60
+    assert await limiter.retry_after(store, "b") == 0
     clock.now += 30
-    assert limiter.retry_after("a") == 30
+    assert await limiter.retry_after(store, "a") == 30
     clock.now += 31
-    assert limiter.retry_after("a") == 0
-    limiter.failed("a")
-    limiter.succeeded("a")
-    assert limiter.retry_after("a") == 0
+    assert await limiter.retry_after(store, "a") == 0
+    await limiter.failed(store, "a")
+    await limiter.succeeded(store, "a")
+    assert await limiter.retry_after(store, "a") == 0
+
+
+async def test_limiter_is_shared_through_the_store_and_keeps_no_address(store: SqlStore) -> None:
+    """Two workers (two limiters) on one store share the count; the address is hashed."""
+    clock = Clock()
+    first, second = (LoginLimiter(max_failures=4, clock=clock) for _ in range(2))
+    for _ in range(2):
+        await first.failed(store, "203.0.113.7")
+        await second.failed(store, "203.0.113.7")
+    assert await first.retry_after(store, "203.0.113.7") > 0
+    assert await second.retry_after(store, "203.0.113.7") > 0
+    assert await store.list_attempts("login", "203.0.113.7", datetime(1970, 1, 1, tzinfo=UTC)) == []
 
 
 def test_sessions_and_password_hashes() -> None:

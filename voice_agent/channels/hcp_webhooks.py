@@ -20,6 +20,7 @@ import hcp
 from voice_agent.errors import VaultError
 from voice_agent.followups.events import HCP_EVENT_KIND, PROVIDER
 from voice_agent.followups.runtime import MessagingRuntime
+from voice_agent.logs import register_secret
 from voice_agent.settings import Settings
 from voice_agent.vault import Vault
 
@@ -48,6 +49,8 @@ async def _secrets(settings: Settings, runtime: MessagingRuntime) -> list[str]:
             log.exception("cannot read the %s credential from the vault", VAULT_SERVICE)
             return []
         runtime.webhook_secrets = _split(secret.get_secret_value()) if secret else None
+        for value in runtime.webhook_secrets or []:
+            register_secret(value)  # never in a log line, like the settings' secrets
     return runtime.webhook_secrets or []
 
 

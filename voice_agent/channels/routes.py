@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from voice_agent.channels import twiml
+from voice_agent.channels import twiml, voice_fallback
 from voice_agent.channels.twilio_auth import TwilioForm, received_at
 from voice_agent.channels.voice import (
     CONTINUE_PATH,
@@ -21,6 +22,8 @@ from voice_agent.channels.voice import (
     VoiceChannel,
 )
 from voice_agent.channels.voice_calls import call_ended, dial_finished, message_left
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["twilio voice"])
 
@@ -90,5 +93,24 @@ async def status_callback(request: Request, params: TwilioForm) -> Response:
 
 @router.post(FALLBACK_PATH)
 async def fallback(request: Request, params: TwilioForm) -> Response:
-    """The number's Fallback URL while the app is up: apologise and hand over to a person."""
-    return xml(channel(request).fallback(params))
+    """The number's Fallback URL: apologise and record a message (needs no database or HCP)."""
+    settings = request.app.state.settings
+    voice_fallback.log_fallback(params)
+    await voice_fallback.keep(
+        settings,
+        voice_fallback.running_store(request.app.state),
+        [voice_fallback.alert_item(params)],
+    )
+    return xml(voice_fallback.fallback_twiml(settings))
+
+
+@router.post(voice_fallback.FALLBACK_MESSAGE_PATH)
+async def fallback_message(request: Request, params: TwilioForm) -> Response:
+    """The recorded message: queue the lead and the office alert (or spool them), goodbye."""
+    settings = request.app.state.settings
+    items = voice_fallback.message_items(settings, params)
+    where = await voice_fallback.keep(
+        settings, voice_fallback.running_store(request.app.state), items
+    )
+    log.info("fallback voicemail for call %s %s", params.get("CallSid", "?"), where)
+    return xml(voice_fallback.thanks_twiml(settings))

@@ -14,6 +14,7 @@ import phonenumbers
 from fastapi import APIRouter, Request, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
+from voice_agent.carddata import mask_card_data
 from voice_agent.channels.twilio_auth import TwilioForm, mask_number
 from voice_agent.followups.runtime import MessagingRuntime
 from voice_agent.messaging.inbound import SMS_IN_KIND
@@ -56,7 +57,7 @@ async def inbound_sms(request: Request, params: TwilioForm) -> Response:
             "sms ignored: no MessageSid or unusable From (%s)", mask_number(params.get("From"))
         )
         return _empty()
-    body = params.get("Body", "")[:MAX_SMS_CHARS]
+    body = mask_card_data(params.get("Body", "")[:MAX_SMS_CHARS]).text  # before it is stored
     to = params.get("To", "")
     _, new = await runtime.store.record_message(
         direction="in",

@@ -28,9 +28,9 @@ TwilioParams = dict[str, str]
 
 
 def mask_number(value: str | None) -> str:
-    """A phone number reduced to its last two digits, for logs (`"+15551234567"` -> `"***67"`)."""
+    """A phone number reduced to its last 4 digits, for logs (`"+15551234567"` -> `"***4567"`)."""
     digits = "".join(ch for ch in value or "" if ch.isdigit())
-    return f"***{digits[-2:]}" if len(digits) >= 2 else "unknown"
+    return f"***{digits[-4:]}" if len(digits) >= 4 else "unknown"
 
 
 def public_url(request: Request, settings: Settings) -> str:

@@ -27,9 +27,11 @@ import phonenumbers
 from fastapi import HTTPException
 
 from hcp import HcpClient
+from voice_agent.carddata import mask_card_data
 from voice_agent.channels import twiml
 from voice_agent.channels.twilio_auth import TwilioParams, mask_number
 from voice_agent.channels.twiml import VoiceStyle
+from voice_agent.channels.voice_hints import asks_yes_no
 from voice_agent.channels.voice_turns import (
     TurnOutcome,
     TurnRunner,
@@ -66,15 +68,6 @@ Found = str | Conversation | None
 """What starting a turn found: TwiML that ends it, the conversation, or no such call."""
 
 _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
-_YES_NO_QUESTION = re.compile(
-    r"(?:^|[.!?]\s+)(shall|should|can|may|is|are|does|do|did|would|will|ok|okay)\b[^.!?]*\?$",
-    re.IGNORECASE,
-)
-_YES_NO_QUESTION_ES = re.compile(
-    r"¿\s*(?:se lo|se la|le|lo|la|quiere|desea|est[aá]|es|hay|puedo|confirmo|reservo|"
-    r"agendo|prefiere)\b[^¿?]*\?$",
-    re.IGNORECASE,
-)
 _KEYS = {"1": "yes", "2": "no", "0": "I'd like to talk to a person"}
 SPANISH_KEY = "2"  # at the greeting, before any answer: the caller chooses Spanish
 SPANISH_CHOICE = "español"  # what the engine hears when they do
@@ -112,11 +105,6 @@ CANT_HEAR_SMS = (
 CALL_OVER = "Thanks for calling. Goodbye."
 LOST_CALL = "Sorry, I lost track of our call for a moment."
 DTMF_HINT = " You can also press 1 for yes, or 2 for no."
-FALLBACK_TRANSFER = "I'm sorry, I'm having trouble on my end. Let me connect you with the office."
-FALLBACK_GOODBYE = (
-    "I'm sorry, I'm having trouble on my end right now. Please call us back in a few "
-    "minutes. Goodbye."
-)
 
 
 def lang_query(lang: str) -> dict[str, str]:
@@ -149,10 +137,11 @@ def e164_or_unknown(raw: str | None) -> str:
 
 
 def heard_text(params: TwilioParams) -> tuple[str, float | None]:
-    """What the caller said or pressed, bounded, and the recogniser's confidence if reported."""
+    """What the caller said or pressed, bounded and with card data masked, and the confidence."""
     digits = params.get("Digits", "").strip()
     if digits:
-        return _KEYS.get(digits, " ".join(ch for ch in digits if ch.isdigit())), None
+        keyed = _KEYS.get(digits, " ".join(ch for ch in digits if ch.isdigit()))
+        return mask_card_data(keyed).text, None
     speech = " ".join(params.get("SpeechResult", "").split())
     if len(speech) > MAX_SPEECH_CHARS:
         speech = speech[:MAX_SPEECH_CHARS].rsplit(" ", 1)[0]
@@ -160,7 +149,7 @@ def heard_text(params: TwilioParams) -> tuple[str, float | None]:
         confidence: float | None = float(params.get("Confidence", ""))
     except ValueError:
         confidence = None
-    return speech, confidence
+    return mask_card_data(speech).text, confidence
 
 
 class VoiceChannel:
@@ -455,30 +444,9 @@ class VoiceChannel:
             return twiml.goodbye(text or t(CALL_OVER, lang), style=style)
         if not text:
             text = pick(t_all(REPROMPTS, lang), f"{conversation.id}:{seq}:empty")
-        elif (_YES_NO_QUESTION_ES if lang == "es" else _YES_NO_QUESTION).search(text):
+        elif asks_yes_no(text, lang):
             text += t(DTMF_HINT, lang)
         return twiml.ask(text, action=next_turn, style=style)
-
-    def fallback(self, params: TwilioParams) -> str:
-        """Twilio's Fallback URL (another webhook failed): apologise, then a person or goodbye."""
-        sid = call_sid_of(params)
-        log.error(
-            "voice call %s: Twilio fallback (error %s on %s)",
-            sid,
-            params.get("ErrorCode", "?"),
-            params.get("ErrorUrl", "?"),
-        )
-        number = self.human_number()
-        if number is None:
-            return twiml.goodbye(FALLBACK_GOODBYE, style=self.style)
-        return twiml.transfer(
-            FALLBACK_TRANSFER,
-            number=number,
-            caller_id=self._caller_id(params),
-            action=url(DIAL_PATH, seq=1),
-            style=self.style,
-            record=self.settings.call_recording,
-        )
 
     # --- helpers -------------------------------------------------------------------------
 

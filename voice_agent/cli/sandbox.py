@@ -31,6 +31,12 @@ _WEBHOOK_URL = typer.Option(None, help="POST HCP-shaped webhooks here.")
 _WEBHOOK_SECRET = typer.Option(
     None, envvar="HCP_WEBHOOK_SECRET", help="Signing secret for Api-Signature."
 )
+_STRICT_KEY = typer.Option(
+    False,
+    "--strict-key",
+    help="Refuse (401) the operations HCP's spec lists for application keys/OAuth only "
+    "(PUT/DELETE /jobs/{id}/schedule, dispatch, GET /estimates/{id}, services, zones...).",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -55,16 +61,46 @@ def serve_sandbox(
     db: Path,
     webhook_url: str | None,
     webhook_secret: str | None,
+    strict_key: bool = False,
 ) -> None:
     """Serve the sandbox with uvicorn until interrupted."""
     state = open_state(db, empty=empty)
     app = create_sandbox_app(
-        state=state, api_key=api_key, webhook_url=webhook_url, webhook_secret=webhook_secret
+        state=state,
+        api_key=api_key,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        strict_key=strict_key,
     )
     url = f"http://{host}:{port}"
     typer.echo(f"HCP sandbox on {url} - use HCP_BASE_URL={url} HCP_API_KEY={api_key}")
     typer.echo(f"data: {db}" + (" (empty)" if empty else ""))
+    if strict_key:
+        typer.echo("strict key: application-key-only operations answer 401")
     uvicorn.run(app, host=host, port=port, log_config=None)
+
+
+SERVE_OPTIONS: tuple[str, ...] = ("host", "port", "api_key", "empty", "db", "webhook_url")
+SERVE_OPTIONS += ("webhook_secret", "strict_key")
+
+
+def _given(ctx: typer.Context, name: str, *, env_counts: bool = True) -> bool:
+    """True when option `name` was given (on the command line, or in the environment)."""
+    source = ctx.get_parameter_source(name)
+    skipped = {"DEFAULT", "DEFAULT_MAP"} | (set() if env_counts else {"ENVIRONMENT"})
+    return source is not None and source.name not in skipped
+
+
+def _merged_options(ctx: typer.Context) -> dict[str, Any]:
+    """`serve`'s options, each taken from `sandbox ... serve` itself when given there, else
+    from `sandbox ...` before it (so `sandbox --port N serve` and `sandbox serve --port N`
+    both work)."""
+    parent = ctx.parent.params if ctx.parent is not None else {}
+    merged = {}
+    for name in SERVE_OPTIONS:
+        given_here = _given(ctx, name)
+        merged[name] = ctx.params[name] if given_here or name not in parent else parent[name]
+    return merged
 
 
 @sandbox_app.callback(invoke_without_command=True)
@@ -77,8 +113,10 @@ def sandbox_main(
     db: Path = _DB,
     webhook_url: str | None = _WEBHOOK_URL,
     webhook_secret: str | None = _WEBHOOK_SECRET,
+    strict_key: bool = _STRICT_KEY,
 ) -> None:
-    """Serve the sandbox when no subcommand is given (`voice-agent sandbox --port N`)."""
+    """Serve the sandbox when no subcommand is given (`voice-agent sandbox --port N`); the
+    same options may also come before `serve`."""
     if ctx.invoked_subcommand is None:
         serve_sandbox(
             host=host,
@@ -88,11 +126,21 @@ def sandbox_main(
             db=db,
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
+            strict_key=strict_key,
         )
+    elif ctx.invoked_subcommand != "serve":
+        given = [name for name in SERVE_OPTIONS if _given(ctx, name, env_counts=False)]
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise typer.BadParameter(
+                f"{flags} before `{ctx.invoked_subcommand}` would be ignored; "
+                f"put options after it: `voice-agent sandbox {ctx.invoked_subcommand} ...`"
+            )
 
 
 @sandbox_app.command()
 def serve(
+    ctx: typer.Context,
     host: str = _HOST,
     port: int = _PORT,
     api_key: str = _API_KEY,
@@ -100,17 +148,10 @@ def serve(
     db: Path = _DB,
     webhook_url: str | None = _WEBHOOK_URL,
     webhook_secret: str | None = _WEBHOOK_SECRET,
+    strict_key: bool = _STRICT_KEY,
 ) -> None:
-    """Serve the sandbox over HTTP."""
-    serve_sandbox(
-        host=host,
-        port=port,
-        api_key=api_key,
-        empty=empty,
-        db=db,
-        webhook_url=webhook_url,
-        webhook_secret=webhook_secret,
-    )
+    """Serve the sandbox over HTTP (options may also come before `serve`)."""
+    serve_sandbox(**_merged_options(ctx))
 
 
 @sandbox_app.command()

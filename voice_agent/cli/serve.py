@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 import uvicorn
 
 from voice_agent.app import create_app
 from voice_agent.logs import configure_logging
-from voice_agent.settings import load_settings
+from voice_agent.settings import Settings, load_settings
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options: `X-Forwarded-For`/`-Proto` are believed only from `FORWARDED_ALLOW_IPS`.
+
+    Trusting every peer would let anyone pick the address the login limiter counts (and
+    the scheme Twilio signatures are checked against) by sending the header themselves.
+    """
+    return {
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "server_header": False,
+        "log_config": None,
+    }
 
 
 def register(app: typer.Typer) -> None:
@@ -20,12 +36,5 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the web server (voice and SMS webhooks, dashboard, test line)."""
         settings = load_settings()
-        configure_logging(settings.log_level)
-        uvicorn.run(
-            create_app(settings),
-            host=host,
-            port=port,
-            proxy_headers=True,
-            forwarded_allow_ips="*",
-            log_config=None,
-        )
+        configure_logging(settings)
+        uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings))

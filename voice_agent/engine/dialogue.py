@@ -17,7 +17,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import phonenumbers
+
 import hcp
+from voice_agent.carddata import mask_card_data
 from voice_agent.engine import intents, language, prompts
 from voice_agent.engine.events import (
     EndConversation,
@@ -29,6 +32,7 @@ from voice_agent.engine.events import (
     ToolStarted,
     Transfer,
 )
+from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.engine.i18n import t, translate
 from voice_agent.engine.messages import ChatMessage, ChatModel, ChatModelError, Completion, ToolCall
 from voice_agent.engine.policy import tools_for
@@ -59,6 +63,9 @@ LINE_CONNECT_OFFICE = "Sure, I'll connect you with the office now."
 LINE_OFFICE_CLOSED = "Our office is closed right now, but I can take a message and someone will call you back. What would you like me to pass on?"  # noqa: E501
 LINE_NO_OFFICE = "I can't put you through to someone right now, but I can take a message and someone will call you back. What would you like me to pass on?"  # noqa: E501
 LINE_NO_OFFICE_NO_CALLBACK = "I can't put you through to someone right now, but I can take a message, and the office will see it first thing. What would you like me to pass on?"  # noqa: E501
+LINE_CARD_PAY_LINK = "For your security I can't take card details over the phone, so I didn't keep them. I've texted a secure payment link to this number instead. Is there anything else I can help with?"  # noqa: E501
+LINE_CARD_CALLBACK = "For your security I can't take card details over the phone, so I didn't keep them. The office will call you back to take payment securely. Is there anything else I can help with?"  # noqa: E501
+LINE_CARD_OFFICE_SEES = "For your security I can't take card details over the phone, so I didn't keep them. The office will see your message first thing and arrange a secure payment. Is there anything else I can help with?"  # noqa: E501
 LINE_SPANISH = "Of course, we can continue in Spanish. How can I help you today?"
 LINE_ENGLISH = "Of course, we can continue in English. How can I help you today?"
 
@@ -91,6 +98,19 @@ class StartResult:
     created: bool
 
 
+def callback_number(caller: str) -> str:
+    """The caller's number as the office dials it, or a note that there is none."""
+    try:
+        number = phonenumbers.parse(caller, "US")
+    except phonenumbers.NumberParseException:
+        return "a caller with no caller ID"
+    if not phonenumbers.is_possible_number(number):
+        return "a caller with no caller ID"
+    if number.country_code == 1:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def utcnow() -> datetime:
     """The current time, aware UTC."""
     return datetime.now(UTC)
@@ -110,6 +130,7 @@ class _Turn:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model_name: str = ""
+    card_data: bool = False  # the caller's words held card data (already masked)
 
     def meta(self, settings: Settings) -> dict[str, Any]:
         """What the dashboard shows per turn: mode, latency, model time, tokens and cost."""
@@ -156,7 +177,6 @@ class DialogueEngine:
         limits: EngineLimits | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        from voice_agent.engine.guided import GuidedIntakeModel
         from voice_agent.tools import default_registry
 
         self.store = store
@@ -237,6 +257,8 @@ class DialogueEngine:
         spoken_before = session.language
         session.seq += 1
         turn = _Turn(conversation, session, session.seq)
+        scan = mask_card_data(user_text)  # channels mask too; this covers every other entry
+        user_text, turn.card_data = scan.text, scan.found
         await self.store.add_turn(conversation.id, turn.seq, "caller", user_text)
         async for event in self._turn(turn, user_text):
             yield event
@@ -298,6 +320,10 @@ class DialogueEngine:
             async for event in self._emergency(turn, emergency):
                 yield event
             return
+        if turn.card_data:
+            async for event in self._card_data(turn, text):
+                yield event
+            return
         if intents.wants_human(text) and not session.awaiting_message:
             async for event in self._to_person(turn):
                 yield event
@@ -334,11 +360,31 @@ class DialogueEngine:
         elif answer == "no":
             session.pending = None
 
+    async def _card_data(self, turn: _Turn, text: str) -> AsyncIterator[Event]:
+        """Card details were said: never read back or passed on; steer to the pay link."""
+        conversation, settings = turn.conversation, self.settings
+        log.warning("security: card data masked in conversation %s", conversation.id)
+        line = LINE_CARD_CALLBACK if can_call_back(settings) else LINE_CARD_OFFICE_SEES
+        if settings.pay_url is not None and conversation.caller.startswith("+"):
+            body = f"{settings.business_name}: pay securely online at {settings.pay_url}"
+            await self.store.enqueue(
+                "sms",
+                {"to": conversation.caller, "body": body, "conversation_id": conversation.id},
+                idempotency_key=f"sms:paylink:{conversation.id}",
+            )
+            line = LINE_CARD_PAY_LINK
+        yield self._line(turn, line)
+        turn.session.history.append(ChatMessage(role="user", content=text).to_dict())
+        turn.session.history.append(ChatMessage(role="assistant", content=turn.texts[-1]).to_dict())
+
     async def _emergency(self, turn: _Turn, emergency: intents.Emergency) -> AsyncIterator[Event]:
         yield self._line(turn, emergency.instruction)
         number = self.settings.on_call_number or self.settings.office_number
         ctx = self._context(turn)
-        await ctx.notify_office(f"Emergency call ({emergency.kind}).", key=f"emergency:{turn.seq}")
+        who = callback_number(turn.conversation.caller)
+        await ctx.notify_office(
+            f"Emergency call ({emergency.kind}) from {who}.", key=f"emergency:{turn.seq}"
+        )
         turn.session.outcome = "emergency"
         if number:
             yield self._line(turn, LINE_CONNECT_ON_CALL)
@@ -419,14 +465,20 @@ class DialogueEngine:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout + MODEL_GRACE_SECONDS):
-                completion = await model.complete(messages, schemas, timeout=timeout)
+                if isinstance(model, GuidedIntakeModel):  # a policy over the session itself
+                    now = self.clock()
+                    completion = await model.step(
+                        session, self.settings, messages, schemas, now=now
+                    )
+                else:
+                    completion = await model.complete(messages, schemas, timeout=timeout)
         except TimeoutError:
             raise ChatModelError(f"model gave no answer within {timeout:g}s") from None
         finally:
             spent = time.perf_counter() - started
             self.model_seconds += spent
             turn.model_seconds += spent
-        if session.mode != "guided":
+        if completion.model != "guided":
             turn.llm_calls += 1
             turn.prompt_tokens += completion.usage.prompt_tokens
             turn.completion_tokens += completion.usage.completion_tokens

@@ -41,6 +41,22 @@ class Replay(BaseModel):
     control: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class GuidedState(BaseModel):
+    """Guided intake's own place in the dialogue (the facts themselves live in the session)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    task: str | None = None  # the caller's request being served: book, reschedule, cancel, ...
+    asked: str | None = None  # what guided intake asked last
+    request_text: str | None = None  # the caller's words for the request
+    name: list[str] | None = None  # [first, last] as said
+    address: dict[str, str | None] | None = None  # street, city, state, zip as said
+    appointments: list[dict[str, str]] | None = None  # the verified caller's, as read back
+    job_id: str | None = None  # the appointment being moved or cancelled
+    proposal: dict[str, Any] | None = None  # the propose_* call awaiting a yes (to repeat it)
+    misses: int = 0  # answers not understood in a row
+
+
 class Session(BaseModel):
     """The engine's state for one conversation."""
 
@@ -80,6 +96,7 @@ class Session(BaseModel):
     out_of_area: str | None = None  # the place (city or ZIP) last refused as outside the area
     intake_answers: list[dict[str, str]] = Field(default_factory=list)  # [{question, answer}]
     intake_nudged: bool = False  # check_availability already sent the model back to ask them
+    guided: GuidedState = Field(default_factory=GuidedState)
 
     @classmethod
     def load(cls, state: dict[str, Any]) -> Session:

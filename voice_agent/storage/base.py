@@ -345,6 +345,21 @@ class Store(Protocol):
         """The office-edited settings; keys containing `RECORD_KEY_MARK` are left out."""
         ...
 
+    # failed attempts (login limiter, caller identity checks), shared by every worker
+    async def add_attempt(
+        self, scope: str, key: str, at: datetime, *, keep_after: datetime
+    ) -> None:
+        """Record one failed attempt; attempts of `scope` older than `keep_after` are dropped."""
+        ...
+
+    async def list_attempts(self, scope: str, key: str, since: datetime) -> list[datetime]:
+        """When `key`'s failed attempts in `scope` since `since` happened, oldest first."""
+        ...
+
+    async def clear_attempts(self, scope: str, key: str) -> None:
+        """Forget `key`'s failed attempts in `scope` (after a success)."""
+        ...
+
     async def close(self) -> None: ...
 
     # time ranges (reports such as the owner digest); every range is [start, end)

@@ -63,6 +63,7 @@ messages = cast(Table, t.MessageRow.__table__)
 webhook_events = cast(Table, t.WebhookEventRow.__table__)
 credentials = cast(Table, t.CredentialRow.__table__)
 settings_table = cast(Table, t.SettingRow.__table__)
+attempts_table = cast(Table, t.AttemptRow.__table__)
 
 CONVERSATION_FIELDS = frozenset(
     {"status", "outcome", "hcp_customer_id", "language", "ended_at", "duration_seconds"}
@@ -604,6 +605,36 @@ class SqlStore(Store):
         async with self._tx(read_only=True) as conn:
             rows = (await conn.execute(query.order_by(settings_table.c.key))).all()
         return {r.key: r.value for r in rows}
+
+    # failed attempts
+
+    async def add_attempt(
+        self, scope: str, key: str, at: datetime, *, keep_after: datetime
+    ) -> None:
+        table = attempts_table
+        prune = delete(table).where(and_(table.c.scope == scope, table.c.at < keep_after))
+        insert = table.insert().values(scope=scope, key=key, at=at)
+
+        def work(conn: Connection) -> None:
+            conn.execute(prune)
+            conn.execute(insert)
+
+        await self._write(work)
+
+    async def list_attempts(self, scope: str, key: str, since: datetime) -> list[datetime]:
+        table = attempts_table
+        query = (
+            select(table.c.at)
+            .where(and_(table.c.scope == scope, table.c.key == key, table.c.at >= since))
+            .order_by(table.c.at)
+        )
+        async with self._tx(read_only=True) as conn:
+            return list((await conn.execute(query)).scalars())
+
+    async def clear_attempts(self, scope: str, key: str) -> None:
+        table = attempts_table
+        stmt = delete(table).where(and_(table.c.scope == scope, table.c.key == key))
+        await self._write(lambda conn: conn.execute(stmt))
 
     async def close(self) -> None:
         if self._writer_thread is not None and self._writer is not None:

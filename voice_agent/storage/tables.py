@@ -223,3 +223,18 @@ class SettingRow(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+
+
+class AttemptRow(Base):
+    """One failed attempt (a dashboard login, a caller's identity check), kept for a window.
+
+    `key` is a SHA-256 of the client address or caller number, never the value itself.
+    """
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_scope_key_at", "scope", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]

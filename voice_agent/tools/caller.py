@@ -8,6 +8,7 @@ from typing import Any
 
 import hcp
 from hcp.models.customers import Address, Customer
+from voice_agent import verification
 from voice_agent.engine.session import Session
 from voice_agent.tools.area import in_service_area, refuse
 from voice_agent.tools.common import (
@@ -85,30 +86,41 @@ async def identify_caller(ctx: ToolContext) -> dict[str, Any]:
 
 @tool
 async def verify_caller(
-    ctx: ToolContext, street_address: str | None = None, full_name: str | None = None
+    ctx: ToolContext,
+    street_address: str | None = None,
+    full_name: str | None = None,
+    zip_code: str | None = None,
 ) -> dict[str, Any]:
     """Verify the caller before sharing or changing anything on their account. A caller
-    recognised by phone number gives ONE more fact: the street address or the full name on the
-    account. A caller calling from another number gives BOTH name and service address.
+    recognised by phone number gives the service street address WITH its house number (or the
+    ZIP code plus the house number); a name alone is not enough. A caller calling from another
+    number gives BOTH their full name and the service address with its house number.
 
     Args:
-        street_address: The street address the caller says is on the account.
+        street_address: The street address the caller says is on the account, house number first.
         full_name: The caller's first and last name as on the account.
+        zip_code: The ZIP code of the service address, if the caller gave it.
     """
     session = ctx.session
     if session.verified:
         return {"verified": True}
-    if session.verify_attempts >= MAX_VERIFY_ATTEMPTS:
-        raise ToolError("Too many attempts. Do not try again; offer to take a message.")
-    if not street_address and not full_name:
-        raise ToolError("Ask the caller for the street address or the full name on the account.")
+    limit, subject = verification.limiter(ctx, ctx.settings), verification.attempt_subject(ctx)
+    if session.verify_attempts >= MAX_VERIFY_ATTEMPTS or await limit.retry_after(
+        ctx.store, subject
+    ):
+        raise ToolError(verification.TOO_MANY_ATTEMPTS)
+    if not street_address and not zip_code:
+        raise ToolError("Ask the caller for the service address on the account, with its number.")
     session.verify_attempts += 1
-    customer = await _verified_customer(ctx, street_address, full_name)
+    customer = await _verified_customer(ctx, street_address, full_name, zip_code)
     if customer is None:
+        await limit.failed(ctx.store, subject)
+        log.warning("security: caller verification failed in %s", ctx.conversation.id)
         raise ToolError(
             "Those details don't match our records. Do not reveal what is on file; ask once "
             "more or offer to take a message."
         )
+    await limit.succeeded(ctx.store, subject)
     session.matched_customer_id = customer.id
     session.first_name = customer.first_name
     session.verified = True
@@ -117,14 +129,12 @@ async def verify_caller(
 
 
 async def _verified_customer(
-    ctx: ToolContext, street: str | None, name: str | None
+    ctx: ToolContext, street: str | None, name: str | None, zip_code: str | None
 ) -> Customer | None:
     session = ctx.session
     if session.matched_customer_id is not None:
         customer = await ctx.hcp.customers.get(session.matched_customer_id)
-        if street and any(street_matches(street, a) for a in customer.addresses):
-            return customer
-        if name and name_matches(name, customer):
+        if any(verification.proves_address(street, zip_code, a) for a in customer.addresses):
             return customer
         return None
     if not (street and name):
@@ -133,7 +143,8 @@ async def _verified_customer(
     found = [
         c
         for c in page.items
-        if name_matches(name, c) and any(street_matches(street, a) for a in c.addresses)
+        if name_matches(name, c)
+        and any(verification.proves_address(street, zip_code, a) for a in c.addresses)
     ]
     return found[0] if len(found) == 1 else None
 

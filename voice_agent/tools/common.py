@@ -16,8 +16,8 @@ from voice_agent.tools.context import ToolContext
 from voice_agent.tools.registry import ToolError
 
 NOT_VERIFIED = (
-    "The caller is not verified. Ask for the street address or the full name on the account "
-    "and call verify_caller first."
+    "The caller is not verified. Ask for the service street address on the account with its "
+    "house number (or the ZIP code and the house number) and call verify_caller first."
 )
 _STREET_WORDS = {
     "st": "street",

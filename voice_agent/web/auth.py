@@ -1,4 +1,4 @@
-"""Dashboard logins: passwords, signed session cookies and a per-IP login limiter.
+"""Dashboard logins: passwords, signed session cookies and a stored per-client login limiter.
 
 A session is a signed cookie (HMAC-SHA256 over a small JSON payload) holding the user
 name, the expiry and the session's CSRF token. The signing key is derived from
@@ -14,10 +14,10 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from voice_agent.attempts import AttemptLimiter
 from voice_agent.storage.base import Store
 
 ADMIN_USER = "admin"
@@ -128,36 +128,14 @@ async def check_login(store: Store, admin_password: str, user: str, password: st
 
 
 @dataclass
-class LoginLimiter:
-    """Counts failed logins per client address; too many in the window answer 429.
+class LoginLimiter(AttemptLimiter):
+    """Counts failed logins per client address in the store; too many in the window answer 429.
 
-    Per process: several workers each allow `max_failures`, which still turns a brute
-    force into a crawl. A success clears the address's count.
+    Kept in the store, so every worker (and a restarted one) sees the same count. The
+    address is the real client: `X-Forwarded-For` is believed only from the proxies in
+    `FORWARDED_ALLOW_IPS` (see `voice_agent.cli.serve`). A success clears the count.
     """
 
+    scope: str = "login"
     max_failures: int = LOGIN_MAX_FAILURES
     window_seconds: float = LOGIN_WINDOW_SECONDS
-    clock: Callable[[], float] = time.monotonic
-    _failures: dict[str, list[float]] = field(default_factory=dict)
-
-    def retry_after(self, client: str) -> int:
-        """Seconds until `client` may try again, or 0 when it may try now."""
-        now = self.clock()
-        recent = [t for t in self._failures.get(client, []) if now - t < self.window_seconds]
-        if recent:
-            self._failures[client] = recent
-        else:
-            self._failures.pop(client, None)
-        if len(recent) < self.max_failures:
-            return 0
-        return max(1, int(recent[0] + self.window_seconds - now + 0.999))
-
-    def failed(self, client: str) -> None:
-        """Record a failed attempt."""
-        self._failures.setdefault(client, []).append(self.clock())
-        if len(self._failures) > 10_000:  # bound memory under a spray of addresses
-            self._failures.pop(next(iter(self._failures)))
-
-    def succeeded(self, client: str) -> None:
-        """Forget the client's failures."""
-        self._failures.pop(client, None)

@@ -78,6 +78,7 @@ async def dry_run_engine(request: Request) -> Any:
                 timeout=settings.hcp_timeout,
                 allowed_domains=settings.hcp_allowed_domains,
                 transport=transport,
+                proxy=settings.hcp_proxy,
             )
             built = build_services(
                 settings, services.store, hcp_client=client, model=services.model

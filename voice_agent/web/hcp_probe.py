@@ -80,6 +80,7 @@ async def probe(
             max_retries=0,
             allowed_domains=settings.hcp_allowed_domains,
             transport=transport,
+            proxy=settings.hcp_proxy,
         ) as client:
             company = await client.company.get()
     except HcpError as exc:

@@ -43,6 +43,8 @@ def _safe_next(target: str | None) -> str:
 
 
 def _client(request: Request) -> str:
+    """The client's address: the socket peer, or `X-Forwarded-For` as rewritten by uvicorn
+    only when the peer is a trusted proxy (`FORWARDED_ALLOW_IPS`)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -91,21 +93,22 @@ async def login(
     if not cookie or not hmac.compare_digest(cookie.encode(), csrf_token.encode()):
         raise HTTPException(status_code=403, detail="CSRF token missing or wrong; reload the page")
     limiter = dashboard_state(request).limiter
+    store = app_store(request)
     client = _client(request)
-    wait = limiter.retry_after(client)
+    wait = await limiter.retry_after(store, client)
     if wait:
         log.warning("security: login rate limited client=%s", client)
         return await error_response(
             request, 429, "Too many failed logins; try again later.", {"Retry-After": str(wait)}
         )
     username = username.strip() or "admin"
-    if not await check_login(app_store(request), password_env, username, password):
-        limiter.failed(client)
+    if not await check_login(store, password_env, username, password):
+        await limiter.failed(store, client)
         log.warning("security: failed login client=%s", client)
         return _login_page(
             request, error="Wrong user name or password.", next_url=_safe_next(next), status=401
         )
-    limiter.succeeded(client)
+    await limiter.succeeded(store, client)
     key = await session_key(request, password_env)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
