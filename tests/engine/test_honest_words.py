@@ -127,3 +127,12 @@ def test_every_new_line_has_its_spanish(line: str) -> None:
 def test_the_demo_business_is_the_sandbox_company(settings: Settings) -> None:
     assert settings.business_name == COMPANY_NAME
     assert FollowupConfig().business_name == COMPANY_NAME
+
+
+async def test_card_data_without_a_number_to_tell_promises_no_call_back(
+    make_engine: EngineFactory, business: Settings
+) -> None:
+    settings = no_numbers(business).model_copy(update={"pay_url": None})
+    replies = await _run(make_engine(settings=settings), ["my card number is 4111 1111 1111 1111"])
+    assert not any(p in replies[1] for p in PROMISES), replies[1]
+    assert replies[1] == dialogue.LINE_CARD_OFFICE_SEES
