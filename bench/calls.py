@@ -29,8 +29,17 @@ spent waiting on the engine, which includes the model and HCP), the server proce
 time per turn, and the event-loop lag (how late a 10 ms timer fires), plus errors and
 calls per second. Bounded: every call has a deadline and the run stops after --max-seconds.
 
+With `--transport relay` the calls run over ConversationRelay instead: the incoming webhook
+answers `<Connect><ConversationRelay>`, then each caller opens the signed WebSocket, sends
+`setup` and one final `prompt` per turn, and reads our streamed `text` tokens. The report
+gives, per turn, the time from the caller's `prompt` to our first `text` token (the model's
+first token on plain turns, the filler on tool turns), to the first token of the real reply,
+and the dead air on tool turns (the silence before the filler plus any silence between the
+end of the filler, spoken at the TTS pace, and the reply).
+
     .venv/bin/python bench/calls.py --calls 200
     .venv/bin/python bench/calls.py --calls 200 --pacing stress
+    .venv/bin/python bench/calls.py --calls 200 --transport relay
 """
 
 from __future__ import annotations
@@ -105,6 +114,7 @@ def serve(args: argparse.Namespace) -> None:
         twilio_auth_token=TOKEN,
         public_base_url=args.public_base_url,
         filler_after_seconds=args.budget,
+        voice_transport=args.transport,
         log_level="WARNING",
     )
     samples: list[dict[str, Any]] = []
@@ -135,7 +145,8 @@ def serve(args: argparse.Namespace) -> None:
             allowed_domains=(httpx.URL(SANDBOX_BASE_URL).host,),
             transport=httpx.ASGITransport(app=sandbox),
         )
-        services = build_services(settings, store, hcp_client=client)
+        timed_store = StoreTimer(store)
+        services = build_services(settings, timed_store, hcp_client=client)  # type: ignore[arg-type]
         if args.engine == "scripted":
             services.engine = ScriptedEngine(store, args)  # type: ignore[assignment]
         app = create_app(settings, services, freeze_startup=True)
@@ -143,6 +154,15 @@ def serve(args: argparse.Namespace) -> None:
         async def timed(scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] == "http" and scope["path"] == "/bench/stats":
                 stats = {"samples": samples, "cpu": time.process_time(), "lags": lags, "gc": pauses}
+                stats["store"] = timed_store.take()
+                voice = getattr(app.state, "voice", None)
+                if voice is not None:  # relay turns: prompt received -> first text sent
+                    reports, voice.relay_reports = voice.relay_reports or [], []
+                    stats["relay"] = [
+                        r.first_text - r.received
+                        for r in reports
+                        if r.first_text is not None and r.filler is None
+                    ]
                 body = json.dumps(stats).encode()
                 for collected in (samples, lags, pauses):  # each read starts a new window
                     collected.clear()
@@ -190,6 +210,32 @@ def serve(args: argparse.Namespace) -> None:
     if profile is not None:
         profile.disable()
         profile.dump_stats(args.profile)
+
+
+class StoreTimer:
+    """Proxies the store, timing every awaited call by method (what the callers wait on)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.waits: dict[str, list[float]] = {}
+
+    def take(self) -> dict[str, list[float]]:
+        waits, self.waits = self.waits, {}
+        return waits
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        if not asyncio.iscoroutinefunction(attr):
+            return attr
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await attr(*args, **kwargs)
+            finally:
+                self.waits.setdefault(name, []).append(time.perf_counter() - started)
+
+        return timed
 
 
 class ScriptedEngine:
@@ -241,6 +287,10 @@ class CallResult:
     turns: int = 0
     slow_fallbacks: int = 0
     error: str | None = None
+    first_text: list[float] = field(default_factory=list)  # relay: prompt -> first `text`
+    first_text_plain: list[float] = field(default_factory=list)  # ... on turns without tools
+    reply_first: list[float] = field(default_factory=list)  # relay: prompt -> reply's first
+    dead_air: list[float] = field(default_factory=list)  # relay: silence on tool turns
 
 
 def responder_for(seed: int) -> Any:
@@ -268,7 +318,62 @@ async def one_call(
     """
     transport = SpreadTransport(ports, rng, verify=TLS)  # one TLS context: each costs ~20 ms
     async with httpx.AsyncClient(base_url=base, timeout=20.0, transport=transport) as client:
+        if args.transport == "relay":
+            return await _relay_call(client, f"ws://127.0.0.1:{rng.choice(ports)}", args, rng, n)
         return await _call(client, base, args, rng, n)
+
+
+async def _relay_call(
+    client: httpx.AsyncClient, ws_base: str, args: argparse.Namespace, rng: random.Random, n: int
+) -> CallResult:
+    """One caller over ConversationRelay: webhook, signed socket, prompts, action, status."""
+    from voice_agent.channels.twilio_sim import SimulatedCall
+    from voice_agent.testing.relay_client import RelayCall
+
+    result = CallResult()
+    caller = f"+1312555{n % 10000:04d}"
+    hooks = SimulatedCall(client, auth_token=TOKEN, public_base_url=str(client.base_url))
+    hooks.caller = caller
+    call = RelayCall(hooks, ws_base=ws_base)
+    await asyncio.sleep(rng.uniform(0, args.ramp))
+    try:
+        async with asyncio.timeout(args.call_timeout):
+            relay = await call.answer()
+            await call.open()
+            heard = relay.get("welcomeGreeting", "")
+            for text in LINES[: args.turns]:
+                if args.pacing == "stress":
+                    await asyncio.sleep(rng.uniform(0.2, 0.8) * args.think)
+                else:
+                    pace = args.caller_words_per_second * rng.uniform(0.8, 1.2)
+                    listen = len(heard.split()) / args.words_per_second
+                    await asyncio.sleep(listen + len(text.split()) / pace)
+                reply = await call.say(text)
+                result.turns += 1
+                if reply.first_text_seconds is None or reply.reply_seconds is None:
+                    raise RuntimeError(f"no reply to turn {result.turns}")
+                result.first_text.append(reply.first_text_seconds)
+                result.reply_first.append(reply.reply_seconds)
+                if reply.fillers:
+                    result.fillers += len(reply.fillers)
+                    spoken = sum(len(f.split()) for f in reply.fillers) / args.words_per_second
+                    after = reply.reply_seconds - reply.first_text_seconds - spoken
+                    result.dead_air.append(reply.first_text_seconds + max(0.0, after))
+                else:
+                    result.first_text_plain.append(reply.first_text_seconds)
+                heard = reply.text
+            await call.close()
+            done = await call.webhooks.post(
+                call.action_url or "/twilio/voice/relay-done",
+                {**hooks.base_params(), "SessionStatus": "completed", "SessionDuration": "60"},
+            )
+            ended = await hooks.hang_up(duration=60)
+            if done.status != 200 or ended.status != 200:
+                raise RuntimeError(f"action {done.status}, status callback {ended.status}")
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+        await call.close()
+    return result
 
 
 async def _call(
@@ -439,7 +544,9 @@ async def stop_fake_llm(proc: asyncio.subprocess.Process) -> dict[str, Any]:
 async def run(args: argparse.Namespace) -> int:
     from voice_agent.storage import upgrade
 
-    for module in ("voice_agent.channels.twilio_sim", "voice_agent.channels.voice"):
+    modules = ("voice_agent.channels.twilio_sim", "voice_agent.channels.voice")
+    modules += ("voice_agent.testing.relay_client", "websockets.asyncio.client")
+    for module in modules:
         importlib.import_module(module)  # now: a first import during the calls would stall them
 
     ports = [free_port() for _ in range(args.workers)]
@@ -450,7 +557,7 @@ async def run(args: argparse.Namespace) -> int:
         "--data-dir", data_dir, "--public-base-url", base, "--openai-base-url", fake_url,
         "--budget", str(args.budget), "--hcp-latency", str(args.hcp_latency),
         "--engine", args.engine, "--ttft", str(args.ttft),
-        "--tokens-per-second", str(args.tokens_per_second),
+        "--tokens-per-second", str(args.tokens_per_second), "--transport", args.transport,
     ]  # fmt: skip
     schema = ""
     database_url = f"sqlite:///{Path(data_dir) / 'bench.db'}"
@@ -471,6 +578,8 @@ async def run(args: argparse.Namespace) -> int:
     stats: list[dict[str, Any]] = []
     cpu = 0.0
     lags: list[float] = []
+    store_waits: dict[str, list[float]] = {}
+    relay_server: list[float] = []
     gc_pauses: list[float] = []
     client_lags: list[float] = []  # the callers' own lag inflates measured silence
     try:
@@ -497,6 +606,9 @@ async def run(args: argparse.Namespace) -> int:
                 cpu += answer["cpu"]
                 lags += answer["lags"]
                 gc_pauses += answer["gc"]
+                relay_server += answer.get("relay", [])
+                for name, waits in answer.get("store", {}).items():
+                    store_waits.setdefault(name, []).extend(waits)
     finally:
         await asyncio.gather(*(stop(proc) for proc in procs))
         llm = await stop_fake_llm(fake)
@@ -505,6 +617,10 @@ async def run(args: argparse.Namespace) -> int:
             await pg_exec(args.postgres, f'DROP SCHEMA "{schema}" CASCADE')
     pauses = (lags, gc_pauses, client_lags)
     report(args, results, stats, elapsed, llm["requests"], (cpu, client_cpu, llm["cpu"]), pauses)
+    if relay_server:
+        print(line("server: prompt -> first text (ms)", relay_server) + " turns without tools")
+    for name, waits in sorted(store_waits.items(), key=lambda kv: -sum(kv[1]))[:8]:
+        print(line(f"  store.{name} (ms)", waits))
     return 0 if all(r.error is None for r in results) else 1
 
 
@@ -525,7 +641,7 @@ def report(
     overhead = [max(0.0, s["wall"] - s["engine"]) for s in stats]
     turns = sum(r.turns for r in results)
     print(
-        f"[{args.engine} engine, {args.workers} worker(s), "
+        f"[{args.transport}, {args.engine} engine, {args.workers} worker(s), "
         f"{'PostgreSQL' if args.postgres else 'SQLite'}] "
         f"voice calls: {args.calls} concurrent, {args.turns} turns each; "
         f"fake LLM ttft "
@@ -548,6 +664,14 @@ def report(
         f"fillers spoken: {sum(r.fillers for r in results)}; honest 'too slow' fallbacks: "
         f"{sum(r.slow_fallbacks for r in results)}"
     )
+    if args.transport == "relay":
+        plain = [t for r in results for t in r.first_text_plain]
+        print(line("prompt -> first text, all (ms)", [t for r in results for t in r.first_text]))
+        print(line("prompt -> first text, no tool (ms)", plain))
+        print(line("prompt -> first reply token (ms)", [t for r in results for t in r.reply_first]))
+        print(line("dead air on tool turns (ms)", [t for r in results for t in r.dead_air]))
+        goal = pct(plain, 99) <= 1000 * args.ttft + 50
+        print(f"goal p99 first text (no tool) <= TTFT + 50 ms: {'met' if goal else 'NOT met'}")
     print(line("server overhead per webhook (ms)", overhead))
     for path in sorted({s["path"] for s in stats}):
         name = path.removeprefix("/twilio/voice").lstrip("/") or "incoming call"
@@ -557,18 +681,19 @@ def report(
     print(line("event-loop lag (ms)", lags))
     print(line("garbage-collector pauses (ms)", gc_pauses))
     print(line("callers' event-loop lag (ms)", client_lags))
-    print(line("caller silence per gap (ms)", gaps))
-    print(line("longest silence per turn (ms)", [g for r in results for g in r.turn_longest]))
-    print(line("total silence per turn (ms)", [g for r in results for g in r.turn_silence]))
-    over = sum(g > args.budget for g in gaps)
-    print(f"gaps longer than the {args.budget * 1000:.0f} ms budget: {over} of {len(gaps)}")
     if errors:
         for error, count in sorted(
             {e: errors.count(e) for e in errors}.items(), key=lambda kv: -kv[1]
         )[:5]:
             print(f"  {count} x {error}")
-    if gaps:
-        print(f"mean silence per gap: {1000 * statistics.fmean(gaps):.1f} ms")
+    if args.transport == "relay" or not gaps:
+        return  # relay turns are on the socket: no webhook gaps
+    print(line("caller silence per gap (ms)", gaps))
+    print(line("longest silence per turn (ms)", [g for r in results for g in r.turn_longest]))
+    print(line("total silence per turn (ms)", [g for r in results for g in r.turn_silence]))
+    over = sum(g > args.budget for g in gaps)
+    print(f"gaps longer than the {args.budget * 1000:.0f} ms budget: {over} of {len(gaps)}")
+    print(f"mean silence per gap: {1000 * statistics.fmean(gaps):.1f} ms")
 
 
 def pacing_note(args: argparse.Namespace) -> str:
@@ -633,6 +758,12 @@ def main() -> int:
         choices=("real", "scripted"),
         default="real",
         help="real: the dialogue engine, OpenAI SDK and sandbox; scripted: same timing, no CPU",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("gather", "relay"),
+        default="gather",
+        help="gather: a webhook per turn; relay: ConversationRelay WebSocket streaming",
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--fake-llm", action="store_true", help=argparse.SUPPRESS)

@@ -153,6 +153,12 @@ class Settings(BaseSettings):
     voice_language: str = "en-US"
     filler_after_seconds: float = Field(default=1.2, gt=0)
     twilio_api_base_url: AnyHttpUrl | None = None  # a local fake Twilio REST server, for tests
+    # How calls are carried: `gather` (webhook per turn) or `relay` (ConversationRelay stream)
+    voice_transport: Literal["gather", "relay"] = "gather"
+    relay_tts_provider: Literal["Google", "Amazon", "ElevenLabs"] = "Google"
+    relay_voice: str = "en-US-Chirp3-HD-Aoede"  # ConversationRelay names: no Polly./Google.
+    relay_voice_es: str = "es-US-Chirp3-HD-Aoede"
+    relay_transcription_provider: Literal["Deepgram", "Google"] = "Deepgram"
 
     # SMS follow-ups and reminders
     online_booking_lead_source: str = "Online Booking"
@@ -198,6 +204,15 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("relay_voice", "relay_voice_es")
+    @classmethod
+    def _bare_relay_voice(cls, value: str) -> str:
+        if value.split(".", 1)[0] in ("Polly", "Google"):
+            raise ValueError(
+                f"{value!r}: ConversationRelay voice names have no 'Polly.'/'Google.' prefix"
+            )
         return value
 
     @field_validator("business_timezone")

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from voice_agent.channels import twiml, voice_fallback
-from voice_agent.channels.twilio_auth import TwilioForm, received_at
+from voice_agent.channels import relay, twiml, voice_fallback
+from voice_agent.channels.twilio_auth import TwilioForm, public_url, received_at
 from voice_agent.channels.voice import (
     CONTINUE_PATH,
     DIAL_PATH,
@@ -26,6 +26,7 @@ from voice_agent.channels.voice_calls import call_ended, dial_finished, message_
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["twilio voice"])
+router.include_router(relay.router)  # ConversationRelay: WS /twilio/relay and its action
 
 Seq = Annotated[int, Query(ge=1, le=MAX_SEQ)]
 Miss = Annotated[int, Query(ge=0, le=10)]
@@ -49,7 +50,9 @@ def channel(request: Request) -> VoiceChannel:
 @router.post(VOICE_PATH)
 async def incoming_call(request: Request, params: TwilioForm) -> Response:
     """The number's Voice URL: answer the call."""
-    return xml(await channel(request).incoming(params, received_at(request)))
+    voice = channel(request)
+    base = public_url(request, voice.settings).split(VOICE_PATH, 1)[0]
+    return xml(await voice.incoming(params, received_at(request), base_url=base))
 
 
 @router.post(TURN_PATH)

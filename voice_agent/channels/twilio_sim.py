@@ -150,6 +150,10 @@ class SimulatedCall:
         params = {**self.base_params(status), "CallDuration": str(duration)}
         return await self.post(STATUS_PATH, params)
 
+    async def follow(self, url: str, params: dict[str, str]) -> Reply:
+        """POST `params` to `url` (signed) and follow the TwiML answer like Twilio."""
+        return await self._follow(url, params)
+
     def _need_action(self) -> str:
         if self.action is None:
             raise AssertionError("no <Gather> is listening")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Connect, Gather, VoiceResponse
 
 SPEECH_MODEL: str | None = None  # e.g. "experimental_conversations" (then a numeric timeout)
 SPEECH_TIMEOUT_WITH_MODEL = 1
@@ -20,6 +20,7 @@ DIAL_TIMEOUT_SECONDS = 20
 DIAL_RECORDING = "record-from-answer-dual"  # when CALL_RECORDING is on: both legs, from answer
 MAX_HINTS = 100
 MAX_HINT_CHARS = 100
+RELAY_INTERRUPTIBLE = "any"  # speech or keys cut our speech off (Twilio reports what was heard)
 
 
 @dataclass(frozen=True)
@@ -135,3 +136,63 @@ def goodbye(text: str, *, style: VoiceStyle) -> str:
 def empty() -> str:
     """An empty `<Response/>` (for callbacks that need no instructions)."""
     return str(VoiceResponse())
+
+
+@dataclass(frozen=True)
+class RelayVoice:
+    """One ConversationRelay language: its code, TTS provider and voice (no `Polly.` prefix)."""
+
+    language: str
+    tts_provider: str
+    voice: str
+    transcription_provider: str
+
+
+def relay(
+    *,
+    url: str,
+    action: str,
+    greeting: str,
+    voice: RelayVoice,
+    others: tuple[RelayVoice, ...] = (),
+    hints: str | None = None,
+    parameters: dict[str, str] | None = None,
+) -> str:
+    """`<Connect action><ConversationRelay url …>`: stream the call over a WebSocket.
+
+    `greeting` is spoken by Twilio as soon as the socket is up; DTMF is reported; speech and
+    keys interrupt. `others` are further languages a `language` message may switch to.
+    `parameters` reach the socket in `setup.customParameters`.
+    """
+    response = VoiceResponse()
+    connect = Connect(action=action, method="POST")
+    node = connect.conversation_relay(
+        url=url,
+        welcome_greeting=greeting or None,
+        language=voice.language,
+        tts_provider=voice.tts_provider,
+        voice=voice.voice,
+        transcription_provider=voice.transcription_provider,
+        interruptible=RELAY_INTERRUPTIBLE,
+        welcome_greeting_interruptible=RELAY_INTERRUPTIBLE,
+        dtmf_detection=True,
+        hints=hints,
+    )
+    for other in others:
+        node.language(
+            code=other.language,
+            tts_provider=other.tts_provider,
+            voice=other.voice,
+            transcription_provider=other.transcription_provider,
+        )
+    for name, value in (parameters or {}).items():
+        node.parameter(name=name, value=value)
+    response.append(connect)
+    return str(response)
+
+
+def connect_again(text: str, *, style: VoiceStyle) -> str:
+    """Say `text` outside any relay (e.g. before `<Dial>` or a rescue)."""
+    response = VoiceResponse()
+    _say(response, text, style)
+    return str(response)

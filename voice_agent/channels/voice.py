@@ -181,6 +181,9 @@ class VoiceChannel:
         self._calls: OrderedDict[str, Conversation] = OrderedDict()
         # Turns whose start (finding the call in storage) outlasted the silence budget.
         self._starting: OrderedDict[str, asyncio.Future[Found]] = OrderedDict()
+        # ConversationRelay: turns still landing after their socket closed, by CallSid.
+        self.relays: dict[str, asyncio.Future[None]] = {}
+        self.relay_reports: list[Any] | None = None  # per-turn timings, when a bench asks
 
     @property
     def style(self) -> VoiceStyle:
@@ -218,9 +221,10 @@ class VoiceChannel:
         """Stop background work (shutdown)."""
         await self.runner.aclose()
         await self.test_runner.aclose()
-        for task in list(self._background):
+        pending = [*self._background, *self.relays.values()]
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(*pending, return_exceptions=True)
         for close in self._closers:
             await close()
 
@@ -232,8 +236,14 @@ class VoiceChannel:
         margin = min(RENDER_MARGIN_SECONDS, self.budget / 4)
         return max(0.0, self.budget - spent - margin)
 
-    async def incoming(self, params: TwilioParams, received: float | None = None) -> str:
-        """Answer a new call: create the conversation, look the caller up, greet, listen."""
+    async def incoming(
+        self, params: TwilioParams, received: float | None = None, *, base_url: str = ""
+    ) -> str:
+        """Answer a new call: create the conversation, look the caller up, greet, listen.
+
+        With `VOICE_TRANSPORT=relay` the answer connects the call to ConversationRelay at
+        `base_url` (the public URL Twilio called), which speaks the greeting.
+        """
         sid = call_sid_of(params)
         caller = e164_or_unknown(params.get("From"))
         to = e164_or_unknown(params.get("To"))
@@ -269,6 +279,8 @@ class VoiceChannel:
                 disclosure=" " + disclosure if disclosure else "",
             )
             notice = TEST_MODE_NOTICE if test_mode else ""
+        if self.settings.voice_transport == "relay":
+            return self._relay_answer(for_speech(greeting), notice, base_url)
         also: tuple[tuple[str, VoiceStyle], ...] = ()
         if self.settings.spanish_enabled:
             also = ((t(SPANISH_OFFER, "es"), self.style_for("es")),)
@@ -278,6 +290,31 @@ class VoiceChannel:
             style=self.style,
             before=notice,
             also=also,
+        )
+
+    def _relay_answer(self, greeting: str, notice: str, base_url: str) -> str:
+        """`<Connect><ConversationRelay>` with the greeting, voices and hints of this business."""
+        from voice_agent.channels.relay import RELAY_DONE_PATH, relay_url
+
+        settings = self.settings
+        base = str(settings.public_base_url or base_url)
+
+        def voice(lang: str, name: str) -> twiml.RelayVoice:
+            return twiml.RelayVoice(
+                lang, settings.relay_tts_provider, name, settings.relay_transcription_provider
+            )
+
+        others: tuple[twiml.RelayVoice, ...] = ()
+        if settings.spanish_enabled:
+            greeting += " " + SPANISH_OFFER
+            others = (voice(settings.voice_language_es, settings.relay_voice_es),)
+        return twiml.relay(
+            url=relay_url(base),
+            action=RELAY_DONE_PATH,
+            greeting=" ".join(filter(None, (notice, greeting))),
+            voice=voice(settings.voice_language, settings.relay_voice),
+            others=others,
+            hints=self.style.hints_text,
         )
 
     # --- turns ---------------------------------------------------------------------------
@@ -466,6 +503,14 @@ class VoiceChannel:
         elif conversation.status == "active":
             self._remember(conversation)
         return conversation
+
+    async def find_call(self, sid: str) -> Conversation | None:
+        """The call's conversation: this worker's record from answering it, else storage.
+
+        A record cached when the call was answered carries the state the greeting saved;
+        nothing else writes a call's state before its first turn.
+        """
+        return await self._conversation(sid)
 
     def _remember(self, conversation: Conversation) -> None:
         self._calls[conversation.external_id] = conversation

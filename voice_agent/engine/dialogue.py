@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +21,7 @@ import phonenumbers
 
 import hcp
 from voice_agent.carddata import mask_card_data
-from voice_agent.engine import intents, language, prompts
+from voice_agent.engine import barge_in, intents, language, prompts
 from voice_agent.engine.events import (
     EndConversation,
     Event,
@@ -69,6 +69,9 @@ LINE_CARD_OFFICE_SEES = "For your security I can't take card details over the ph
 LINE_SPANISH = "Of course, we can continue in Spanish. How can I help you today?"
 LINE_ENGLISH = "Of course, we can continue in English. How can I help you today?"
 
+
+TokenHook = Callable[[str], Awaitable[None]]
+"""Receives the model's text tokens as they stream in (ConversationRelay)."""
 
 MODEL_GRACE_SECONDS = 0.25
 """The engine's own deadline on a model call, beyond the timeout the model was given."""
@@ -131,6 +134,14 @@ class _Turn:
     completion_tokens: int = 0
     model_name: str = ""
     card_data: bool = False  # the caller's words held card data (already masked)
+    on_token: TokenHook | None = None
+    partial: str = ""  # tokens of the current model answer already streamed to the caller
+    caller_saved: asyncio.Future[bool] | None = None  # the caller's words being recorded
+
+    async def recorded(self) -> None:
+        """Wait until the caller's words are stored (before any side effect or the reply)."""
+        if self.caller_saved is not None:
+            await asyncio.shield(self.caller_saved)
 
     def meta(self, settings: Settings) -> dict[str, Any]:
         """What the dashboard shows per turn: mode, latency, model time, tokens and cost."""
@@ -241,10 +252,27 @@ class DialogueEngine:
     # -- respond -----------------------------------------------------------------------------
 
     async def respond(
-        self, conversation_id: str, user_text: str, *, turn_key: str | None = None
+        self,
+        conversation_id: str,
+        user_text: str,
+        *,
+        turn_key: str | None = None,
+        on_token: TokenHook | None = None,
+        known: Conversation | None = None,
+        on_saved: Callable[[Conversation], None] | None = None,
     ) -> AsyncIterator[Event]:
-        """Run one caller turn and yield its events; see the module docstring."""
-        conversation = await self.store.get_conversation(conversation_id)
+        """Run one caller turn and yield its events; see the module docstring.
+
+        With `on_token`, a streaming model's text goes to it token by token as it arrives
+        (its `TextDelta` then says `streamed`). A turn cancelled or closed early (barge-in)
+        is saved with what had been said so far; see `heard`. `known` is the conversation as
+        stored right now, kept by a channel that is its only writer (it saves a read; the
+        save is still checked against its version); `on_saved` receives it as saved.
+        """
+        if known is not None and known.id == conversation_id:
+            conversation: Conversation | None = known
+        else:
+            conversation = await self.store.get_conversation(conversation_id)
         if conversation is None:
             raise ConversationNotFoundError(conversation_id)
         session = Session.load(conversation.state)
@@ -256,12 +284,21 @@ class DialogueEngine:
             return
         spoken_before = session.language
         session.seq += 1
-        turn = _Turn(conversation, session, session.seq)
+        turn = _Turn(conversation, session, session.seq, on_token=on_token)
         scan = mask_card_data(user_text)  # channels mask too; this covers every other entry
         user_text, turn.card_data = scan.text, scan.found
-        await self.store.add_turn(conversation.id, turn.seq, "caller", user_text)
-        async for event in self._turn(turn, user_text):
-            yield event
+        # Recorded while the model starts; awaited before any tool runs and before the reply.
+        turn.caller_saved = asyncio.ensure_future(
+            self.store.add_turn(conversation.id, turn.seq, "caller", user_text)
+        )
+        try:
+            async for event in self._turn(turn, user_text):
+                yield event
+        except (asyncio.CancelledError, GeneratorExit):
+            cut = await asyncio.shield(self._save_cut_short(conversation, turn))
+            if cut is not None and on_saved is not None:
+                on_saved(cut)
+            raise
         reply = " ".join(x.strip() for x in turn.texts if x.strip()) or t(
             LINE_EMPTY, session.language
         )
@@ -270,14 +307,68 @@ class DialogueEngine:
         if turn_key is not None:
             session.remember_reply(turn_key, Replay(reply=reply, control=turn.control))
         agent_turn = NewTurn(turn.seq, "agent", reply, turn.meta(self.settings))
-        await self._save(conversation, session, agent_turn)
+        await turn.recorded()
+        saved = await self._save(conversation, session, agent_turn)
+        if saved is not None and on_saved is not None:
+            on_saved(saved)
         if session.language != "en" or spoken_before != "en":
             yield LanguageIs(session.language)
 
+    async def _save_cut_short(self, conversation: Conversation, turn: _Turn) -> Conversation | None:
+        """Save a turn stopped part-way: what was said so far becomes its reply."""
+        session = turn.session
+        _close_open_tool_calls(session)
+        partial = turn.partial.strip()
+        if partial:
+            session.history.append(ChatMessage(role="assistant", content=partial).to_dict())
+            turn.texts.append(partial)
+        said = " ".join(x.strip() for x in turn.texts if x.strip())
+        meta = {**turn.meta(self.settings), "cut_short": True}
+        await turn.recorded()
+        return await self._save(conversation, session, NewTurn(turn.seq, "agent", said, meta))
+
+    async def heard(
+        self,
+        conversation_id: str,
+        heard: str,
+        *,
+        known: Conversation | None = None,
+        on_saved: Callable[[Conversation], None] | None = None,
+    ) -> bool:
+        """The caller cut the last reply off after hearing only `heard` (barge-in).
+
+        The reply in the model's history and in the transcript is cut to `heard`, a note
+        tells the next turn what happened, and a read-back the caller did not hear to the
+        end is no longer open to a "yes". False when there was nothing to cut. `known` and
+        `on_saved` as for `respond`.
+        """
+        if known is not None and known.id == conversation_id:
+            conversation: Conversation | None = known
+        else:
+            conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None:
+            raise ConversationNotFoundError(conversation_id)
+        session = Session.load(conversation.state)
+        cut = barge_in.cut_to_heard(session, heard)
+        if cut is None:
+            return False
+        state = session.dump()
+        version = await self.store.save_state(
+            conversation.id, state, expected_version=conversation.version
+        )
+        await self.store.update_turn(conversation.id, session.seq, "agent", text=cut)
+        if on_saved is not None:
+            on_saved(replace(conversation, state=state, version=version))
+        log.info("conversation %s: reply cut off by the caller (v%d)", conversation.id, version)
+        return True
+
     async def _save(
         self, conversation: Conversation, session: Session, agent_turn: NewTurn
-    ) -> None:
-        """Record the agent turn, save the state and update the conversation: one transaction."""
+    ) -> Conversation | None:
+        """Record the agent turn, save the state and update the conversation: one transaction.
+
+        The conversation as now stored, or None when another write came first.
+        """
         fields: dict[str, Any] = {}
         if session.outcome and session.outcome != conversation.outcome:
             fields["outcome"] = session.outcome
@@ -288,10 +379,11 @@ class DialogueEngine:
         if session.ended and conversation.status == "active":
             fields["status"] = "completed"
             fields["ended_at"] = self.clock()
+        state = session.dump()
         saved = await self.store.finish_turn(
             conversation.id,
             agent_turn,
-            session.dump(),
+            state,
             expected_version=conversation.version,
             fields=fields,
         )
@@ -299,9 +391,13 @@ class DialogueEngine:
             log.warning(
                 "conversation %s changed during the turn; keeping the other write", conversation.id
             )
+            return None
+        return replace(conversation, state=state, version=saved, **fields)
 
     async def _turn(self, turn: _Turn, text: str) -> AsyncIterator[Event]:
         session = turn.session
+        if not self._to_model(turn, text):
+            await turn.recorded()  # a fixed path with side effects: record first
         if session.ended:
             yield self._line(turn, LINE_ENDED)
             return
@@ -330,6 +426,18 @@ class DialogueEngine:
             return
         async for event in self._model_loop(turn, text):
             yield event
+
+    def _to_model(self, turn: _Turn, text: str) -> bool:
+        """Whether this turn will go straight to the model (no fixed path before it)."""
+        return not (
+            turn.session.ended
+            or turn.card_data
+            or turn.seq > self.limits.max_turns
+            or self.settings.spanish_enabled
+            and language.only_language_request(text)
+            or intents.detect_emergency(text) is not None
+            or intents.wants_human(text)
+        )
 
     def _choose_language(self, session: Session, text: str) -> bool:
         """Switch the caller's language on clear evidence (`SPANISH_ENABLED` only).
@@ -424,6 +532,9 @@ class DialogueEngine:
             try:
                 completion = await self._complete(turn, remaining)
             except ChatModelError as exc:
+                if turn.partial.strip():  # the caller heard the start of a broken answer
+                    turn.texts.append(turn.partial.strip())
+                turn.partial = ""
                 if session.mode == "guided":
                     log.exception("guided intake failed")
                     yield self._line(turn, LINE_TOO_MANY_STEPS)
@@ -435,13 +546,15 @@ class DialogueEngine:
                 continue
             assert completion is not None
             session.history.append(completion.as_message().to_dict())
+            streamed, turn.partial = bool(turn.partial), ""  # now part of the history
             if completion.content and completion.content.strip():
                 spoken = completion.content.strip()
                 if completion.model == "guided":  # guided intake speaks English lines
                     spoken = translate(spoken, session.language)
-                yield self._say(turn, spoken)
+                yield self._say(turn, spoken, streamed=streamed)
             if not completion.tool_calls:
                 return
+            await turn.recorded()
             async for event in self._run_tools(turn, completion.tool_calls, deadline):
                 yield event
             if turn.control or turn.stopped:
@@ -462,6 +575,9 @@ class DialogueEngine:
         messages += [ChatMessage.from_dict(m) for m in session.history]
         schemas = self.tools.schemas(tools_for(session))
         timeout = min(self.settings.openai_timeout, remaining)
+        streaming: dict[str, Any] = {}
+        if turn.on_token is not None and getattr(model, "streams_text", False):
+            streaming["on_text"] = _TokenSink(turn, turn.on_token)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout + MODEL_GRACE_SECONDS):
@@ -471,7 +587,9 @@ class DialogueEngine:
                         session, self.settings, messages, schemas, now=now
                     )
                 else:
-                    completion = await model.complete(messages, schemas, timeout=timeout)
+                    completion = await model.complete(
+                        messages, schemas, timeout=timeout, **streaming
+                    )
         except TimeoutError:
             raise ChatModelError(f"model gave no answer within {timeout:g}s") from None
         finally:
@@ -566,9 +684,9 @@ class DialogueEngine:
 
     # -- events ------------------------------------------------------------------------------
 
-    def _say(self, turn: _Turn, text: str) -> TextDelta:
+    def _say(self, turn: _Turn, text: str, *, streamed: bool = False) -> TextDelta:
         turn.texts.append(text)
-        return TextDelta(text)
+        return TextDelta(text, streamed)
 
     def _line(self, turn: _Turn, line: str) -> TextDelta:
         """Say one of the engine's fixed lines in the caller's language."""
@@ -584,6 +702,18 @@ class DialogueEngine:
         turn.control.append({"type": "end", "reason": reason})
         turn.session.ended = True
         return EndConversation(reason)
+
+
+@dataclass
+class _TokenSink:
+    """Passes streamed tokens on, remembering them as what the caller has heard so far."""
+
+    turn: _Turn
+    hook: TokenHook
+
+    async def __call__(self, token: str) -> None:
+        self.turn.partial += token
+        await self.hook(token)
 
 
 def _replay(replay: Replay) -> list[Event]:

@@ -13,9 +13,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class TextDelta:
-    """Text for the caller."""
+    """Text for the caller.
+
+    `streamed`: its tokens already went out through the turn's `on_token` hook as they
+    arrived (a streaming channel must not say it twice; others treat it like any text).
+    """
 
     text: str
+    streamed: bool = False
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,9 @@ class OpenAIChatModel:
         client: A ready `AsyncOpenAI` client (the other connection arguments are then ignored).
     """
 
+    streams_text = True
+    """`complete` takes an `on_text` hook (the engine streams through it when asked)."""
+
     def __init__(
         self,
         *,

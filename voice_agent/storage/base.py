@@ -228,6 +228,10 @@ class Store(Protocol):
         """Record a turn; False (and no write) if (conversation, seq, role) exists."""
         ...
 
+    async def update_turn(self, conversation_id: str, seq: int, role: str, *, text: str) -> bool:
+        """Replace a recorded turn's text (a reply the caller cut off); False if none."""
+        ...
+
     async def list_turns(self, conversation_id: str) -> list[Turn]: ...
 
     async def add_tool_call(

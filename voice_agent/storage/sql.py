@@ -285,6 +285,15 @@ class SqlStore(Store):
         }
         return self._insert_ignore(turns, values, ["conversation_id", "seq", "role"])
 
+    async def update_turn(self, conversation_id: str, seq: int, role: str, *, text: str) -> bool:
+        c = turns.c
+        stmt = (
+            update(turns)
+            .where(c.conversation_id == conversation_id, c.seq == seq, c.role == role)
+            .values(text=text)
+        )
+        return await self._write(lambda conn: _changed(conn, stmt))
+
     async def list_turns(self, conversation_id: str) -> list[Turn]:
         query = (
             select(turns)
