@@ -136,3 +136,16 @@ async def test_card_data_without_a_number_to_tell_promises_no_call_back(
     replies = await _run(make_engine(settings=settings), ["my card number is 4111 1111 1111 1111"])
     assert not any(p in replies[1] for p in PROMISES), replies[1]
     assert replies[1] == dialogue.LINE_CARD_OFFICE_SEES
+
+
+def test_the_fallback_voicemail_promises_a_call_back_only_with_a_number(
+    business: Settings,
+) -> None:
+    from voice_agent.channels.voice_fallback import fallback_twiml, thanks_twiml
+
+    with_numbers = fallback_twiml(business) + thanks_twiml(business)
+    assert "call you back" in with_numbers
+    bare = no_numbers(business)
+    without = fallback_twiml(bare) + thanks_twiml(bare)
+    assert not any(p in without for p in PROMISES), without
+    assert "first thing" in without
