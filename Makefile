@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: help install install-dev browser run test lint typecheck unit fmt bench
+.PHONY: help install install-dev browser run test lint typecheck unit fmt bench scenarios
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -56,3 +56,6 @@ fmt: install-dev ## format the code
 
 bench: install-dev ## run the benchmarks and print their figures
 	for b in bench/*.py; do $(BIN)/python $$b; done
+
+scenarios: install ## play the starter caller scenarios against the sandbox (also part of `make test`)
+	$(BIN)/voice-agent scenarios run

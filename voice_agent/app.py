@@ -11,12 +11,14 @@ from fastapi import FastAPI
 
 from voice_agent.channels import (
     hcp_webhooks,  # HCP webhooks (issue 7)
+    recording_callback,  # call recordings' status callback (issue 21)
     sms,  # SMS (issue 7)
     voice_fallback,  # the Fallback URL's spool (issue 18)
 )
 from voice_agent.channels import routes as voice_routes
 from voice_agent.channels.voice_setup import start_voice
 from voice_agent.followups.runtime import start_messaging
+from voice_agent.recording_purge import start_recording_purge
 from voice_agent.services import Services, start_services
 from voice_agent.settings import Settings, load_settings
 from voice_agent.web import dashboard_router  # dashboard (issue 8)
@@ -63,6 +65,7 @@ def create_app(
         voice = await start_voice(settings, running)
         app.state.voice = voice
         app.state.messaging = start_messaging(settings, running, run_scheduler=services is None)
+        app.state.recordings = start_recording_purge(settings, running, run=services is None)
         if freeze:
             gc.collect()
             gc.freeze()
@@ -70,6 +73,7 @@ def create_app(
             yield
         finally:
             await app.state.messaging.aclose()
+            await app.state.recordings.aclose()
             await voice.aclose()
             if services is None:
                 await running.aclose()
@@ -84,6 +88,7 @@ def create_app(
     )
     app.state.settings = settings
     app.include_router(voice_routes.router)
+    app.include_router(recording_callback.router)
     app.include_router(sms.router)
     app.include_router(hcp_webhooks.router)
     app.include_router(dashboard_router())  # dashboard and browser test line (voice_agent/web)

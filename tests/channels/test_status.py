@@ -93,7 +93,9 @@ async def test_call_without_booking_queues_no_sms(call, store: SqlStore) -> None
     await sim.say("just a question")
     await sim.hang_up(duration=30)
     [conversation] = await store.list_conversations()
-    assert conversation.status == "completed" and conversation.outcome == "no_booking"
+    assert (
+        conversation.status == "completed" and conversation.outcome == "abandoned"
+    )  # hung up mid-way
     assert await store.list_outbox() == []
 
 

@@ -15,7 +15,15 @@ from pydantic import SecretStr
 
 from voice_agent.settings import Settings
 
-from .browser_support import ARTIFACTS, WAIT_MS, chromium, running_server
+from .browser_support import (  # noqa: F401 - used by other tests
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WAIT_MS,
+    _serve,
+    chromium,
+    running_server,
+)
 from .conftest import ADMIN_PASSWORD, MASTER_KEY
 
 pytestmark = pytest.mark.browser

@@ -178,6 +178,8 @@ def _pages(seeded: Seeded) -> dict[str, str]:
         "setup": "/setup",
         "stats": "/stats?include_test=1",
         "test-line": "/test-line",
+        "scenarios": "/scenarios",
+        "scenario-new": "/scenarios/new",
         "not-found": "/no-such-page",
         "conversation-not-found": "/calls/no-such-call",
     }

@@ -27,6 +27,7 @@ from voice_agent.channels.voice import (
 )
 from voice_agent.channels.voice_summary import booking_sms, call_summary, created_jobs
 from voice_agent.engine.i18n import t
+from voice_agent.outcomes import HANDLED, settle
 from voice_agent.storage.base import Conversation
 
 log = logging.getLogger(__name__)
@@ -115,8 +116,10 @@ async def call_ended(voice: VoiceChannel, params: TwilioParams) -> None:
     duration = params.get("CallDuration", "")
     if duration.isdigit():
         fields["duration_seconds"] = int(duration)
-    if conversation.outcome is None:
-        fields["outcome"] = "booked" if jobs else "no_booking"
+    if conversation.outcome is None or conversation.outcome not in HANDLED:
+        fields["outcome"] = await settle(
+            voice.store, conversation, status=fields["status"], booked=bool(jobs)
+        )
     await voice.store.update_conversation(conversation.id, **fields)
     await _follow_up(voice, conversation, jobs, fields)
     await voice.store.mark_webhook_processed("twilio", f"{sid}:status:{status}")

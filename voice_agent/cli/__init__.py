@@ -14,6 +14,7 @@ from voice_agent.cli.digest import register as register_digest
 from voice_agent.cli.doctor import register as register_doctor
 from voice_agent.cli.followups import register as register_followups
 from voice_agent.cli.sandbox import register as register_sandbox
+from voice_agent.cli.scenarios import register as register_scenarios
 from voice_agent.cli.serve import register as register_serve
 from voice_agent.errors import ConfigError
 
@@ -54,6 +55,7 @@ register_credentials(app)
 register_chat(app)
 register_sandbox(app)
 register_digest(app)
+register_scenarios(app)
 
 
 def main() -> None:
