@@ -455,6 +455,8 @@ async def test_a_write_in_flight_is_claimed_only_after_its_lease(
     finally:
         for s in stores:
             await s.close()
+
+
 async def test_attempts_are_counted_per_scope_and_key_and_pruned(store: SqlStore) -> None:
     t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     for minutes in (0, 5, 10):

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from voice_agent.operations import take_message as take_message_in_hcp
+from voice_agent.tools.common import can_call_back
 from voice_agent.tools.context import ToolContext
 from voice_agent.tools.intake import answer_lines
 from voice_agent.tools.registry import tool, writes
+
+NO_CALLBACK_PROMISE = "The office will see your message first thing; do not promise a call-back."
 
 
 @writes
@@ -41,7 +44,10 @@ async def take_message(
     session.awaiting_message = False
     if session.outcome in (None, "out_of_area"):  # a message for the office is what matters
         session.outcome = "message"
-    return {"message_taken": True}
+    if can_call_back(ctx.settings):
+        return {"message_taken": True, "call_back": True}
+    # nobody to notify: promise only what happens (issue 19)
+    return {"message_taken": True, "call_back": False, "tell_caller": NO_CALLBACK_PROMISE}
 
 
 @tool
