@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from voice_agent.phones import mask
 from voice_agent.storage.base import Conversation, HcpWrite, Turn
 
 HCP_WEB_BASE = "https://pro.housecallpro.com/app"
@@ -33,10 +34,7 @@ OUTCOMES = (
 
 def mask_phone(number: str | None) -> str:
     """A phone number with all but the last four digits hidden: `"•••-•••-0001"`."""
-    digits = "".join(ch for ch in number or "" if ch.isdigit())
-    if len(digits) < 4:
-        return "unknown"
-    return f"•••-•••-{digits[-4:]}"
+    return mask(number, hidden="•••-•••-")
 
 
 def duration_seconds(conversation: Conversation, now: datetime) -> int:
