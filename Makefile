@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: help install browser run test lint typecheck unit fmt bench
+.PHONY: help install browser run test lint typecheck unit fmt bench scenarios
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -43,3 +43,6 @@ fmt: install ## format the code
 
 bench: install ## run the benchmarks and print their figures
 	for b in bench/*.py; do $(BIN)/python $$b; done
+
+scenarios: install ## play the starter caller scenarios against the sandbox (also part of `make test`)
+	$(BIN)/voice-agent scenarios run

@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from voice_agent.channels import hcp_webhooks, sms, voice_fallback
+from voice_agent.channels import hcp_webhooks, recording_callback, sms, voice_fallback
 from voice_agent.channels import routes as voice_routes
 from voice_agent.channels.voice_followup import CallFollowUps
 from voice_agent.channels.voice_setup import start_voice
 from voice_agent.followups.runtime import start_messaging
+from voice_agent.recording_purge import start_recording_purge
 from voice_agent.services import Services, start_services
 from voice_agent.settings import Settings, load_settings
 from voice_agent.web import dashboard_router
@@ -63,6 +64,7 @@ def create_app(
         app.state.messaging = messaging
         if services is None:  # injected services (tests) drive the outbox by hand
             messaging.scheduler.start()
+        app.state.recordings = start_recording_purge(settings, running, run=services is None)
         if freeze:
             gc.collect()
             gc.freeze()
@@ -70,6 +72,7 @@ def create_app(
             yield
         finally:
             await app.state.messaging.aclose()
+            await app.state.recordings.aclose()
             await voice.aclose()
             if services is None:
                 await running.aclose()
@@ -84,6 +87,7 @@ def create_app(
     )
     app.state.settings = settings
     app.include_router(voice_routes.router)
+    app.include_router(recording_callback.router)
     app.include_router(sms.router)
     app.include_router(hcp_webhooks.router)
     app.include_router(dashboard_router())  # dashboard and browser test line (voice_agent/web)

@@ -183,6 +183,7 @@ class Settings(BaseSettings):
     disclosure_enabled: bool = True  # the opening line says the caller is talking to an assistant
     disclosure_text: str = ""  # own wording for that sentence; blank = the built-in sentence
     call_recording: bool = False  # calls are recorded: the opening line always says so
+    recording_retention_days: int = Field(default=90, ge=0)  # 0 = keep until deleted by hand
     intake_questions: str = ""  # per job type, see `parse_intake_questions`
     spanish_enabled: bool = True
     voice_name_es: str = "Polly.Lupe-Neural"

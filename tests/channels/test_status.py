@@ -10,9 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from voice_agent.channels.voice_followup import KIND, CallFollowUps
+from voice_agent.channels.voice_followup import KIND, CallFollowUps, run_call_follow_ups
 from voice_agent.engine.events import Event, TextDelta
-from voice_agent.messaging.dispatcher import DispatchReport, OutboxDispatcher
+from voice_agent.messaging.dispatcher import DispatchReport
 from voice_agent.storage import SqlStore
 
 from .conftest import PUBLIC, FakeEngine, default_script, signed
@@ -39,9 +39,7 @@ def app_of(client: httpx.AsyncClient) -> FastAPI:
 
 async def run_follow_ups(client: httpx.AsyncClient, store: SqlStore) -> DispatchReport:
     """Run the due "call_ended" jobs as the server's dispatcher would (other kinds wait)."""
-    dispatcher = OutboxDispatcher(store, worker="test", jitter=lambda: 1.0)
-    CallFollowUps(app_of(client).state.voice).register(dispatcher)
-    return await dispatcher.run_once()
+    return await run_call_follow_ups(app_of(client).state.voice)
 
 
 def booking_engine(engine: FakeEngine, store: SqlStore, job: dict[str, Any] = JOB) -> None:
@@ -120,7 +118,7 @@ async def test_call_without_booking_queues_no_sms(
     assert conversation.status == "completed"
     await run_follow_ups(client, store)
     [conversation] = await store.list_conversations()
-    assert conversation.outcome == "no_booking"
+    assert conversation.outcome == "abandoned"  # hung up mid-way
     assert [item.kind for item in await store.list_outbox()] == [KIND]
 
 

@@ -18,6 +18,7 @@ SPEECH_TIMEOUT_WITH_MODEL = 1
 START_TIMEOUT_SECONDS = 6  # how long Gather waits for the caller to start talking
 DIAL_TIMEOUT_SECONDS = 20
 DIAL_RECORDING = "record-from-answer-dual"  # when CALL_RECORDING is on: both legs, from answer
+RECORDING_EVENTS = "completed absent"  # recording status callbacks wanted (final ones)
 MAX_HINTS = 100
 MAX_HINT_CHARS = 100
 RELAY_INTERRUPTIBLE = "any"  # speech or keys cut our speech off (Twilio reports what was heard)
@@ -70,8 +71,12 @@ def ask(
     style: VoiceStyle,
     before: str = "",
     also: tuple[tuple[str, VoiceStyle], ...] = (),
+    record_callback: str | None = None,
 ) -> str:
     """Say `text` inside a speech-and-keypad `<Gather>` that posts to `action`.
+
+    With `record_callback` (the greeting, when CALL_RECORDING is on) the whole call is
+    recorded from here on, both parties on their own channel, reported to that URL.
 
     `before` is spoken first, outside the Gather, so the caller cannot cut it off (used for
     safety instructions and test-mode notices). `also` are further lines inside the Gather,
@@ -80,6 +85,14 @@ def ask(
     reaches it.
     """
     response = VoiceResponse()
+    if record_callback:
+        response.start().recording(
+            recording_status_callback=record_callback,
+            recording_status_callback_method="POST",
+            recording_status_callback_event=RECORDING_EVENTS,
+            channels="dual",
+            track="both",
+        )
     _say(response, before, style)
     gather = _gather(response, action, style)
     _say(gather, text, style)
@@ -105,10 +118,12 @@ def transfer(
     action: str,
     style: VoiceStyle,
     record: bool = False,
+    recording_callback: str | None = None,
 ) -> str:
     """Say `text`, then `<Dial>` `number`; Twilio posts the outcome to `action`.
 
-    With `record` (CALL_RECORDING on) the bridged call is recorded, both legs, from answer.
+    With `record` (CALL_RECORDING on) the bridged call is recorded, both legs, from answer,
+    and reported to `recording_callback` (so it is linked to the call and deleted with it).
     """
     response = VoiceResponse()
     _say(response, text, style)
@@ -119,6 +134,8 @@ def transfer(
         caller_id=caller_id,
         answer_on_bridge=True,
         record=DIAL_RECORDING if record else None,
+        recording_status_callback=recording_callback if record else None,
+        recording_status_callback_event=RECORDING_EVENTS if record and recording_callback else None,
     )
     dial.number(number)
     return str(response)

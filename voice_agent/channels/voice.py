@@ -274,6 +274,7 @@ class VoiceChannel:
             style=self.style,
             before=notice,
             also=also,
+            record_callback=self.recording_callback(),
         )
 
     def _relay_answer(self, greeting: str, notice: str, base_url: str) -> str:
@@ -459,6 +460,7 @@ class VoiceChannel:
                 action=url(DIAL_PATH, seq=seq, **lang_query(lang)),
                 style=style,
                 record=self.settings.call_recording,
+                recording_callback=self.recording_callback(),
             )
         if outcome.end_reason is not None:
             return twiml.goodbye(text or t(CALL_OVER, lang), style=style)
@@ -469,6 +471,14 @@ class VoiceChannel:
         return twiml.ask(text, action=next_turn, style=style)
 
     # --- helpers -------------------------------------------------------------------------
+
+    def recording_callback(self) -> str | None:
+        """Where Twilio reports recordings (voice_agent.recordings); None when not recording."""
+        if not self.settings.call_recording:
+            return None
+        from voice_agent.recordings import callback_url
+
+        return callback_url(self.settings)
 
     async def _conversation(self, sid: str) -> Conversation | None:
         """The call's conversation: from this worker's cache of active calls, else storage.
@@ -547,6 +557,7 @@ class VoiceChannel:
                 action=url(DIAL_PATH, seq=seq, **lang_query(lang)),
                 style=style,
                 record=self.settings.call_recording,
+                recording_callback=self.recording_callback(),
             )
         if conversation.caller == UNKNOWN_CALLER:
             return twiml.goodbye(t(CANT_HEAR_NO_TEXT, lang), style=style)

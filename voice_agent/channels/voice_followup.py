@@ -17,7 +17,8 @@ from typing import Any
 
 from voice_agent.channels.voice import VoiceChannel
 from voice_agent.channels.voice_summary import booking_sms, call_summary, created_jobs
-from voice_agent.messaging.dispatcher import GiveUp, OutboxDispatcher
+from voice_agent.messaging.dispatcher import DispatchReport, GiveUp, OutboxDispatcher
+from voice_agent.outcomes import HANDLED, settle
 from voice_agent.storage.base import Conversation, OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class CallFollowUps:
         dispatcher.register(KIND, self.handle)
 
     async def handle(self, item: OutboxItem, now: datetime) -> None:
-        """Set the outcome if none, queue the booking SMS and write the note, each once."""
+        """Settle the outcome, queue the booking SMS and write the note, each once."""
         store = self._voice.store
         conversation_id = item.payload.get("conversation_id")
         if not isinstance(conversation_id, str) or not conversation_id:
@@ -55,10 +56,13 @@ class CallFollowUps:
         if conversation is None:
             raise GiveUp(f"conversation {conversation_id} no longer exists")
         jobs = created_jobs(await store.list_hcp_writes(conversation.id))
-        if conversation.outcome is None:
-            outcome = "booked" if jobs else "no_booking"
-            await store.update_conversation(conversation.id, outcome=outcome)
-            conversation = replace(conversation, outcome=outcome)
+        if conversation.outcome not in HANDLED:  # settled from what the call left behind
+            outcome = await settle(
+                store, conversation, status=conversation.status, booked=bool(jobs)
+            )
+            if outcome != conversation.outcome:
+                await store.update_conversation(conversation.id, outcome=outcome)
+                conversation = replace(conversation, outcome=outcome)
         if jobs:
             await self._booked(conversation, jobs)
 
@@ -90,6 +94,14 @@ class CallFollowUps:
                     idempotency_key=f"voice:booking-sms:{job_id}",
                 )
             await write_job_note(voice, conversation, job_id, summary)
+
+
+async def run_call_follow_ups(voice: VoiceChannel) -> DispatchReport:
+    """Run the due "call_ended" jobs now, for harnesses that drive the outbox by hand (tests,
+    scenarios); other kinds are left for the app's dispatcher."""
+    dispatcher = OutboxDispatcher(voice.store, worker="call-follow-ups", jitter=lambda: 1.0)
+    CallFollowUps(voice).register(dispatcher)
+    return await dispatcher.run_once()
 
 
 async def write_job_note(

@@ -10,6 +10,7 @@ from voice_agent.cli.db import register as register_db
 from voice_agent.cli.digest import register as register_digest
 from voice_agent.cli.followups import register as register_followups
 from voice_agent.cli.sandbox import register as register_sandbox
+from voice_agent.cli.scenarios import register as register_scenarios
 from voice_agent.cli.serve import register as register_serve
 from voice_agent.errors import ConfigError
 
@@ -24,6 +25,7 @@ register_credentials(app)
 register_chat(app)
 register_sandbox(app)
 register_digest(app)
+register_scenarios(app)
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ from voice_agent.engine.messages import ChatMessage, ChatModel, ChatModelError, 
 from voice_agent.engine.policy import tools_for
 from voice_agent.engine.session import Replay, Session
 from voice_agent.errors import AgentError
+from voice_agent.outcomes import derive as derive_outcome
 from voice_agent.settings import Settings
 from voice_agent.storage.base import (
     Conversation,
@@ -366,6 +367,15 @@ class DialogueEngine:
             fields["status"] = "completed"
             fields["ended_at"] = self.clock()
         state = session.dump()
+        if session.ended and conversation.status == "active" and not session.outcome:
+            fields["outcome"] = derive_outcome(  # every ended conversation gets one
+                outcome=None,
+                status="completed",
+                state=state,
+                tool_calls=await self.store.list_tool_calls(conversation.id),
+                booked=bool(session.booked_job_ids),
+                caller_turns=agent_turn.seq,
+            )
         saved = await self.store.finish_turn(
             conversation.id,
             agent_turn,

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from voice_agent.followups.texts import clock_time
 from voice_agent.messaging.outbox import queue_email, queue_sms
+from voice_agent.outcomes import unbooked_reason
 from voice_agent.settings import Settings
 from voice_agent.speech import speak_window
 from voice_agent.storage.base import CALL_CHANNELS, Conversation, HcpWrite, Store
@@ -197,6 +198,16 @@ class Digest:
     emergencies: tuple[Emergency, ...] = ()
     waiting: tuple[Waiting, ...] = ()
     failures: Failures = field(default_factory=Failures)
+    unbooked: tuple[tuple[str, int], ...] = ()  # (reason, calls) ended without booking/message
+
+    @property
+    def unbooked_total(self) -> int:
+        """Calls that ended without a booking or a message."""
+        return sum(count for _, count in self.unbooked)
+
+    def unbooked_lines(self) -> list[str]:
+        """ "2 address outside the service area"-style lines, most frequent first."""
+        return [f"{count} {reason}" for reason, count in self.unbooked]
 
     @property
     def empty(self) -> bool:
@@ -348,7 +359,18 @@ async def build_digest(
         emergencies=tuple(emergencies),
         waiting=tuple(waiting),
         failures=failures,
+        unbooked=_unbooked(conversations),
     )
+
+
+def _unbooked(conversations: Iterable[Conversation]) -> tuple[tuple[str, int], ...]:
+    reasons: Counter[str] = Counter()
+    for conversation in conversations:
+        if conversation.channel in CALL_CHANNELS:
+            reason = unbooked_reason(conversation)
+            if reason is not None:
+                reasons[reason] += 1
+    return tuple(reasons.most_common())
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -378,6 +400,8 @@ def _sms(digest: Digest, limit: int) -> str:
     if digest.waiting:
         listed = (f"{w.first_name} ({w.what})" for w in digest.waiting)
         parts.append(f"Waiting for you {len(digest.waiting)}: {_some(listed, limit)}.")
+    if digest.unbooked:
+        parts.append(f"Unbooked {digest.unbooked_total}: {_some(digest.unbooked_lines(), limit)}.")
     if digest.failures.total:
         parts.append(f"Problems: {'; '.join(digest.failures.lines())}.")
     return " ".join(parts)
@@ -437,6 +461,7 @@ def render_email(digest: Digest) -> tuple[str, str]:
             [f"{clock_time(e.at)} {e.first_name}: {e.result}" for e in digest.emergencies],
         ),
         *_section("Waiting for the office", waiting),
+        *_section("Calls without a booking or a message", digest.unbooked_lines()),
         *_section("Problems", digest.failures.lines()),
         "",
         "Sent by your phone agent. Change or stop this summary on the dashboard's setup page.",

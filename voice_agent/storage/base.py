@@ -175,6 +175,22 @@ class CredentialRecord:
     meta: JSON = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Recording:
+    """A call recording at Twilio, linked to its conversation."""
+
+    sid: str
+    conversation_id: str
+    call_sid: str
+    status: str  # completed | absent | failed | deleted
+    media_url: str
+    duration_seconds: int | None
+    channels: int | None
+    source: str | None
+    created_at: datetime
+    deleted_at: datetime | None = None
+
+
 class Store(Protocol):
     """Everything the product persists; one SQLAlchemy implementation for SQLite and PostgreSQL."""
 
@@ -392,3 +408,18 @@ class Store(Protocol):
     ) -> list[Message]:
         """SMS records created in [start, end), oldest first."""
         ...
+
+    # call recordings (the media stays at Twilio; see voice_agent.recordings)
+    async def record_recording(self, recording: Recording) -> bool:
+        """Store a recording, or update its status/duration if the sid is known; True if new."""
+        ...
+
+    async def list_recordings(self, conversation_id: str) -> list[Recording]: ...
+
+    async def get_recording(self, sid: str) -> Recording | None: ...
+
+    async def recordings_before(self, cutoff: datetime, *, limit: int = 100) -> list[Recording]:
+        """Recordings created before `cutoff` and not deleted yet, oldest first."""
+        ...
+
+    async def mark_recording_deleted(self, sid: str, at: datetime) -> None: ...

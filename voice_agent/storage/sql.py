@@ -45,6 +45,7 @@ from voice_agent.storage.base import (
     NewConversation,
     NewTurn,
     OutboxItem,
+    Recording,
     StaleStateError,
     Store,
     ToolCallRecord,
@@ -63,6 +64,7 @@ messages = cast(Table, t.MessageRow.__table__)
 webhook_events = cast(Table, t.WebhookEventRow.__table__)
 credentials = cast(Table, t.CredentialRow.__table__)
 settings_table = cast(Table, t.SettingRow.__table__)
+recordings = cast(Table, t.RecordingRow.__table__)
 attempts_table = cast(Table, t.AttemptRow.__table__)
 
 CONVERSATION_FIELDS = frozenset(
@@ -681,6 +683,60 @@ class SqlStore(Store):
         where = () if direction is None else (messages.c.direction == direction,)
         rows = await self._rows_between(messages, "created_at", start, end, *where)
         return [Message(**r._asdict()) for r in rows]
+
+    # call recordings
+
+    async def record_recording(self, recording: Recording) -> bool:
+        values = {f: getattr(recording, f) for f in recordings.c.keys()}
+        changes = {"status": recording.status, "duration_seconds": recording.duration_seconds}
+        insert = self._insert_ignore(recordings, values, ["sid"])
+        refresh = (
+            update(recordings)
+            .where(recordings.c.sid == recording.sid, recordings.c.status != "deleted")
+            .values(changes)
+        )
+
+        def work(conn: Connection) -> bool:
+            if _changed(conn, insert):
+                return True
+            conn.execute(refresh)
+            return False
+
+        return await self._write(work)
+
+    async def list_recordings(self, conversation_id: str) -> list[Recording]:
+        query = (
+            select(recordings)
+            .where(recordings.c.conversation_id == conversation_id)
+            .order_by(recordings.c.created_at, recordings.c.sid)
+        )
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query)).all()
+        return [Recording(**r._asdict()) for r in rows]
+
+    async def get_recording(self, sid: str) -> Recording | None:
+        async with self._tx(read_only=True) as conn:
+            row = (await conn.execute(select(recordings).where(recordings.c.sid == sid))).first()
+        return None if row is None else Recording(**row._asdict())
+
+    async def recordings_before(self, cutoff: datetime, *, limit: int = 100) -> list[Recording]:
+        query = (
+            select(recordings)
+            .where(recordings.c.created_at < cutoff, recordings.c.deleted_at.is_(None))
+            .order_by(recordings.c.created_at, recordings.c.sid)
+            .limit(limit)
+        )
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query)).all()
+        return [Recording(**r._asdict()) for r in rows]
+
+    async def mark_recording_deleted(self, sid: str, at: datetime) -> None:
+        stmt = (
+            update(recordings)
+            .where(recordings.c.sid == sid)
+            .values(status="deleted", deleted_at=at, media_url="")
+        )
+        await self._write(lambda conn: _changed(conn, stmt))
 
     async def _rows_between(
         self, table: Table, column: str, start: datetime, end: datetime, *where: Any

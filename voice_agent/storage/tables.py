@@ -225,6 +225,25 @@ class SettingRow(Base):
     updated_at: Mapped[datetime]
 
 
+class RecordingRow(Base):
+    """A Twilio call recording linked to its conversation (the media stays at Twilio)."""
+
+    __tablename__ = "recordings"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)  # RecordingSid
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    call_sid: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # completed | absent | failed | deleted
+    media_url: Mapped[str] = mapped_column(Text)  # Twilio's RecordingUrl (needs auth)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    channels: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(String(32))  # StartCallRecordingTwiML, DialVerb
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    deleted_at: Mapped[datetime | None]
+
+
 class AttemptRow(Base):
     """One failed attempt (a dashboard login, a caller's identity check), kept for a window.
 

@@ -6,6 +6,10 @@ DateSent>), and can be told to fail: `fail_next(status, code)` for an error answ
 `accept_then_fail_next()` to record the message and still answer 500 (the ambiguous case),
 and numbers in `opted_out` get error 21610 like a real STOP.
 
+It also serves the Recordings API: `add_recording(sid, audio)` makes a recording whose
+`.mp3` can be fetched (with `Range` support) and which `DELETE …/Recordings/{sid}.json`
+removes (404 afterwards, like Twilio); `deleted` lists the sids deleted.
+
     async with FakeTwilioServer() as fake:
         sender = TwilioSmsSender(
             fake.account_sid, fake.auth_token, from_number=..., base_url=fake.base_url
@@ -52,6 +56,9 @@ class FakeTwilioServer:
     messages: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, str]] = field(default_factory=list)
     opted_out: set[str] = field(default_factory=set)
+    recordings: dict[str, bytes] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    media_requests: list[dict[str, str]] = field(default_factory=list)
     base_url: str = ""
     _failures: list[_Failure] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -69,6 +76,39 @@ class FakeTwilioServer:
     def sent_to(self, number: str) -> list[str]:
         """Bodies of the accepted messages to `number`, oldest first."""
         return [m["body"] for m in self.messages if m["to"] == number]
+
+    def add_recording(self, sid: str, audio: bytes) -> str:
+        """A recording Twilio holds; returns its RecordingUrl (as a callback would report)."""
+        self.recordings[sid] = audio
+        return f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Recordings/{sid}"
+
+    async def _recording(self, request: Request) -> Response:
+        if not self._authorised(request, request.path_params["sid"]):
+            return _error(401, 20003, "Authenticate")
+        name = request.path_params["name"]
+        rsid, _, ext = name.partition(".")
+        if request.method == "DELETE":
+            if rsid not in self.recordings:
+                return _error(404, 20404, "The requested resource was not found")
+            del self.recordings[rsid]
+            self.deleted.append(rsid)
+            return Response(status_code=204)
+        self.media_requests.append(dict(request.headers))
+        audio = self.recordings.get(rsid)
+        if audio is None or ext != "mp3":
+            return _error(404, 20404, "The requested resource was not found")
+        ranged = request.headers.get("range", "")
+        if ranged.startswith("bytes="):
+            start_text, _, end_text = ranged[6:].partition("-")
+            start = int(start_text or 0)
+            end = int(end_text) if end_text else len(audio) - 1
+            part = audio[start : end + 1]
+            headers = {
+                "Content-Range": f"bytes {start}-{start + len(part) - 1}/{len(audio)}",
+                "Accept-Ranges": "bytes",
+            }
+            return Response(part, status_code=206, media_type="audio/mpeg", headers=headers)
+        return Response(audio, media_type="audio/mpeg", headers={"Accept-Ranges": "bytes"})
 
     def _authorised(self, request: Request, sid: str) -> bool:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
@@ -150,7 +190,12 @@ class FakeTwilioServer:
                     "/2010-04-01/Accounts/{sid}/Messages.json",
                     self._messages,
                     methods=["GET", "POST"],
-                )
+                ),
+                Route(
+                    "/2010-04-01/Accounts/{sid}/Recordings/{name}",
+                    self._recording,
+                    methods=["GET", "DELETE"],
+                ),
             ]
         )
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -19,6 +19,8 @@ from fastapi import APIRouter
 from voice_agent.errors import StorageError
 from voice_agent.web import (  # noqa: F401 - importing a routes module registers its routes
     routes_calls,
+    routes_recordings,
+    routes_scenarios,
     routes_setup,
     routes_stats,
     routes_testline,

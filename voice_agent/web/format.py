@@ -27,7 +27,10 @@ OUTCOMES = (
     "emergency",
     "cancel_requested",
     "out_of_area",
+    "no_capacity",
+    "no_booking",
     "abandoned",
+    "error",
     "failed",
 )
 

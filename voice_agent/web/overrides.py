@@ -32,6 +32,7 @@ PROFILE_FIELDS: tuple[str, ...] = (
     "disclosure_enabled",
     "disclosure_text",
     "call_recording",
+    "recording_retention_days",
     "intake_questions",
     "spanish_enabled",
     "voice_name_es",

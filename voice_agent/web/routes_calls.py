@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request, Response
 
+from voice_agent.outcomes import is_unbooked, unbooked_reason
 from voice_agent.storage.base import Channel, Conversation, Store, Turn
 from voice_agent.web import format as fmt
 from voice_agent.web.guard import app_settings, app_store, page
@@ -17,6 +18,7 @@ PAGE_SIZE = 50
 SCAN_LIMIT = 1000  # filters other than channel are applied to the newest SCAN_LIMIT rows
 CHANNELS: tuple[Channel, ...] = ("voice", "sms", "web", "console")
 PERIODS = {"day": 1, "week": 7, "month": 30, "quarter": 90}
+UNBOOKED = "unbooked"  # the outcome filter's value for calls without a booking or a message
 _ROLE_ORDER = {"system": 0, "caller": 1, "tool": 2, "agent": 3}
 
 
@@ -36,6 +38,7 @@ def _row(conversation: Conversation, now: datetime) -> dict[str, Any]:
         "outcome": fmt.outcome_of(conversation),
         "test_mode": conversation.test_mode,
         "active": conversation.status == "active",
+        "unbooked": unbooked_reason(conversation),
     }
 
 
@@ -70,7 +73,10 @@ async def filtered_conversations(
     for conversation in rows:
         if since and conversation.started_at < since:
             continue
-        if outcome and fmt.outcome_of(conversation) != outcome:
+        if outcome == UNBOOKED:
+            if not is_unbooked(conversation):
+                continue
+        elif outcome and fmt.outcome_of(conversation) != outcome:
             continue
         if test == "only" and not conversation.test_mode:
             continue
@@ -119,7 +125,7 @@ async def calls_list(
                 {"channel": channel, "outcome": outcome, "test": test, "q": q, "period": period}
             ),
             "channels": CHANNELS,
-            "outcomes": (*fmt.OUTCOMES, "in progress"),
+            "outcomes": (UNBOOKED, *fmt.OUTCOMES, "in progress"),
             "periods": PERIODS,
             "zone": zone,
             "local_time": fmt.local_time,
@@ -166,6 +172,8 @@ async def conversation_context(request: Request, conversation_id: str) -> dict[s
         "items": [entry for _, entry in items],
         "writes": [{"write": w, "link": fmt.hcp_link(w, sandbox=sandbox)} for w in writes],
         "messages": messages,
+        "recordings": [r for r in await store.list_recordings(conversation_id) if r.media_url],
+        "unbooked": unbooked_reason(conversation),
         "fallbacks": fmt.fallbacks(conversation, metas),
         "totals": totals,
         "zone": app_settings(request).zone,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 
+from voice_agent.outcomes import unbooked_reason
 from voice_agent.storage.base import CALL_CHANNELS, Conversation, Store
 from voice_agent.web import format as fmt
 from voice_agent.web.guard import app_settings, app_store, page
@@ -31,6 +32,12 @@ class Numbers:
     cost_usd: float = 0.0
     costed_turns: int = 0
     per_day: dict[date, list[int]] = field(default_factory=dict)  # day -> [calls, bookings]
+    unbooked: dict[str, int] = field(default_factory=dict)  # reason -> calls without a booking
+
+    @property
+    def unbooked_total(self) -> int:
+        """Calls that ended without a booking or a message."""
+        return sum(self.unbooked.values())
 
     @property
     def booking_rate(self) -> float | None:
@@ -76,6 +83,9 @@ async def compute(
             day[1] += 1
         numbers.transfers += outcome == "transferred"
         numbers.messages += outcome == "message"
+        reason = unbooked_reason(conversation)
+        if reason is not None:
+            numbers.unbooked[reason] = numbers.unbooked.get(reason, 0) + 1
         turns = await store.list_turns(conversation.id)
         for turn, meta in zip(turns, fmt.turn_metas(turns), strict=True):
             stats = fmt.turn_stats(meta)
