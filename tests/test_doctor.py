@@ -31,8 +31,10 @@ async def test_fresh_defaults(settings: Settings) -> None:
         "default",
         "off",
         "off",
+        "off",
     ]
     assert "ADMIN_PASSWORD" in checks["dashboard"].fix
+    assert "OFFICE_NUMBER" in checks["transfers"].fix
 
 
 @pytest.mark.parametrize(

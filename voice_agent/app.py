@@ -18,6 +18,7 @@ from voice_agent.recording_purge import start_recording_purge
 from voice_agent.services import Services, start_services
 from voice_agent.settings import Settings, load_settings
 from voice_agent.web import dashboard_router
+from voice_agent.web.errors import install_error_pages
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(sms.router)
     app.include_router(hcp_webhooks.router)
     app.include_router(dashboard_router())  # dashboard and browser test line (voice_agent/web)
+    install_error_pages(app)  # HTML error pages for browsers, JSON for API clients
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:

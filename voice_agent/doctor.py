@@ -37,15 +37,35 @@ class Check:
 async def diagnose(
     settings: Settings, *, hcp_transport: httpx.AsyncBaseTransport | None = None
 ) -> list[Check]:
-    """Check database, vault, HCP, LLM, Twilio and dashboard login, in that order."""
+    """Check database, vault, HCP, LLM, Twilio, transfers and dashboard login, in that order.
+
+    With a working database the business profile saved on the Setup page is applied first,
+    as the server does, so the verdicts match what callers get.
+    """
     checks = [await _database(settings)]
-    credential_check, credential = await _vault(settings, checks[0].state != "broken")
+    database_ok = checks[0].state != "broken"
+    if database_ok:
+        settings = await _with_saved_profile(settings)
+    credential_check, credential = await _vault(settings, database_ok)
     checks.append(credential_check)
     checks.append(await _hcp(settings, credential, hcp_transport))
     checks.append(await _llm(settings))
     checks.append(_twilio(settings))
+    checks.append(_transfers(settings))
     checks.append(_dashboard(settings))
     return checks
+
+
+async def _with_saved_profile(settings: Settings) -> Settings:
+    from voice_agent.web.overrides import effective_settings
+
+    store = open_store(settings.effective_database_url)
+    try:
+        return await effective_settings(settings, store)
+    except AgentError:
+        return settings
+    finally:
+        await store.close()
 
 
 async def _database(settings: Settings) -> Check:
@@ -151,6 +171,26 @@ def _twilio(settings: Settings) -> Check:
             "set PUBLIC_BASE_URL to the https URL Twilio calls",
         )
     return Check("twilio", "real", f"webhooks at {settings.public_base_url}twilio/voice")
+
+
+def _transfers(settings: Settings) -> Check:
+    numbers = [
+        name
+        for name, value in (
+            ("office", settings.office_number),
+            ("on-call", settings.on_call_number),
+        )
+        if value
+    ]
+    if not numbers:
+        return Check(
+            "transfers",
+            "off",
+            "no office or on-call number: no call is put through and nobody is alerted; "
+            "callers hear that the office will see their message first thing",
+            "set OFFICE_NUMBER and/or ON_CALL_NUMBER (or on the dashboard's Setup page)",
+        )
+    return Check("transfers", "real", " and ".join(numbers) + " number set")
 
 
 def _dashboard(settings: Settings) -> Check:

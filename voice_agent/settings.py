@@ -168,7 +168,7 @@ class Settings(BaseSettings):
     followup_poll_seconds: float = Field(default=15, gt=0)
 
     # Business profile
-    business_name: str = "Demo Home Services"
+    business_name: str = "Bright Oak Home Services"
     business_timezone: str = "America/Chicago"
     business_hours: str = DEFAULT_BUSINESS_HOURS
     on_call_number: str | None = None

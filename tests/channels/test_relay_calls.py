@@ -26,7 +26,7 @@ async def test_booking_call_streams_tokens_with_a_filler_and_ends_with_end(
         assert relay["url"] == "wss://voice.example.test/twilio/relay"
         assert relay["dtmfDetection"] == "true" and relay["interruptible"] == "any"
         assert relay["ttsProvider"] == "Google" and relay["voice"] == "en-US-Chirp3-HD-Aoede"
-        assert "Demo Home Services" in relay["welcomeGreeting"]
+        assert "Bright Oak Home Services" in relay["welcomeGreeting"]
         assert "James" in relay["welcomeGreeting"]  # looked up by caller ID before greeting
         await call.open()
 

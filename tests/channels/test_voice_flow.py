@@ -43,7 +43,7 @@ async def test_greeting_listens_with_a_conversation_tuned_gather(call, store: Sq
     assert gather.get("actionOnEmptyResult") == "true"
     assert gather.get("action") == "/twilio/voice/turn?seq=1"
     assert gather.get("language") == "en-US"
-    assert "Demo Home Services" in (gather.get("hints") or "")
+    assert "Bright Oak Home Services" in (gather.get("hints") or "")
     say = gather.find("Say")
     assert say is not None and say.get("voice") == "Polly.Joanna-Neural"
     assert "thanks for calling" in (say.text or "")

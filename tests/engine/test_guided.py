@@ -52,7 +52,7 @@ async def test_guided_books_for_a_new_caller_end_to_end(
     assert replies[4].startswith("Just to confirm: Drain cleaning at 12 Birch Drive, Chatham")
     assert "Friday" in replies[4]
     assert replies[5].startswith("You're booked: Drain cleaning at 12 Birch Drive")
-    assert replies[6] == "Thanks for calling Demo Home Services. Goodbye!"
+    assert replies[6] == "Thanks for calling Bright Oak Home Services. Goodbye!"
     jane = [c for c in sandbox_state.all("customers") if c["mobile_number"] == "5551230001"]
     assert len(jane) == 1 and (jane[0]["first_name"], jane[0]["last_name"]) == ("Jane", "Doe")
     jobs = [j for j in sandbox_state.all("jobs") if j["customer_id"] == jane[0]["id"]]
@@ -105,7 +105,7 @@ async def test_guided_takes_a_message(
     assert [o.kind for o in outbox] == ["notify_office"]
     assert "quote" in outbox[0].payload["text"]
     turns = await store.list_turns(conv)
-    assert turns[-1].text == "Thanks for calling Demo Home Services. Goodbye!"
+    assert turns[-1].text == "Thanks for calling Bright Oak Home Services. Goodbye!"
 
 
 async def test_guided_ends_after_hangup_words(make_engine: EngineFactory) -> None:

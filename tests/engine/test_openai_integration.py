@@ -54,7 +54,7 @@ async def test_llm_books_a_job_with_streamed_parallel_tool_calls(
         assert first.stream and "record_problem" in first.tool_names
         assert "list_my_appointments" not in first.tool_names  # not verified yet
         assert first.messages[0]["role"] == "system"
-        assert "Demo Home Services" in first.messages[0]["content"]
+        assert "Bright Oak Home Services" in first.messages[0]["content"]
     job = sandbox_state.get("jobs", booked.result["job_id"])
     assert job is not None and job["appointments"]
     stored = await store.get_conversation(conv)

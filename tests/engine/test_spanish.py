@@ -155,7 +155,7 @@ def test_disclosure_default_custom_and_off(settings: Settings) -> None:
     off = settings.model_copy(update={"disclosure_enabled": False})
     assert (
         greeting(off)
-        == "Hi there, thanks for calling Demo Home Services. How can I help you today?"
+        == "Hi there, thanks for calling Bright Oak Home Services. How can I help you today?"
     )
 
 
@@ -199,7 +199,7 @@ async def test_guided_intake_books_in_spanish(
     assert replies[3].startswith("Para confirmar:") and replies[3].endswith("¿Se lo reservo?")
     assert "12 Birch Drive" in replies[3]
     assert replies[4].startswith("Listo, queda reservado:")
-    assert replies[5] == "Gracias por llamar a Demo Home Services. ¡Adiós!"
+    assert replies[5] == "Gracias por llamar a Bright Oak Home Services. ¡Adiós!"
     maria = [c for c in sandbox_state.all("customers") if c["mobile_number"] == "5551230009"]
     assert [(c["first_name"], c["last_name"]) for c in maria] == [("María", "López")]
     jobs = [j for j in sandbox_state.all("jobs") if j["customer_id"] == maria[0]["id"]]

@@ -44,7 +44,7 @@ OWNER = "+15125550199"
 START = datetime(2026, 11, 30, 18, 0, tzinfo=CHICAGO)
 END = datetime(2026, 12, 1, 18, 0, tzinfo=CHICAGO)
 EXPECTED_SMS = (
-    "Demo Home Services daily summary, Tue Dec 1: 4 calls, 1 text chat. "
+    "Bright Oak Home Services daily summary, Tue Dec 1: 4 calls, 1 text chat. "
     "Booked 1: Dana, Water heater repair, between 8 and 10 tomorrow morning. "
     "Emergencies 1: Lee 2:14 PM, put through to on-call. "
     "Waiting for you 2: Pat (message); Kim (cancellation request). "
@@ -212,7 +212,8 @@ async def test_email_digest_lists_everything(store: SqlStore, settings: Settings
     subject, body = render_email(await build_digest(store, settings, START, END))
 
     assert subject == (
-        "Demo Home Services: daily summary, Tue Dec 1 (4 calls, 1 booked, 2 waiting, 3 problems)"
+        "Bright Oak Home Services: daily summary, Tue Dec 1 "
+        "(4 calls, 1 booked, 2 waiting, 3 problems)"
     )
     assert "Mon Nov 30 6:00 PM to Tue Dec 1 6:00 PM (CST)" in body
     for line in (
@@ -254,7 +255,7 @@ def test_long_digest_fits_three_sms_segments() -> None:
         Booking(f"Customer{i}", "Air conditioner tune-up", "between 1 and 3 on Thursday", END)
         for i in range(12)
     )
-    digest = Digest("Demo Home Services", START, END, calls=12, bookings=bookings)
+    digest = Digest("Bright Oak Home Services", START, END, calls=12, bookings=bookings)
 
     text = render_sms(digest)
 
@@ -376,9 +377,11 @@ async def test_ticks_and_workers_enqueue_one_digest_per_period(
     (sms,) = await outbox_by_kind(store, "sms")
     (email,) = await outbox_by_kind(store, "email")
     assert sms.payload["to"] == OWNER and sms.payload["purpose"] == "owner_digest"
-    assert sms.payload["body"].startswith("Demo Home Services daily summary, Tue Dec 1: 1 call")
+    assert sms.payload["body"].startswith(
+        "Bright Oak Home Services daily summary, Tue Dec 1: 1 call"
+    )
     assert email.idempotency_key == "digest:daily:2026-11-30:email"
-    assert email.payload["subject"].startswith("Demo Home Services: daily summary, Tue Dec 1")
+    assert email.payload["subject"].startswith("Bright Oak Home Services: daily summary, Tue Dec 1")
     # The next day's period gets its own digest.
     await seed_conversation(store, "CA-2", local(10, day=2))
     await first.check(local(18, 1, day=2))
@@ -406,7 +409,9 @@ async def test_runtime_sends_the_sms_digest_once_even_in_quiet_hours(
     await runtime.run_once()
 
     (body,) = fake_twilio.sent_to(OWNER)
-    assert body.startswith("Demo Home Services daily summary, Tue Dec 1: 1 call, 0 text chats.")
+    assert body.startswith(
+        "Bright Oak Home Services daily summary, Tue Dec 1: 1 call, 0 text chats."
+    )
 
 
 async def test_opted_out_owner_gets_no_sms_digest(
@@ -476,7 +481,7 @@ def test_cli_previews_then_queues_once(tmp_path: Path, monkeypatch: pytest.Monke
 
     assert preview.exit_code == 0, preview.output
     assert EXPECTED_SMS in preview.output
-    assert "Subject: Demo Home Services: daily summary, Tue Dec 1" in preview.output
+    assert "Subject: Bright Oak Home Services: daily summary, Tue Dec 1" in preview.output
     assert queued.exit_code == 0 and "queued: sms" in queued.output, queued.output
     assert again.exit_code == 0 and "not queued: already queued" in again.output
     assert bad.exit_code != 0

@@ -35,7 +35,7 @@ async def test_online_booking_confirmation_then_reschedule_by_text(tmp_path: Pat
         job = await w.hcp.jobs.get(job_id)
         assert job.schedule and job.schedule.scheduled_start
         start = job.schedule.scheduled_start.astimezone(CHICAGO)
-        assert "Hi Ann, thanks for booking with Demo Home Services!" in confirmation
+        assert "Hi Ann, thanks for booking with Bright Oak Home Services!" in confirmation
         assert f"{start:%a %b} {start.day}" in confirmation and "Reply STOP" in confirmation
 
         await w.text(ANN, "can we do Friday instead?")

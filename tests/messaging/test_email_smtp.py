@@ -176,10 +176,10 @@ async def test_email_digest_goes_through_smtp(
     (mail,) = inbox.received
     assert (mail["mail_from"], mail["rcpt_tos"], mail["tls"]) == (FROM, [OWNER_EMAIL], False)
     message = mail["message"]
-    check_headers(message, "Demo Home Services: daily summary, Tue Dec 1 (1 call, 0 booked)")
+    check_headers(message, "Bright Oak Home Services: daily summary, Tue Dec 1 (1 call, 0 booked)")
     assert message["Message-ID"] == message_id("digest:daily:2026-11-30:email", FROM)
     body = message.get_payload(decode=True).decode()
-    assert "Calls answered: 1" in body and "Daily summary for Demo Home Services" in body
+    assert "Calls answered: 1" in body and "Daily summary for Bright Oak Home Services" in body
 
 
 # -- failures --------------------------------------------------------------------------------

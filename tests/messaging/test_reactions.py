@@ -76,4 +76,4 @@ async def test_online_lead_gets_a_request_confirmation(tmp_path: Path) -> None:
         await w.event({"event": "lead.created", "lead": {**lead, "customer": {"id": "x"}}})
         await w.settle()
         (text,) = w.texts_to(ANN)
-        assert text.startswith("Hi Ann, thanks for contacting Demo Home Services!")
+        assert text.startswith("Hi Ann, thanks for contacting Bright Oak Home Services!")

@@ -133,7 +133,7 @@ async def test_help_gets_business_help_text(tmp_path: Path) -> None:
         await w.text(BOB, "help")
         await w.settle()
         (answer,) = w.texts_to(BOB)
-        assert "Demo Home Services" in answer and OFFICE_NUMBER in answer and "STOP" in answer
+        assert "Bright Oak Home Services" in answer and OFFICE_NUMBER in answer and "STOP" in answer
 
 
 async def test_without_an_engine_the_office_is_told(tmp_path: Path) -> None:

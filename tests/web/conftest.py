@@ -15,6 +15,7 @@ from voice_agent.settings import Settings
 from voice_agent.storage import SqlStore
 from voice_agent.web import dashboard_router
 from voice_agent.web.auth import LoginLimiter
+from voice_agent.web.errors import install_error_pages
 from voice_agent.web.guard import DashboardState
 
 from .fakes import FakeServices, ScriptedEngine
@@ -62,6 +63,7 @@ def build_app(settings: Settings, services: Any, clock: Clock | None = None) -> 
     app.state.services = services
     app.state.dashboard = DashboardState(limiter=LoginLimiter(clock=clock or Clock()))
     app.include_router(dashboard_router())
+    install_error_pages(app)
     return app
 
 

@@ -7,106 +7,55 @@ main pages go to test-artifacts/.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
 from pydantic import SecretStr
 
 from voice_agent.settings import Settings
-from voice_agent.storage import upgrade
 
+from .browser_support import (  # noqa: F401 - used by other tests
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WAIT_MS,
+    _serve,
+    chromium,
+    running_server,
+)
 from .conftest import ADMIN_PASSWORD, MASTER_KEY
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CALLER = "+15557654321"  # not a sandbox customer: the agent treats it as a new caller
 MAX_TURNS = 14
-WAIT_MS = 15_000
-
-
-def _serve(settings: Settings, sock: socket.socket, ready: dict[str, object]) -> None:
-    """Run the real app (services built here, in the server's own event loop)."""
-    from voice_agent.app import create_app
-    from voice_agent.services import build_services
-
-    async def main() -> None:
-        services = build_services(settings)
-        try:
-            app = create_app(settings, services=services)
-            config = uvicorn.Config(
-                app, http="h11", ws="none", lifespan="on", log_config=None, loop="asyncio"
-            )
-            server = uvicorn.Server(config)
-            ready["server"] = server
-            await server.serve(sockets=[sock])
-        finally:
-            await services.aclose()
-
-    asyncio.run(main())
 
 
 @pytest.fixture
 def server_url(settings: Settings) -> Iterator[str]:
-    """The app on a free 127.0.0.1 port; the socket listens before the thread starts."""
+    """The app on a free 127.0.0.1 port with a dashboard password and a vault key."""
     web = settings.model_copy(
         update={
             "admin_password": SecretStr(ADMIN_PASSWORD),
             "voice_agent_master_key": SecretStr(MASTER_KEY),
         }
     )
-    asyncio.run(upgrade(web.effective_database_url))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    ready: dict[str, object] = {}
-    thread = threading.Thread(target=_serve, args=(web, sock, ready), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server = ready.get("server")
-        if isinstance(server, uvicorn.Server):
-            server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
+    with running_server(web) as url:
+        yield url
 
 
 @pytest.fixture
 def page(server_url: str) -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"browser tests need Chromium at {CHROMIUM} (make browser)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=server_url, viewport={"width": 1280, "height": 900})
+    with chromium() as browser:
+        context = browser.new_context(  # type: ignore[attr-defined]
+            base_url=server_url, viewport={"width": 1280, "height": 900}
+        )
         context.set_default_timeout(WAIT_MS)
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            yield page
-        finally:
-            browser.close()
+        yield page
         assert not errors, errors
 
 
@@ -156,7 +105,7 @@ def test_book_over_the_test_line_and_find_it_in_the_dashboard(page: object) -> N
     p.wait_for_selector("h1:has-text('Calls')")  # type: ignore[attr-defined]
 
     greeting = _start_call(p)
-    assert "Demo Home Services" in greeting
+    assert "Bright Oak Home Services" in greeting
     conversation_id = p.get_attribute("#status", "data-conversation")  # type: ignore[attr-defined]
     watcher = p.context.new_page()  # type: ignore[attr-defined]
     watcher.goto(f"/calls/{conversation_id}")  # the office watching the live call
@@ -181,7 +130,8 @@ def test_book_over_the_test_line_and_find_it_in_the_dashboard(page: object) -> N
     row = p.locator(f"a[href='/calls/{conversation_id}']")  # type: ignore[attr-defined]
     assert row.count() == 1
     listing = p.inner_text("#calls")  # type: ignore[attr-defined]
-    assert "•••-•••-4321" in listing and "7654321" not in listing
+    assert "(555) 765-4321" in listing  # staff see the full number, with a tel: link
+    assert p.locator("#calls a[href='tel:+15557654321']").count() >= 1  # type: ignore[attr-defined]
     _shot(p, "calls")
 
     row.click()

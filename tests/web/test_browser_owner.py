@@ -215,7 +215,7 @@ def _walk(p: Any, owner: Owner, width: int) -> None:
     assert "unbooked: address outside the service area" in listing
     assert "unbooked: no free arrival window" in listing
     assert p.locator(f"a[href='/calls/{owner.conversations['booked']}']").count() == 0
-    # the calls list's and conversation page's phone layout is issue 19's (tables as lists)
+    _no_sideways_scroll(p)
     p.screenshot(path=str(ARTIFACTS / f"unbooked-{width}.png"), full_page=True)
 
     p.goto(f"/calls/{owner.conversations['booked']}")
@@ -230,6 +230,7 @@ def _walk(p: Any, owner: Owner, width: int) -> None:
     )
     assert 0.4 < duration < 0.6
     assert FAKE_AUTH_TOKEN not in p.content()
+    _no_sideways_scroll(p)
 
     p.click("#make-test")
     p.wait_for_selector("#scenario-text")

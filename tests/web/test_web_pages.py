@@ -42,7 +42,7 @@ async def test_test_line_streams_events_as_ndjson(admin: httpx.AsyncClient) -> N
         "/api/test-line/start", json={"caller": "(555) 123-0001"}, headers={"X-CSRF-Token": token}
     )
     body = started.json()
-    assert body["greeting"] == "Thanks for calling Demo Home Services."
+    assert body["greeting"] == "Thanks for calling Bright Oak Home Services."
     said = await admin.post(
         f"/api/test-line/{body['conversation_id']}/say",
         json={"text": "please book me"},
@@ -98,7 +98,7 @@ async def test_calls_list_shows_the_conversation_with_outcome_and_badge(
     conversation_id = await _talk(admin, "book me please")
     listing = (await admin.get("/")).text
     assert f"/calls/{conversation_id}" in listing
-    assert "•••-•••-0001" in listing
+    assert "(555) 123-0001" in listing
     assert "o-booked" in listing and 'class="badge test"' in listing
     assert f"/calls/{conversation_id}" in (await admin.get("/?outcome=booked&test=only")).text
     assert f"/calls/{conversation_id}" not in (await admin.get("/?test=exclude")).text

@@ -43,6 +43,7 @@ from voice_agent.engine.i18n import t, t_all
 from voice_agent.settings import Settings
 from voice_agent.speech import FILLERS, LOW_CONFIDENCE, REPROMPTS, STILL_WORKING, for_speech, pick
 from voice_agent.storage.base import Conversation, NewConversation, Store
+from voice_agent.tools.common import can_call_back
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,10 @@ ENGINE_TROUBLE = "I'm sorry, something went wrong on my end. Could you tell me t
 TOO_SLOW = (
     "I'm sorry, that's taking longer than it should. I've noted what you asked, and if I "
     "can't sort it out, someone from the office will call you back. What else can I help with?"
+)
+TOO_SLOW_NO_CALLBACK = (
+    "I'm sorry, that's taking longer than it should. I've noted what you asked, and if I "
+    "can't sort it out, the office will see it first thing. What else can I help with?"
 )
 OFFER_TEXT_OR_PERSON = (
     "I'm having trouble hearing you. Press 1 and I'll text you so we can carry on by "
@@ -430,8 +435,9 @@ class VoiceChannel:
                 style=style,
             )
         log.error("voice turn %s not ready after %d fillers; fallback line", key, hop)
+        line = TOO_SLOW if can_call_back(self.settings) else TOO_SLOW_NO_CALLBACK
         return twiml.ask(
-            t(TOO_SLOW, lang), action=url(TURN_PATH, seq=seq + 1, **lang_query(lang)), style=style
+            t(line, lang), action=url(TURN_PATH, seq=seq + 1, **lang_query(lang)), style=style
         )
 
     async def render(

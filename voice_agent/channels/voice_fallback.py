@@ -31,6 +31,7 @@ from voice_agent.channels.voice import FALLBACK_PATH, call_sid_of
 from voice_agent.engine.dialogue import callback_number
 from voice_agent.settings import Settings
 from voice_agent.storage.base import Store
+from voice_agent.tools.common import can_call_back
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +47,23 @@ SORRY = (
 )
 NO_MESSAGE = "We'll call you back at this number as soon as we can. Goodbye."
 THANKS = "Thank you, we have your message and the office will call you back. Goodbye."
+# without an office or on-call number nobody is alerted: promise only what happens (issue 19)
+SORRY_NO_CALLBACK = (
+    "I'm sorry, we're having trouble on our end right now. Please leave your name and a short "
+    "message after the tone, then press pound, and the office will see it first thing."
+)
+NO_MESSAGE_NO_CALLBACK = "The office will see that you called first thing. Goodbye."
+THANKS_NO_CALLBACK = (
+    "Thank you, we have your message and the office will see it first thing. Goodbye."  # noqa: E501
+)
 
 
 def fallback_twiml(settings: Settings) -> str:
     """The apology and a `<Record>` whose action saves the message."""
     response = VoiceResponse()
     voice, language = settings.voice_name, settings.voice_language
-    response.say(SORRY, voice=voice, language=language)
+    callback = can_call_back(settings)
+    response.say(SORRY if callback else SORRY_NO_CALLBACK, voice=voice, language=language)
     response.record(
         action=FALLBACK_MESSAGE_PATH,
         method="POST",
@@ -61,7 +72,7 @@ def fallback_twiml(settings: Settings) -> str:
         finish_on_key="#",
         play_beep=True,
     )
-    response.say(NO_MESSAGE, voice=voice, language=language)
+    response.say(NO_MESSAGE if callback else NO_MESSAGE_NO_CALLBACK, voice=voice, language=language)
     response.hangup()
     return str(response)
 
@@ -69,7 +80,8 @@ def fallback_twiml(settings: Settings) -> str:
 def thanks_twiml(settings: Settings) -> str:
     """Goodbye after the message was taken."""
     response = VoiceResponse()
-    response.say(THANKS, voice=settings.voice_name, language=settings.voice_language)
+    thanks = THANKS if can_call_back(settings) else THANKS_NO_CALLBACK
+    response.say(thanks, voice=settings.voice_name, language=settings.voice_language)
     response.hangup()
     return str(response)
 

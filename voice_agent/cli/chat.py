@@ -1,9 +1,10 @@
 """`voice-agent chat`: talk to the agent in the terminal as a caller.
 
 Runs on whatever components are configured (the in-process HCP sandbox, SQLite and guided
-intake by default). On a terminal, tool calls show dimmed beside the conversation; when stdin is
-not a terminal, each input line is one caller utterance and each reply is printed on its own
-line, so conversations can be scripted.
+intake by default). Every line is printed as `Caller: …` or `Agent: …` (one line per turn).
+On a terminal, tool calls show dimmed beside the conversation; when stdin is not a terminal,
+each input line is one caller utterance, so conversations can be scripted. End of input
+hangs up: the conversation is recorded as ended, as a phone call's would be.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import json
 import sys
 import uuid
+from datetime import UTC, datetime
 from typing import TextIO
 
 import typer
@@ -66,27 +68,56 @@ async def _converse(services: Services, caller: str, test_mode: bool, stdin: Tex
     )
     started = await services.engine.start(new)
     _say(console, started.greeting)
-    while True:
-        line = await _read(console, stdin)
-        if line is None:
-            return
-        if not line.strip():
+    try:
+        while True:
+            line = await _read(console, stdin)
+            if line is None:
+                return
+            if not line.strip():
+                continue
+            if console is None:
+                typer.echo(f"Caller: {line.strip()}")
+            if await _turn(services, console, started.conversation.id, line.strip()):
+                return
+    finally:
+        await _hang_up(services, started.conversation.id)
+
+
+async def _turn(
+    services: Services, console: Console | None, conversation_id: str, text: str
+) -> bool:
+    """One caller turn: print the agent's reply (one line); True when the call is over."""
+    reply: list[str] = []
+    finished = False
+    async for event in services.engine.respond(conversation_id, text):
+        if isinstance(event, TextDelta):
+            reply.append(event.text)
             continue
-        finished = False
-        async for event in services.engine.respond(started.conversation.id, line.strip()):
-            if isinstance(event, TextDelta):
-                _say(console, event.text)
-            elif console is not None:
-                _show(console, event)
-            if isinstance(event, Transfer | EndConversation):
-                finished = True
-        if finished:
-            return
+        if reply:  # what was said before a tool call or a transfer comes first
+            _say(console, " ".join(reply))
+            reply = []
+        if console is not None:
+            _show(console, event)
+        if isinstance(event, Transfer | EndConversation):
+            finished = True
+    if reply:
+        _say(console, " ".join(reply))
+    return finished
+
+
+async def _hang_up(services: Services, conversation_id: str) -> None:
+    """End of input is a hang-up: a conversation still open is recorded as ended."""
+    conversation = await services.store.get_conversation(conversation_id)
+    if conversation is not None and conversation.status == "active":
+        await services.store.update_conversation(
+            conversation_id, status="completed", ended_at=datetime.now(UTC)
+        )
 
 
 def _say(console: Console | None, text: str) -> None:
+    text = " ".join(text.split())  # one line per turn, whatever the model streamed
     if console is None:
-        typer.echo(text)
+        typer.echo(f"Agent: {text}")
     else:
         console.print(f"[bold cyan]Agent:[/] {escape(text)}")
 
@@ -109,7 +140,7 @@ def _show(console: Console, event: object) -> None:
 async def _read(console: Console | None, stdin: TextIO) -> str | None:
     if console is not None:
         try:
-            return await asyncio.to_thread(console.input, "[bold green]You:[/] ")
+            return await asyncio.to_thread(console.input, "[bold green]Caller:[/] ")
         except (EOFError, KeyboardInterrupt):
             return None
     line = await asyncio.to_thread(stdin.readline)

@@ -1,17 +1,13 @@
-"""`voice-agent serve` and `voice-agent doctor`."""
+"""`voice-agent serve`."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import typer
 import uvicorn
-from rich.console import Console
-from rich.table import Table
 
 from voice_agent.app import create_app
-from voice_agent.doctor import diagnose
 from voice_agent.logs import configure_logging
 from voice_agent.settings import Settings, load_settings
 
@@ -31,7 +27,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the serve and doctor commands to `app`."""
+    """Add the serve command to `app`."""
 
     @app.command()
     def serve(
@@ -42,18 +38,3 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
         configure_logging(settings)
         uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings))
-
-    @app.command()
-    def doctor() -> None:
-        """Check each component: what is real, what is an embedded default, what is broken."""
-        settings = load_settings()
-        table = Table("component", "state", "detail", "fix")
-        colours = {"real": "green", "default": "cyan", "off": "yellow", "broken": "red"}
-        with Console(stderr=True).status("checking components…"):
-            checks = asyncio.run(diagnose(settings))
-        for check in checks:
-            state = f"[{colours[check.state]}]{check.state}[/]"
-            table.add_row(check.component, state, check.detail, check.fix)
-        Console().print(table)
-        if any(check.state == "broken" for check in checks):
-            raise typer.Exit(1)

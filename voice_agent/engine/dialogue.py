@@ -45,6 +45,7 @@ from voice_agent.storage.base import (
     NewTurn,
     Store,
 )
+from voice_agent.tools.common import can_call_back
 from voice_agent.tools.context import ReferenceCache, ToolContext
 from voice_agent.tools.registry import ToolOutcome, ToolRegistry
 
@@ -56,11 +57,15 @@ LINE_TOO_LONG = "We've covered a lot, so I'll have the office follow up with you
 LINE_ENDED = "This call has ended. Please call back any time. Goodbye."
 LINE_EMPTY = "Sorry, could you say that again?"
 LINE_CONNECT_ON_CALL = "I'm connecting you to our on-call technician now."
-LINE_NO_ON_CALL = "I've alerted our team and someone will call you back right away. If anyone is in danger, hang up and call 9 1 1."  # noqa: E501
+LINE_TOO_SLOW_NO_CALLBACK = "Sorry, our system is slow right now. I can take a message, and the office will see it first thing. What would you like me to pass on?"  # noqa: E501
+LINE_NO_ON_CALL = "I've noted this as an emergency, and the office will see your message first thing. If anyone is in danger, hang up and call 9 1 1."  # noqa: E501
 LINE_CONNECT_OFFICE = "Sure, I'll connect you with the office now."
 LINE_OFFICE_CLOSED = "Our office is closed right now, but I can take a message and someone will call you back. What would you like me to pass on?"  # noqa: E501
+LINE_NO_OFFICE = "I can't put you through to someone right now, but I can take a message and someone will call you back. What would you like me to pass on?"  # noqa: E501
+LINE_NO_OFFICE_NO_CALLBACK = "I can't put you through to someone right now, but I can take a message, and the office will see it first thing. What would you like me to pass on?"  # noqa: E501
 LINE_CARD_PAY_LINK = "For your security I can't take card details over the phone, so I didn't keep them. I've texted a secure payment link to this number instead. Is there anything else I can help with?"  # noqa: E501
 LINE_CARD_CALLBACK = "For your security I can't take card details over the phone, so I didn't keep them. The office will call you back to take payment securely. Is there anything else I can help with?"  # noqa: E501
+LINE_CARD_OFFICE_SEES = "For your security I can't take card details over the phone, so I didn't keep them. The office will see your message first thing and arrange a secure payment. Is there anything else I can help with?"  # noqa: E501
 LINE_SPANISH = "Of course, we can continue in Spanish. How can I help you today?"
 LINE_ENGLISH = "Of course, we can continue in English. How can I help you today?"
 
@@ -468,7 +473,7 @@ class DialogueEngine:
         """Card details were said: never read back or passed on; steer to the pay link."""
         conversation, settings = turn.conversation, self.settings
         log.warning("security: card data masked in conversation %s", conversation.id)
-        line = LINE_CARD_CALLBACK
+        line = LINE_CARD_CALLBACK if can_call_back(settings) else LINE_CARD_OFFICE_SEES
         if settings.pay_url is not None and conversation.caller.startswith("+"):
             body = f"{settings.business_name}: pay securely online at {settings.pay_url}"
             await self.store.enqueue(
@@ -505,7 +510,11 @@ class DialogueEngine:
             yield self._transfer(turn, self.settings.office_number, "caller asked for a person")
             return
         turn.session.awaiting_message = True
-        yield self._line(turn, LINE_OFFICE_CLOSED)
+        if self.settings.office_number:
+            yield self._line(turn, LINE_OFFICE_CLOSED)
+        else:  # promise a call-back only when someone can be told (issue 19)
+            callback = can_call_back(self.settings)
+            yield self._line(turn, LINE_NO_OFFICE if callback else LINE_NO_OFFICE_NO_CALLBACK)
 
     # -- the model loop ------------------------------------------------------------------------
 
@@ -516,7 +525,7 @@ class DialogueEngine:
         for _ in range(self.limits.max_tool_rounds):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                yield self._line(turn, LINE_TOO_SLOW)
+                yield self._line(turn, too_slow_line(self.settings))
                 session.awaiting_message = True
                 return
             completion: Completion | None = None
@@ -625,7 +634,8 @@ class DialogueEngine:
             ]
             turn.session.awaiting_message = True
             turn.stopped = True
-            ctx.control.append({"type": "say", "text": t(LINE_TOO_SLOW, turn.session.language)})
+            line = too_slow_line(self.settings)
+            ctx.control.append({"type": "say", "text": t(line, turn.session.language)})
         for call, outcome in zip(calls, outcomes, strict=True):
             turn.session.history.append(
                 ChatMessage(
@@ -729,3 +739,8 @@ def _close_open_tool_calls(session: Session) -> None:
     """Drop a trailing assistant tool-call message that never got its answers."""
     if session.history and session.history[-1].get("tool_calls"):
         session.history.pop()
+
+
+def too_slow_line(settings: Settings) -> str:
+    """The "system is slow, let me take a message" line, promising only what happens."""
+    return LINE_TOO_SLOW if can_call_back(settings) else LINE_TOO_SLOW_NO_CALLBACK

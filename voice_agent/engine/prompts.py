@@ -149,6 +149,10 @@ def business_values(settings: Settings) -> dict[str, str]:
             if settings.on_call_number
             else "no on-call line is set up; for emergencies give the safety line, then "
             "tell the caller the office will call back as soon as possible"
+            if settings.office_number
+            else "no on-call line (and no office line) is set up; for emergencies give the "
+            "safety line, then tell the caller the office will see their message first thing "
+            "(never promise a call-back)"
         ),
         "office": (
             "calls can be transferred to the office during opening hours"

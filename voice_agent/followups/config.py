@@ -31,7 +31,7 @@ WINDOWS_OFFERED = 3
 class FollowupConfig:
     """Everything the follow-ups, reminders and SMS threads can be tuned with."""
 
-    business_name: str = "Demo Home Services"
+    business_name: str = "Bright Oak Home Services"
     business_zone: ZoneInfo = ZoneInfo("America/Chicago")
     pay_url: str | None = None
     office_number: str | None = None

@@ -278,6 +278,10 @@ async def existing_job_at(
     return None
 
 
+BOOKED = "You're booked: {service}{where}, arriving{when}."
+TEST_BOOKING = "Test booking: {service}{where}, arriving{when} (test — nothing was booked)."
+
+
 def confirmation(ctx: ToolContext, job: Job) -> str:
     """The booking confirmation, read from HCP's own record of the job."""
     service = job.job_fields.job_type.name if job.job_fields and job.job_fields.job_type else None
@@ -288,8 +292,10 @@ def confirmation(ctx: ToolContext, job: Job) -> str:
     at = " en " if lang == "es" else " at "
     street = job.address.street if job.address else None
     where = f"{at}{spoken_address(ctx, street)}" if street else ""
+    # a test call books in the sandbox only: say so (issue 19)
+    line = TEST_BOOKING if ctx.conversation.test_mode else BOOKED
     return t(
-        "You're booked: {service}{where}, arriving{when}.",
+        line,
         lang,
         service=service or t("a service visit", lang),
         where=where,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from voice_agent.tools.common import digits
+from voice_agent.tools.common import can_call_back, digits
 from voice_agent.tools.context import ToolContext, WriteQueuedError
 from voice_agent.tools.intake import answer_lines
 from voice_agent.tools.lead_source import without_unknown_lead_source
 from voice_agent.tools.registry import tool
+
+NO_CALLBACK_PROMISE = "The office will see your message first thing; do not promise a call-back."
 
 
 @tool
@@ -64,7 +66,10 @@ async def take_message(
     session.awaiting_message = False
     if session.outcome in (None, "out_of_area"):  # a message for the office is what matters
         session.outcome = "message"
-    return {"message_taken": True}
+    if can_call_back(ctx.settings):
+        return {"message_taken": True, "call_back": True}
+    # nobody to notify: promise only what happens (issue 19)
+    return {"message_taken": True, "call_back": False, "tell_caller": NO_CALLBACK_PROMISE}
 
 
 @tool

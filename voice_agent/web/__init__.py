@@ -23,6 +23,7 @@ from voice_agent.web import (  # noqa: F401 - importing a routes module register
     routes_scenarios,
     routes_setup,
     routes_stats,
+    routes_status,
     routes_testline,
 )
 from voice_agent.web.engines import apply_saved_settings

@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from voice_agent.phones import mask
+from markupsafe import Markup, escape
+
+from voice_agent import phones
 from voice_agent.storage.base import Conversation, HcpWrite, Turn
 
 HCP_WEB_BASE = "https://pro.housecallpro.com/app"
@@ -37,7 +39,29 @@ OUTCOMES = (
 
 def mask_phone(number: str | None) -> str:
     """A phone number with all but the last four digits hidden: `"•••-•••-0001"`."""
-    return mask(number, hidden="•••-•••-")
+    return phones.mask(number, hidden="•••-•••-")
+
+
+def display_phone(number: str | None) -> str:
+    """A number as staff read it: `(512) 555-0147` for US numbers, international otherwise."""
+    if not number or not number.strip():
+        return "unknown"
+    return phones.display(number) or number.strip()
+
+
+def tel_uri(number: str | None) -> str | None:
+    """`tel:+15125550147` for a dialable number (None for "unknown" or junk)."""
+    e164 = phones.e164(number)
+    return None if e164 is None else f"tel:{e164}"
+
+
+def phone_link(number: str | None) -> Markup:
+    """The full number as a click-to-call link, for logged-in staff (escaped)."""
+    shown = escape(display_phone(number))
+    uri = tel_uri(number)
+    if uri is None:
+        return Markup('<span class="phone">{}</span>').format(shown)
+    return Markup('<a class="phone" href="{}">{}</a>').format(uri, shown)
 
 
 def duration_seconds(conversation: Conversation, now: datetime) -> int:

@@ -36,6 +36,7 @@ from voice_agent.web.auth import (
     load_install_secret,
     read_session,
 )
+from voice_agent.web.errors import error_response
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ CSP = (
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters.update(
     mask_phone=fmt.mask_phone,
+    phone=fmt.phone_link,
     duration=fmt.format_duration,
     money=fmt.money,
     pretty_json=fmt.pretty_json,
@@ -186,7 +188,7 @@ class GuardedRoute(APIRoute):
                 return RedirectResponse(f"/login?next={target}", status_code=303)
             if request.method not in SAFE_METHODS and not await _csrf_ok(request, session):
                 log.warning("security: CSRF check failed path=%s", request.url.path)
-                return JSONResponse({"detail": "CSRF token missing or wrong"}, status_code=403)
+                return await error_response(request, 403, "CSRF token missing or wrong")
             request.state.session = session
             return harden(await handler(request))
 

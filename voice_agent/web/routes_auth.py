@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
 from voice_agent.web.auth import SESSION_COOKIE, SESSION_SECONDS, check_login, sign_session
+from voice_agent.web.errors import error_response
 from voice_agent.web.guard import (
     GuardedRoute,
     admin_password,
@@ -97,10 +98,8 @@ async def login(
     wait = await limiter.retry_after(store, client)
     if wait:
         log.warning("security: login rate limited client=%s", client)
-        return Response(
-            "Too many failed logins; try again later.",
-            status_code=429,
-            headers={"Retry-After": str(wait)},
+        return await error_response(
+            request, 429, "Too many failed logins; try again later.", {"Retry-After": str(wait)}
         )
     username = username.strip() or "admin"
     if not await check_login(store, password_env, username, password):

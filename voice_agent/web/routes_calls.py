@@ -31,7 +31,7 @@ def _row(conversation: Conversation, now: datetime) -> dict[str, Any]:
     return {
         "id": conversation.id,
         "started": conversation.started_at,
-        "caller": fmt.mask_phone(conversation.caller),
+        "caller": conversation.caller,
         "name": fmt.caller_name(conversation),
         "channel": conversation.channel,
         "duration": fmt.duration_seconds(conversation, now),
@@ -40,6 +40,26 @@ def _row(conversation: Conversation, now: datetime) -> dict[str, Any]:
         "active": conversation.status == "active",
         "unbooked": unbooked_reason(conversation),
     }
+
+
+def describe_filters(
+    *, channel: str = "", outcome: str = "", test: str = "", q: str = "", period: str = ""
+) -> list[str]:
+    """The active filters in words (for the empty state): `['search "0147"', 'channel sms']`."""
+    words = []
+    if q.strip():
+        words.append(f"search \u201c{q.strip()}\u201d")
+    if channel in CHANNELS:
+        words.append(f"channel {channel}")
+    if outcome:
+        words.append(f"outcome {outcome}")
+    if test == "only":
+        words.append("test only")
+    elif test == "exclude":
+        words.append("live only")
+    if period in PERIODS:
+        words.append(f"last {period}")
+    return words
 
 
 def _matches(conversation: Conversation, q: str) -> bool:
@@ -130,6 +150,9 @@ async def calls_list(
             "zone": zone,
             "local_time": fmt.local_time,
             "any_active": any(c.status == "active" for c in shown),
+            "active_filters": describe_filters(
+                channel=channel, outcome=outcome, test=test, q=q, period=period
+            ),
         },
     )
 
@@ -165,7 +188,7 @@ async def conversation_context(request: Request, conversation_id: str) -> dict[s
     return {
         "conversation": conversation,
         "name": fmt.caller_name(conversation),
-        "caller": fmt.mask_phone(conversation.caller),
+        "caller": conversation.caller,
         "outcome": fmt.outcome_of(conversation),
         "language": conversation_language(conversation, languages),
         "duration": fmt.duration_seconds(conversation, datetime.now(UTC)),

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from voice_agent.channels.voice import FALLBACK_PATH, STATUS_PATH, VOICE_PATH
 from voice_agent.errors import ConfigError, VaultError
 from voice_agent.settings import Settings
 from voice_agent.web import hcp_probe
@@ -21,9 +22,10 @@ from voice_agent.web.routes_auth import guarded
 log = logging.getLogger(__name__)
 
 TWILIO_PATHS = {
-    "Voice: A call comes in (HTTP POST)": "/twilio/voice",
-    "Voice: Call status changes (HTTP POST)": "/twilio/voice/status",
-    "Messaging: A message comes in (HTTP POST)": "/twilio/sms",
+    "Voice: A call comes in (Webhook, HTTP POST)": VOICE_PATH,
+    "Voice: Primary handler fails (Fallback URL, HTTP POST)": FALLBACK_PATH,
+    "Voice: Call status changes (HTTP POST)": STATUS_PATH,
+    "Messaging: A message comes in (Webhook, HTTP POST)": "/twilio/sms",
 }
 _USER_NAME = re.compile(r"^[A-Za-z0-9._@-]{2,40}$")
 MIN_PASSWORD = 10
@@ -63,6 +65,7 @@ async def _context(request: Request, **extra: Any) -> dict[str, Any]:
         "test_numbers": effective.test_numbers,
         "webhooks": webhook_urls(effective),
         "components": effective.components(),
+        "no_callback_number": not (effective.office_number or effective.on_call_number),
         "users": sorted((await list_users(store)).keys()),
         "me": session_of(request).user,
         "message": None,

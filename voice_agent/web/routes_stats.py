@@ -46,7 +46,7 @@ class Numbers:
 
     @property
     def mean_silence_ms(self) -> float | None:
-        """Average caller-perceived silence per agent turn."""
+        """Average server time per agent reply (caller's words in -> answer ready)."""
         return sum(self.silence_ms) / len(self.silence_ms) if self.silence_ms else None
 
     @property
@@ -71,8 +71,10 @@ async def compute(
     for conversation in conversations:
         if conversation.started_at < since:
             continue
-        if conversation.channel not in CALL_CHANNELS:
+        if conversation.channel == "sms":
             numbers.sms_threads += 1
+            continue
+        if conversation.channel not in CALL_CHANNELS:  # terminal chats are neither
             continue
         numbers.calls += 1
         day = numbers.per_day.setdefault(conversation.started_at.astimezone(zone).date(), [0, 0])

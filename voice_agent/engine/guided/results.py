@@ -101,8 +101,9 @@ def after(p: Tasks, action: Action) -> Completion:  # noqa: C901, PLR0911, PLR09
         if error:
             return p.offer_message(p.t("guided.cant_price"))
         return p.anything_else(p.t("guided.estimate_sent", total=str(action.result.get("total"))))
-    if name == "take_message":
-        return p.anything_else(p.t("guided.message_taken"))
+    if name == "take_message":  # a call-back is promised only with a number to tell (issue 19)
+        taken = "guided.message_seen" if action.result.get("call_back") is False else None
+        return p.anything_else(p.t(taken or "guided.message_taken"))
     if error and name in _SERVER_TROUBLE:
         if name == "record_problem":
             return p.ask("problem", p.t("guided.ask_problem"))

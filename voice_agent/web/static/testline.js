@@ -22,7 +22,7 @@ function logTool(event) {
   if (event.type === "tool_started") {
     const li = document.createElement("li");
     li.className = "running"; li.dataset.tool = event.name;
-    li.textContent = "▶ " + event.name + " " + JSON.stringify(event.arguments).slice(0, 160);
+    li.textContent = "▶ " + event.name + " " + JSON.stringify(event.arguments);
     log.append(li);
     return;
   }
@@ -30,7 +30,7 @@ function logTool(event) {
   const li = running || document.createElement("li");
   li.className = event.error ? "failed" : "done";
   li.textContent = (event.error ? "✗ " : "✓ ") + event.name + " (" + Math.round(event.duration_ms) + " ms) "
-    + (event.error || JSON.stringify(event.result) || "").slice(0, 160);
+    + (event.error || JSON.stringify(event.result) || "");
   if (!running) log.append(li);
 }
 
@@ -128,9 +128,10 @@ function setUpSpeech() {
     recognition.lang = document.documentElement.lang || "en-US";
     recognition.interimResults = false;
     recognition.onresult = (e) => say(e.results[0][0].transcript);
-    recognition.onerror = () => { mic.textContent = "🎤 Speak"; };
-    recognition.onend = () => { mic.textContent = "🎤 Speak"; };
-    mic.textContent = "listening…";
+    const label = mic.querySelector(".label");
+    recognition.onerror = () => { label.textContent = "Speak"; mic.classList.remove("listening"); };
+    recognition.onend = () => { label.textContent = "Speak"; mic.classList.remove("listening"); };
+    label.textContent = "Listening…"; mic.classList.add("listening");
     recognition.start();
   });
 }
