@@ -142,7 +142,7 @@ def test_log_format_setting_is_checked() -> None:
 
 
 def test_channel_log_masks_keep_the_last_4_digits() -> None:
-    from voice_agent.channels.twilio_auth import mask_number
+    from voice_agent.phones import mask as mask_number
 
     assert mask_number("+15125550142") == "***0142"
     assert mask_number("anonymous") == "unknown"

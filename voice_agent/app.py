@@ -9,19 +9,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from voice_agent.channels import (
-    hcp_webhooks,  # HCP webhooks (issue 7)
-    recording_callback,  # call recordings' status callback (issue 21)
-    sms,  # SMS (issue 7)
-    voice_fallback,  # the Fallback URL's spool (issue 18)
-)
+from voice_agent.channels import hcp_webhooks, recording_callback, sms, voice_fallback
 from voice_agent.channels import routes as voice_routes
+from voice_agent.channels.voice_followup import CallFollowUps
 from voice_agent.channels.voice_setup import start_voice
 from voice_agent.followups.runtime import start_messaging
 from voice_agent.recording_purge import start_recording_purge
 from voice_agent.services import Services, start_services
 from voice_agent.settings import Settings, load_settings
-from voice_agent.web import dashboard_router  # dashboard (issue 8)
+from voice_agent.web import dashboard_router
 from voice_agent.web.errors import install_error_pages
 
 log = logging.getLogger(__name__)
@@ -64,7 +60,11 @@ def create_app(
         await _replay_fallback_spool(settings, running)
         voice = await start_voice(settings, running)
         app.state.voice = voice
-        app.state.messaging = start_messaging(settings, running, run_scheduler=services is None)
+        messaging = start_messaging(settings, running, run_scheduler=False)
+        CallFollowUps(voice).register(messaging.dispatcher)  # status callback's summary jobs
+        app.state.messaging = messaging
+        if services is None:  # injected services (tests) drive the outbox by hand
+            messaging.scheduler.start()
         app.state.recordings = start_recording_purge(settings, running, run=services is None)
         if freeze:
             gc.collect()

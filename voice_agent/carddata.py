@@ -183,7 +183,18 @@ def _word_index(pieces: list[_Piece]) -> list[int]:
 
 
 def mask_card_data(text: str) -> CardScan:
-    """Mask card numbers (and codes/expiry near them) in caller text."""
+    """Mask card numbers (and codes/expiry near them) in caller text.
+
+    Text a channel already masked still counts as holding card data, so the engine steers the
+    caller to the pay link whichever layer masked it first.
+    """
+    scan = _mask(text)
+    return CardScan(
+        scan.text, scan.card_number or CARD_MASK in text, scan.card_detail or CODE_MASK in text
+    )
+
+
+def _mask(text: str) -> CardScan:
     if not text or not any(ch.isdigit() for ch in text) and not _has_digit_words(text):
         return CardScan(text, False, False)
     pieces = _pieces(text)

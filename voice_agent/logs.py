@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from voice_agent.phones import mask
+
 if TYPE_CHECKING:
     from voice_agent.settings import Settings
 
@@ -51,7 +53,7 @@ def register_secret(value: str | None) -> None:
 
 
 def _mask_phone(match: re.Match[str]) -> str:
-    return "***" + (match.group(1) or match.group(2))
+    return mask(match.group(0))  # the match ends with the 4 digits kept
 
 
 def redact(text: str) -> str:

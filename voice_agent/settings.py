@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from voice_agent import phones
 from voice_agent.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path("data")
@@ -103,12 +103,9 @@ def parse_intake_questions(text: str) -> dict[str, tuple[str, ...]]:
 
 def _e164(value: str, setting: str) -> str:
     try:
-        number = phonenumbers.parse(value, "US")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{value!r} is not a phone number") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"{value!r} is not a valid phone number for {setting}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return phones.strict_e164(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc} for {setting}") from None
 
 
 class Settings(BaseSettings):
@@ -331,6 +328,11 @@ class Settings(BaseSettings):
     def opening_hours(self) -> OpeningHours:
         """`BUSINESS_HOURS` parsed."""
         return parse_business_hours(self.business_hours)
+
+    @property
+    def phone_region(self) -> str:
+        """Where numbers written without `+` are read: the region of `TWILIO_PHONE_NUMBER`."""
+        return phones.region_of(self.twilio_phone_number)
 
     @property
     def zone(self) -> ZoneInfo:

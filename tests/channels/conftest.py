@@ -193,6 +193,14 @@ def _no_shutdown_grace(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("voice_agent.channels.voice_turns.SHUTDOWN_GRACE_SECONDS", 0)
 
 
+async def follow_up(client: httpx.AsyncClient) -> None:
+    """Run the "call_ended" jobs the status callback queued (the app's scheduler is off here)."""
+    from voice_agent.channels.voice_followup import run_call_follow_ups
+
+    app: FastAPI = client._transport.app  # type: ignore[attr-defined]
+    await run_call_follow_ups(app.state.voice)
+
+
 def signed(url: str, params: dict[str, str], token: str = TOKEN) -> dict[str, str]:
     """The `X-Twilio-Signature` header Twilio would send for `url` and `params`."""
     from twilio.request_validator import RequestValidator

@@ -38,6 +38,7 @@ class RelayWorld:
     base: str
     http: httpx.AsyncClient
     model: FakeOpenAIServer
+    app: Any = None
 
     def call(self, caller: str = JAMES) -> RelayCall:
         """A new call from `caller`."""
@@ -73,8 +74,9 @@ async def relay_world(
         settings = voice_settings(tmp_path, **values)
         services = build_services(settings, store)
         try:
-            async with served(create_app(settings, services)) as base:
+            app = create_app(settings, services)
+            async with served(app) as base:
                 async with httpx.AsyncClient(base_url=base) as http:
-                    yield RelayWorld(settings, store, base, http, server)
+                    yield RelayWorld(settings, store, base, http, server, app)
         finally:
             await services.aclose()

@@ -9,7 +9,7 @@ from voice_agent.outcomes import unbooked_reason
 from voice_agent.settings import Settings
 from voice_agent.storage import SqlStore
 
-from .conftest import PUBLIC, TOKEN, serving
+from .conftest import PUBLIC, TOKEN, follow_up, serving
 
 pytestmark = pytest.mark.usefixtures("settings")
 
@@ -26,6 +26,7 @@ async def test_agent_closes_without_a_booking(vsettings: Settings, store: SqlSto
         [conversation] = await store.list_conversations()
         assert conversation.outcome == "out_of_area"  # settled by the engine as it closed
         await sim.hang_up(duration=50)
+        await follow_up(client)
     [conversation] = await store.list_conversations()
     assert conversation.outcome == "out_of_area"
     assert unbooked_reason(conversation) == "address outside the service area"
@@ -37,6 +38,7 @@ async def test_caller_hangs_up_mid_way_is_abandoned(vsettings: Settings, store: 
         await sim.start()
         await sim.say("my furnace is banging")
         await sim.hang_up(duration=20)
+        await follow_up(client)
     [conversation] = await store.list_conversations()
     assert conversation.outcome == "abandoned"
     assert unbooked_reason(conversation) == "caller hung up before anything was settled"
@@ -51,5 +53,6 @@ async def test_booking_call_is_not_flagged(vsettings: Settings, store: SqlStore)
         await sim.say("the first one")
         await sim.press("1")
         await sim.hang_up(duration=90)
+        await follow_up(client)
     [conversation] = await store.list_conversations()
     assert conversation.outcome == "booked" and unbooked_reason(conversation) is None

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.engine.llm_script import CALLER_LINES, OPENING
+from voice_agent.channels.voice_followup import run_call_follow_ups
 from voice_agent.storage import SqlStore
 
 from .relay_helpers import ON_CALL, relay_world
@@ -49,6 +50,7 @@ async def test_booking_call_streams_tokens_with_a_filler_and_ends_with_end(
         assert after.dial is None and after.hung_up and "Goodbye" in after.text
         ended = await call.webhooks.hang_up(duration=95)
         assert ended.status == 200
+        await run_call_follow_ups(world.app.state.voice)  # the job the callback queued
 
     [conversation] = await store.list_conversations()
     assert conversation.status == "completed" and conversation.outcome == "booked"

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from voice_agent.channels.twilio_auth import mask_number
 from voice_agent.channels.twilio_sim import SimulatedCall
+from voice_agent.phones import mask as mask_number
 from voice_agent.storage import SqlStore
 
 from .conftest import (

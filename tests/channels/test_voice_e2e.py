@@ -13,7 +13,7 @@ from voice_agent.services import build_sandbox_client
 from voice_agent.settings import Settings
 from voice_agent.storage import SqlStore
 
-from .conftest import PUBLIC, TOKEN, serving
+from .conftest import PUBLIC, TOKEN, follow_up, serving
 
 pytestmark = pytest.mark.usefixtures("settings")
 
@@ -61,6 +61,7 @@ async def test_new_caller_books_a_job_by_phone(vsettings: Settings, store: SqlSt
 
         ended = await sim.hang_up(duration=184)
         assert ended.status == 200
+        await follow_up(client)  # the summary job the callback queued
 
     [conversation] = await store.list_conversations()
     assert conversation.status == "completed" and conversation.outcome == "booked"

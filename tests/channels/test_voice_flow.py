@@ -248,8 +248,10 @@ async def test_calls_to_a_test_number_run_in_test_mode(call, store: SqlStore) ->
     assert conversation.test_mode
 
 
-async def test_anonymous_caller_is_an_unknown_caller(call, store: SqlStore) -> None:
-    await call(caller="anonymous").start()
+@pytest.mark.parametrize("caller", ["anonymous", "+86282452253", "+8656696"])
+async def test_anonymous_caller_is_an_unknown_caller(call, store: SqlStore, caller: str) -> None:
+    """Twilio's hidden-caller placeholders ("+86282452253" spells UNAVAILABLE) are no number."""
+    await call(caller=caller).start()
     [conversation] = await store.list_conversations()
     assert conversation.caller == "unknown"
 

@@ -254,3 +254,19 @@ def test_keypad_hint_only_on_yes_no_questions(text: str, lang: str, hinted: bool
     from voice_agent.channels.voice_hints import asks_yes_no
 
     assert asks_yes_no(text, lang) is hinted
+
+
+async def test_a_card_number_said_on_a_call_is_masked_and_steered_to_the_pay_link(
+    guided_settings: Settings, store: SqlStore
+) -> None:
+    """The channel masks first; the engine must still see that card data was said."""
+    async with serving(guided_settings, store) as client:
+        sim = SimulatedCall(client, auth_token=TOKEN, public_base_url=PUBLIC, caller=JAMES)
+        await sim.start()
+        reply = await sim.say("my card number is 4111 1111 1111 1111 expiry 12 29 cvv 123")
+        assert "can't take card details over the phone" in reply.said[-1]
+        assert "4111" not in reply.text
+        await sim.hang_up()
+    [conversation] = await store.list_conversations()
+    turns = await store.list_turns(conversation.id)
+    assert not any("4111" in turn.text or "123" in turn.text for turn in turns)

@@ -12,7 +12,7 @@ from voice_agent.engine.session import Session
 from voice_agent.settings import Settings
 from voice_agent.storage import SqlStore
 
-from .conftest import PUBLIC, TOKEN, serving, voice_settings
+from .conftest import PUBLIC, TOKEN, follow_up, serving, voice_settings
 from .test_voice_e2e import sandbox_jobs
 
 pytestmark = pytest.mark.usefixtures("settings")
@@ -81,6 +81,7 @@ async def test_spanish_caller_books_a_job_in_spanish(vsettings: Settings, store:
         assert_spanish(done)
         assert done.hung_up and "Adiós" in done.said[-1]
         assert (await sim.hang_up(duration=200)).status == 200
+        await follow_up(client)  # the summary job the callback queued
 
     [conversation] = await store.list_conversations()
     assert conversation.outcome == "booked" and conversation.hcp_customer_id

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Request, Response, WebSocket
 from starlette.websockets import WebSocketDisconnect
 from twilio.request_validator import RequestValidator
 
+from voice_agent import phones
 from voice_agent.channels import twiml
 from voice_agent.channels.relay_session import (
     ENDED,
@@ -33,7 +34,7 @@ from voice_agent.channels.relay_session import (
     key_text,
     prompt_text,
 )
-from voice_agent.channels.twilio_auth import SIGNATURE_HEADER, TwilioForm, mask_number
+from voice_agent.channels.twilio_auth import SIGNATURE_HEADER, TwilioForm
 from voice_agent.channels.voice import (
     CALL_OVER,
     CONNECTING,
@@ -42,7 +43,6 @@ from voice_agent.channels.voice import (
     UNKNOWN_CALLER,
     VoiceChannel,
     call_sid_of,
-    e164_or_unknown,
     lang_query,
     url,
 )
@@ -243,9 +243,10 @@ class RelaySocket:
         found = await self.voice.find_call(sid)
         if found is not None:
             return found
-        caller = e164_or_unknown(str(message.get("from", "")))
-        to = e164_or_unknown(str(message.get("to", "")))
-        log.warning("relay call %s from %s was not answered by us first", sid, mask_number(caller))
+        region = self.voice.settings.phone_region
+        caller = phones.e164_or_unknown(str(message.get("from", "")), region)
+        to = phones.e164_or_unknown(str(message.get("to", "")), region)
+        log.warning("relay call %s from %s was not answered by us first", sid, phones.mask(caller))
         new = NewConversation(
             channel="voice",
             external_id=sid,

@@ -90,7 +90,8 @@ async def message_action(
 @router.post(STATUS_PATH)
 async def status_callback(request: Request, params: TwilioForm) -> Response:
     """The number's call-status callback: record the end, queue the summary and the SMS."""
-    await call_ended(channel(request), params)
+    if await call_ended(channel(request), params):
+        request.app.state.messaging.kick()  # the follow-up job runs soon, off this request
     return xml(twiml.empty())
 
 

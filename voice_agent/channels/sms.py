@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 
-import phonenumbers
 from fastapi import APIRouter, Request, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
+from voice_agent import phones
 from voice_agent.carddata import mask_card_data
-from voice_agent.channels.twilio_auth import TwilioForm, mask_number
+from voice_agent.channels.twilio_auth import TwilioForm
 from voice_agent.followups.runtime import MessagingRuntime
 from voice_agent.messaging.inbound import SMS_IN_KIND
 
@@ -32,16 +32,6 @@ _STATUS_RANK = {
 }  # fmt: skip
 
 
-def _e164(raw: str) -> str | None:
-    try:
-        number = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def _empty() -> Response:
     return Response(str(MessagingResponse()), media_type=TWIML)
 
@@ -51,10 +41,10 @@ async def inbound_sms(request: Request, params: TwilioForm) -> Response:
     """A text from a customer: record it, queue the turn, answer nothing yet."""
     runtime: MessagingRuntime = request.app.state.messaging
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
-    sender = _e164(params.get("From", ""))
+    sender = phones.e164(params.get("From"), request.app.state.settings.phone_region)
     if not sid or sender is None:
         log.info(
-            "sms ignored: no MessageSid or unusable From (%s)", mask_number(params.get("From"))
+            "sms ignored: no MessageSid or unusable From (%s)", phones.mask(params.get("From"))
         )
         return _empty()
     body = mask_card_data(params.get("Body", "")[:MAX_SMS_CHARS]).text  # before it is stored
@@ -75,7 +65,7 @@ async def inbound_sms(request: Request, params: TwilioForm) -> Response:
     )
     if queued:
         runtime.kick()
-    log.info("sms %s from %s", "received" if new else "duplicate", mask_number(sender))
+    log.info("sms %s from %s", "received" if new else "duplicate", phones.mask(sender))
     return _empty()
 
 

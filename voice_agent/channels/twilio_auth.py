@@ -16,6 +16,7 @@ from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData, UploadFile
 from twilio.request_validator import RequestValidator
 
+from voice_agent import phones
 from voice_agent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,12 +26,6 @@ MAX_BODY_BYTES = 64 * 1024  # Twilio's webhook bodies are a few kilobytes
 MAX_FIELDS = 200
 
 TwilioParams = dict[str, str]
-
-
-def mask_number(value: str | None) -> str:
-    """A phone number reduced to its last 4 digits, for logs (`"+15551234567"` -> `"***4567"`)."""
-    digits = "".join(ch for ch in value or "" if ch.isdigit())
-    return f"***{digits[-4:]}" if len(digits) >= 4 else "unknown"
 
 
 def public_url(request: Request, settings: Settings) -> str:
@@ -59,7 +54,7 @@ def _reject(request: Request, reason: str, form: FormData) -> HTTPException:
         "security: rejected Twilio request path=%s reason=%s from=%s client=%s",
         request.url.path,
         reason,
-        mask_number(caller if isinstance(caller, str) else None),
+        phones.mask(caller if isinstance(caller, str) else None),
         request.client.host if request.client else "?",
     )
     return HTTPException(status_code=403, detail="invalid Twilio signature")

@@ -23,13 +23,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-import phonenumbers
 from fastapi import HTTPException
 
 from hcp import HcpClient
+from voice_agent import phones
 from voice_agent.carddata import mask_card_data
 from voice_agent.channels import twiml
-from voice_agent.channels.twilio_auth import TwilioParams, mask_number
+from voice_agent.channels.twilio_auth import TwilioParams
 from voice_agent.channels.twiml import VoiceStyle
 from voice_agent.channels.voice_hints import asks_yes_no
 from voice_agent.channels.voice_turns import (
@@ -62,7 +62,7 @@ MIN_CONFIDENCE = 0.3  # below this (and above 0, which means "not reported") re-
 MISSES_BEFORE_OFFER = 2
 MAX_CACHED_CALLS = 10_000
 MAX_SEQ = 500
-UNKNOWN_CALLER = "unknown"
+UNKNOWN_CALLER = phones.UNKNOWN
 
 Found = str | Conversation | None
 """What starting a turn found: TwiML that ends it, the conversation, or no such call."""
@@ -123,17 +123,6 @@ def call_sid_of(params: TwilioParams) -> str:
     if not _CALL_SID.match(sid):
         raise HTTPException(status_code=400, detail="missing or malformed CallSid")
     return sid
-
-
-def e164_or_unknown(raw: str | None) -> str:
-    """A caller number as E.164; "anonymous", "restricted" or garbage become "unknown"."""
-    try:
-        number = phonenumbers.parse(raw or "", "US")
-    except phonenumbers.NumberParseException:
-        return UNKNOWN_CALLER
-    if not phonenumbers.is_possible_number(number):
-        return UNKNOWN_CALLER
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def heard_text(params: TwilioParams) -> tuple[str, float | None]:
@@ -245,8 +234,8 @@ class VoiceChannel:
         `base_url` (the public URL Twilio called), which speaks the greeting.
         """
         sid = call_sid_of(params)
-        caller = e164_or_unknown(params.get("From"))
-        to = e164_or_unknown(params.get("To"))
+        caller = phones.e164_or_unknown(params.get("From"), self.settings.phone_region)
+        to = phones.e164_or_unknown(params.get("To"), self.settings.phone_region)
         test_mode = bool({caller, to} & set(self.settings.test_numbers))
         new = NewConversation(
             channel="voice",
@@ -255,7 +244,7 @@ class VoiceChannel:
             business_number=None if to == UNKNOWN_CALLER else to,
             test_mode=test_mode,
         )
-        log.info("voice call %s from %s (test mode: %s)", sid, mask_number(caller), test_mode)
+        log.info("voice call %s from %s (test mode: %s)", sid, phones.mask(caller), test_mode)
         engine = self.test_engine if test_mode else self.engine
         start = asyncio.ensure_future(engine.start(new))
         notice = ""
@@ -537,7 +526,7 @@ class VoiceChannel:
         return twiml.hold(LOST_CALL, redirect=VOICE_PATH, style=self.style)
 
     def _caller_id(self, params: TwilioParams) -> str | None:
-        to = e164_or_unknown(params.get("To"))
+        to = phones.e164_or_unknown(params.get("To"), self.settings.phone_region)
         return self.settings.twilio_phone_number or (None if to == UNKNOWN_CALLER else to)
 
     def human_number(self) -> str | None:

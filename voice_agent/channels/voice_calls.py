@@ -2,7 +2,8 @@
 
 Served at (all signed): /twilio/voice/dial (`<Dial action>`: answered -> done, nobody ->
 take a message), /twilio/voice/message (the message left after a failed transfer) and
-/twilio/voice/status (the number's status callback: completion, summary note, SMS).
+/twilio/voice/status (the number's status callback: records the end and queues the
+summary note and SMS as one outbox job, see `voice_followup`).
 
 Every effect is idempotent on its own key (the conversation row, outbox idempotency keys,
 the HCP write key), so a repeated or reordered callback repeats nothing.
@@ -25,10 +26,8 @@ from voice_agent.channels.voice import (
     lang_query,
     url,
 )
-from voice_agent.channels.voice_summary import booking_sms, call_summary, created_jobs
+from voice_agent.channels.voice_followup import queue_call_ended
 from voice_agent.engine.i18n import t
-from voice_agent.outcomes import HANDLED, settle
-from voice_agent.storage.base import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,6 @@ NOBODY_ANSWERED = (
 )
 MESSAGE_TAKEN = "Thanks, I've passed that along. Someone will call you back soon. Goodbye."
 NO_MESSAGE = "No problem. We'll call you back at this number. Goodbye."
-NOTE_TIMEOUT_SECONDS = 5.0
 
 
 async def dial_finished(
@@ -94,93 +92,29 @@ async def message_left(
     return twiml.goodbye(t(MESSAGE_TAKEN if text else NO_MESSAGE, lang), style=style)
 
 
-async def call_ended(voice: VoiceChannel, params: TwilioParams) -> None:
-    """Record a final call status, then the summary note and the booking confirmation SMS."""
+async def call_ended(voice: VoiceChannel, params: TwilioParams) -> bool:
+    """Record a final call status and queue the call's follow-up (outcome, note, SMS).
+
+    Nothing slow runs here (see `voice_followup`); True when a follow-up job was queued now.
+    """
     sid = call_sid_of(params)
     status = params.get("CallStatus", "")
     if status not in FINAL_STATUS:
-        return
+        return False
     voice.forget(sid)
     conversation = await voice.store.find_conversation("voice", sid)
     if conversation is None:
         log.warning("status callback for unknown call %s", sid)
-        return
-    await voice.store.record_webhook_event(
-        "twilio", f"{sid}:status:{status}", "voice.status", {"status": status}
-    )
-    writes = await voice.store.list_hcp_writes(conversation.id)
-    jobs = created_jobs(writes)
+        return False
+    event = f"{sid}:status:{status}"
+    await voice.store.record_webhook_event("twilio", event, "voice.status", {"status": status})
     fields: dict[str, Any] = {"status": FINAL_STATUS[status]}
     if conversation.ended_at is None:
         fields["ended_at"] = datetime.now(UTC)
     duration = params.get("CallDuration", "")
     if duration.isdigit():
         fields["duration_seconds"] = int(duration)
-    if conversation.outcome is None or conversation.outcome not in HANDLED:
-        fields["outcome"] = await settle(
-            voice.store, conversation, status=fields["status"], booked=bool(jobs)
-        )
     await voice.store.update_conversation(conversation.id, **fields)
-    await _follow_up(voice, conversation, jobs, fields)
-    await voice.store.mark_webhook_processed("twilio", f"{sid}:status:{status}")
-
-
-async def _follow_up(
-    voice: VoiceChannel,
-    conversation: Conversation,
-    jobs: list[tuple[str, dict[str, Any]]],
-    fields: dict[str, Any],
-) -> None:
-    settings = voice.settings
-    turns = await voice.store.list_turns(conversation.id)
-    outcome = str(fields.get("outcome") or conversation.outcome)
-    duration = fields.get("duration_seconds", conversation.duration_seconds)
-    summary = call_summary(
-        conversation, turns, outcome=outcome, duration=duration, zone=settings.zone
-    )
-    for job_id, job in jobs:
-        if conversation.caller.startswith("+"):
-            await voice.store.enqueue(
-                "sms",
-                {
-                    "to": conversation.caller,
-                    "body": booking_sms(
-                        job,
-                        business=settings.business_name,
-                        zone=settings.zone,
-                        language=conversation.language,
-                    ),
-                    "conversation_id": conversation.id,
-                    "purpose": "booking_confirmation",
-                },
-                idempotency_key=f"voice:booking-sms:{job_id}",
-            )
-        await write_job_note(voice, conversation, job_id, summary)
-
-
-async def write_job_note(
-    voice: VoiceChannel, conversation: Conversation, job_id: str, content: str
-) -> None:
-    """Add the call summary to the job once (HCP write recorded first; outbox on failure)."""
-    key = f"voice:{conversation.external_id}:note:{job_id}"
-    request = {"job_id": job_id, "content": content}
-    write, new = await voice.store.begin_hcp_write(conversation.id, "add_note", key, request)
-    if not new and write.status != "failed":
-        return  # done, or another delivery is writing it right now
-    client = voice.hcp_for(conversation)
-    try:
-        if client is None:
-            raise RuntimeError("no HCP client configured")
-        note = await client.jobs.add_note(job_id, content, timeout=NOTE_TIMEOUT_SECONDS)
-    except Exception as exc:  # HCP down or refusing: keep it for the outbox, never lose it
-        log.warning("call note for job %s not written (%s); queued", job_id, type(exc).__name__)
-        await voice.store.finish_hcp_write(write.id, status="queued", error=str(exc)[:500])
-        await voice.store.enqueue(
-            "hcp_write",
-            {"write_id": write.id, "operation": "add_note", **request},
-            idempotency_key=key,
-        )
-        return
-    await voice.store.finish_hcp_write(
-        write.id, status="done", hcp_id=getattr(note, "id", None), response={"job_id": job_id}
-    )
+    queued = await queue_call_ended(voice.store, conversation)
+    await voice.store.mark_webhook_processed("twilio", event)
+    return queued

@@ -25,8 +25,9 @@ from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from voice_agent.channels.twilio_auth import TwilioParams, mask_number
-from voice_agent.channels.voice import FALLBACK_PATH, call_sid_of, e164_or_unknown
+from voice_agent import phones
+from voice_agent.channels.twilio_auth import TwilioParams
+from voice_agent.channels.voice import FALLBACK_PATH, call_sid_of
 from voice_agent.engine.dialogue import callback_number
 from voice_agent.settings import Settings
 from voice_agent.storage.base import Store
@@ -87,7 +88,7 @@ def thanks_twiml(settings: Settings) -> str:
 
 def alert_item(params: TwilioParams) -> dict[str, Any]:
     """The office alert for a call that reached the fallback line."""
-    sid, caller = call_sid_of(params), e164_or_unknown(params.get("From"))
+    sid, caller = call_sid_of(params), phones.e164_or_unknown(params.get("From"))
     return {
         "kind": "notify_office",
         "payload": {
@@ -103,10 +104,11 @@ def alert_item(params: TwilioParams) -> dict[str, Any]:
 
 def message_items(settings: Settings, params: TwilioParams) -> list[dict[str, Any]]:
     """The lead (an HCP write replayed by the outbox) and the office alert for a voicemail."""
-    sid, caller = call_sid_of(params), e164_or_unknown(params.get("From"))
+    region = settings.phone_region
+    sid, caller = call_sid_of(params), phones.e164_or_unknown(params.get("From"), region)
     recording = params.get("RecordingUrl", "")
     seconds = params.get("RecordingDuration", "?")
-    who = callback_number(caller)
+    who = callback_number(caller, region)
     note = f"Voicemail left on the fallback line ({seconds} s): {recording or 'no recording'}"
     lead: dict[str, Any] = {
         "note": note,
@@ -114,7 +116,7 @@ def message_items(settings: Settings, params: TwilioParams) -> list[dict[str, An
         "tags": [settings.booking_tag],
         "customer": {
             "first_name": "Phone caller",
-            "mobile_number": caller.removeprefix("+1") if caller.startswith("+1") else None,
+            "mobile_number": phones.national(caller, region),
         },
     }
     return [
@@ -211,7 +213,7 @@ def log_fallback(params: TwilioParams) -> None:
     log.error(
         "voice call %s from %s: Twilio fallback (error %s on %s)",
         params.get("CallSid", "?"),
-        mask_number(params.get("From")),
+        phones.mask(params.get("From")),
         params.get("ErrorCode", "?"),
         params.get("ErrorUrl", "?"),
     )

@@ -19,9 +19,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import phonenumbers
-
 import hcp
+from voice_agent import phones
 from voice_agent.carddata import mask_card_data
 from voice_agent.engine import barge_in, intents, language, prompts
 from voice_agent.engine.events import (
@@ -116,17 +115,9 @@ class StartResult:
     created: bool
 
 
-def callback_number(caller: str) -> str:
+def callback_number(caller: str, region: str = phones.DEFAULT_REGION) -> str:
     """The caller's number as the office dials it, or a note that there is none."""
-    try:
-        number = phonenumbers.parse(caller, "US")
-    except phonenumbers.NumberParseException:
-        return "a caller with no caller ID"
-    if not phonenumbers.is_possible_number(number):
-        return "a caller with no caller ID"
-    if number.country_code == 1:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phones.display(caller, region) or "a caller with no caller ID"
 
 
 def utcnow() -> datetime:
@@ -551,7 +542,7 @@ class DialogueEngine:
         yield self._line(turn, emergency.instruction)
         number = self.settings.on_call_number or self.settings.office_number
         ctx = self._context(turn)
-        who = callback_number(turn.conversation.caller)
+        who = callback_number(turn.conversation.caller, self.settings.phone_region)
         await ctx.notify_office(
             f"Emergency call ({emergency.kind}) from {who}.", key=f"emergency:{turn.seq}"
         )

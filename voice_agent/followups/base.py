@@ -6,10 +6,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import phonenumbers
-
 from hcp import Customer
 from hcp.models.jobs import Schedule
+from voice_agent import phones
 from voice_agent.followups.config import FollowupConfig
 from voice_agent.followups.gateway import FollowupHcp
 from voice_agent.followups.texts import window
@@ -25,28 +24,12 @@ OWN_WRITE_PREFIX = "hcp-own-write:"
 TEXTED_SCHEDULE_PREFIX = "job-texted-schedule:"
 
 
-def e164(raw: str | None) -> str | None:
-    """HCP's stored number ("5550101234", "(555) 010-1234") as E.164, or None.
-
-    Only "possible" is required, not "valid": fictional 555 numbers must still work.
-    """
-    if not raw or not raw.strip():
-        return None
-    try:
-        number = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def phone_of(customer: Customer | None) -> str | None:
     """The number to text: mobile first, then home, then work."""
     if customer is None:
         return None
     for raw in (customer.mobile_number, customer.home_number, customer.work_number):
-        number = e164(raw)
+        number = phones.e164(raw)  # HCP's "5550101234" or "(555) 010-1234"
         if number:
             return number
     return None

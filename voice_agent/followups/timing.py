@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from phonenumbers import timezone as phone_timezone
+
+from voice_agent import phones
 
 
 def customer_zone(number: str, fallback: ZoneInfo) -> ZoneInfo:
     """The time zone of a phone number's area, when it has exactly one; else `fallback`."""
-    try:
-        parsed = phonenumbers.parse(number, "US")
-    except phonenumbers.NumberParseException:
+    parsed = phones.parse(number)
+    if parsed is None:
         return fallback
     zones = [z for z in phone_timezone.time_zones_for_number(parsed) if z != "Etc/Unknown"]
     if len(zones) != 1:

@@ -12,15 +12,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from voice_agent.phones import mask
 from voice_agent.storage.base import Store
 
 log = logging.getLogger(__name__)
 
 OPTOUT_PREFIX = "optout:"
-
-
-def _mask(number: str) -> str:
-    return f"***{number[-2:]}" if len(number) > 2 else "***"
 
 
 class OptOuts:
@@ -40,7 +37,7 @@ class OptOuts:
         if await self.is_opted_out(number):
             return False
         await self._store.set_setting(OPTOUT_PREFIX + number, self._record(True, source))
-        log.info("sms opt-out recorded for %s (%s)", _mask(number), source)
+        log.info("sms opt-out recorded for %s (%s)", mask(number), source)
         return True
 
     async def opt_in(self, number: str, *, source: str) -> bool:
@@ -48,7 +45,7 @@ class OptOuts:
         if not await self.is_opted_out(number):
             return False
         await self._store.set_setting(OPTOUT_PREFIX + number, self._record(False, source))
-        log.info("sms opt-in recorded for %s (%s)", _mask(number), source)
+        log.info("sms opt-in recorded for %s (%s)", mask(number), source)
         return True
 
     def _record(self, opted_out: bool, source: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from hcp import HcpClient
 from voice_agent.channels.twilio_sim import Reply, SimulatedCall
+from voice_agent.channels.voice_followup import run_call_follow_ups
 from voice_agent.scenarios.caller import Caller, ScriptedCaller, SimulatedCaller
 from voice_agent.scenarios.checks import Evidence, check, job_ids
 from voice_agent.scenarios.model import Scenario
@@ -149,6 +150,8 @@ class _Call:
         exchange = await self.sim.hang_up(duration=max(1, int(seconds)))
         if exchange.status != 200:
             raise RuntimeError(f"the status callback answered HTTP {exchange.status}")
+        if self.stage.app is not None:  # the follow-up the status callback queued
+            await run_call_follow_ups(self.stage.app.state.voice)
 
 
 async def _evidence(stage: Stage, call: _Call) -> Evidence:

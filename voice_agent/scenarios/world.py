@@ -48,6 +48,7 @@ class Stage:
     store: SqlStore
     services: Services
     settings: Settings
+    app: Any = None  # the FastAPI app (its voice channel runs the calls' follow-ups)
 
 
 class World:
@@ -122,7 +123,7 @@ class World:
                 async with httpx.AsyncClient(
                     transport=transport, base_url="http://scenario.local"
                 ) as http:
-                    yield Stage(http, store, services, settings)
+                    yield Stage(http, store, services, settings, app)
         finally:
             await services.aclose()  # closes the HCP client too
             if state is not None:

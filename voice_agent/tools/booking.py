@@ -12,6 +12,7 @@ from hcp.models.schedule import BookingWindow
 from voice_agent.engine.i18n import t
 from voice_agent.engine.session import PendingAction, Window
 from voice_agent.operations import BookingRequest, SlotTakenError, book
+from voice_agent.phones import mask
 from voice_agent.tools.area import session_refusal
 from voice_agent.tools.common import classify_job_type, job_types, spoken_address, spoken_window
 from voice_agent.tools.context import ToolContext
@@ -215,7 +216,7 @@ async def book_job(ctx: ToolContext) -> dict[str, Any]:
         return refusal
     window = Window.model_validate(pending.data["window"])
     start, end = datetime.fromisoformat(window.start), datetime.fromisoformat(window.end)
-    notes = f"Problem: {session.problem}. Booked by phone agent; caller {session.caller[-4:]}."
+    notes = f"Problem: {session.problem}. Booked by phone agent; caller {mask(session.caller)}."
     if session.intake_answers:
         notes += "\n" + answer_lines(session)
     request = BookingRequest(

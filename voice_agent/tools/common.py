@@ -9,6 +9,7 @@ from typing import Any
 import hcp
 from hcp.models.customers import Address, Customer
 from hcp.models.reference import Company, JobType
+from voice_agent.phones import national
 from voice_agent.settings import Settings
 from voice_agent.speech import speak_address, speak_window
 from voice_agent.storage.base import CALL_CHANNELS
@@ -162,9 +163,8 @@ def spoken_address(ctx: ToolContext, text: str) -> str:
 
 
 def digits(phone: str) -> str:
-    """The 10-digit national number HCP stores (US)."""
-    only = re.sub(r"\D", "", phone)
-    return only[-10:] if len(only) >= 10 else only
+    """The number as HCP stores it: 10 national digits for a US number ("" if none)."""
+    return national(phone) or ""
 
 
 _CITY_TAIL = re.compile(

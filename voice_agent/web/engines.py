@@ -108,17 +108,12 @@ async def apply_profile(request: Request) -> Settings:
 async def apply_saved_settings(app: Any) -> Settings:
     """Hand the effective settings to every running engine (and the voice channel).
 
-    Uses `services.apply_settings(settings)` when the services offer it, else sets each
-    engine's `settings`. Runs at startup (the dashboard router's lifespan) and on save.
+    Every engine that holds settings gets them: the services' engine (voice and SMS), the
+    voice channel's engines (the test-mode one too) and the dashboard's sandbox and dry-run
+    engines. Runs at startup (the dashboard router's lifespan) and on save.
     """
     services = app.state.services
     effective = await effective_settings(app.state.settings, services.store)
-    apply = getattr(services, "apply_settings", None)
-    if callable(apply):
-        result = apply(effective)
-        if hasattr(result, "__await__"):
-            await result
-        return effective
     voice = getattr(app.state, "voice", None)
     state = getattr(app.state, "dashboard", None)
     candidates = [

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from markupsafe import Markup, escape
 
+from voice_agent import phones
 from voice_agent.storage.base import Conversation, HcpWrite, Turn
 
 HCP_WEB_BASE = "https://pro.housecallpro.com/app"
@@ -39,39 +39,20 @@ OUTCOMES = (
 
 def mask_phone(number: str | None) -> str:
     """A phone number with all but the last four digits hidden: `"•••-•••-0001"`."""
-    digits = "".join(ch for ch in number or "" if ch.isdigit())
-    if len(digits) < 4:
-        return "unknown"
-    return f"•••-•••-{digits[-4:]}"
+    return phones.mask(number, hidden="•••-•••-")
 
 
 def display_phone(number: str | None) -> str:
     """A number as staff read it: `(512) 555-0147` for US numbers, international otherwise."""
     if not number or not number.strip():
         return "unknown"
-    try:
-        parsed = phonenumbers.parse(number, "US")
-    except phonenumbers.NumberParseException:
-        return number.strip()
-    if not phonenumbers.is_possible_number(parsed):
-        return number.strip()
-    style = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if parsed.country_code == 1
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(parsed, style)
+    return phones.display(number) or number.strip()
 
 
 def tel_uri(number: str | None) -> str | None:
     """`tel:+15125550147` for a dialable number (None for "unknown" or junk)."""
-    try:
-        parsed = phonenumbers.parse(number or "", "US")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return "tel:" + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phones.e164(number)
+    return None if e164 is None else f"tel:{e164}"
 
 
 def phone_link(number: str | None) -> Markup:

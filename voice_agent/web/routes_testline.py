@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any, Literal
 
-import phonenumbers
 from fastapi import HTTPException, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -29,6 +28,7 @@ from voice_agent.engine.events import (
     ToolStarted,
     Transfer,
 )
+from voice_agent.phones import e164
 from voice_agent.storage.base import NewConversation
 from voice_agent.web.engines import apply_profile, dry_run_engine, sandbox_engine
 from voice_agent.web.guard import app_settings, app_store, page
@@ -69,14 +69,11 @@ def event_json(event: Event) -> dict[str, Any]:
     return {"type": _EVENT_TYPES[type(event)], **asdict(event)}
 
 
-def _e164(raw: str) -> str:
-    try:
-        number = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_possible_number(number):
+def _e164(raw: str, region: str) -> str:
+    number = e164(raw, region)
+    if number is None:
         raise HTTPException(status_code=422, detail="Enter a valid phone number as the caller ID.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number
 
 
 @guarded.get("/test-line")
@@ -99,7 +96,7 @@ async def test_line_page(request: Request) -> Response:
 @guarded.post("/api/test-line/start")
 async def start(request: Request, body: StartRequest) -> Response:
     """Start a conversation as `caller`; answers the greeting and the conversation id."""
-    caller = _e164(body.caller)
+    caller = _e164(body.caller, app_settings(request).phone_region)
     dry = body.mode == "dry-run"
     engine = await (dry_run_engine(request) if dry else sandbox_engine(request))
     await apply_profile(request)
