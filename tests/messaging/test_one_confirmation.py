@@ -11,6 +11,7 @@ from pathlib import Path
 
 from voice_agent.channels.voice import VoiceChannel
 from voice_agent.channels.voice_calls import call_ended
+from voice_agent.channels.voice_followup import run_call_follow_ups
 from voice_agent.engine.events import collect
 from voice_agent.services import build_services
 from voice_agent.storage.base import NewConversation
@@ -42,6 +43,7 @@ async def test_a_booking_with_a_missing_lead_source_texts_once(tmp_path: Path) -
         assert await w.store.list_unprocessed_webhooks("hcp") == []  # all of them handled
         voice = VoiceChannel(w.settings, w.store, engine, hcp=w.hcp)
         await call_ended(voice, {"CallSid": SID, "CallStatus": "completed"})
+        await run_call_follow_ups(voice)  # the call's own confirmation SMS
         await w.settle()
 
         texts = [i for i in await w.store.list_outbox() if i.kind == "sms"]
