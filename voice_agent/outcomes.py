@@ -17,17 +17,16 @@ from typing import Any
 
 from voice_agent.storage.base import Conversation, Store, ToolCallRecord
 
-HANDLED = frozenset(
-    {
-        "booked",
-        "rescheduled",
-        "estimate",
-        "message",
-        "transferred",
-        "emergency",  # the office was alerted
-        "cancel_requested",
-    }
+HANDLED_OUTCOMES = (
+    "booked",
+    "rescheduled",
+    "estimate",
+    "message",
+    "transferred",
+    "emergency",  # the office was alerted
+    "cancel_requested",
 )
+HANDLED = frozenset(HANDLED_OUTCOMES)
 REASONS = {
     "out_of_area": "address outside the service area",
     "no_capacity": "no free arrival window",
@@ -36,6 +35,8 @@ REASONS = {
     "no_booking": "ended without a booking or a message",
 }
 UNBOOKED = tuple(REASONS)
+OUTCOMES = (*HANDLED_OUTCOMES, *UNBOOKED)
+"""Every outcome a conversation can end with."""
 NO_WINDOWS_TOOL = "check_availability"
 NO_WINDOWS_WORDS = "no open times"
 

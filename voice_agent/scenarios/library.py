@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from voice_agent.outcomes import OUTCOMES
 from voice_agent.scenarios.model import (
-    OUTCOMES,
     Caller,
     Expect,
     Scenario,

@@ -24,20 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-OUTCOMES = (
-    "booked",
-    "rescheduled",
-    "estimate",
-    "message",
-    "transferred",
-    "emergency",
-    "cancel_requested",
-    "out_of_area",
-    "no_capacity",
-    "abandoned",
-    "error",
-    "no_booking",
-)
+from voice_agent.outcomes import OUTCOMES
 
 
 class ScenarioError(ValueError):

@@ -20,21 +20,6 @@ _HCP_KINDS = {
     "estimate": "estimates",
     "lead": "leads",
 }
-OUTCOMES = (
-    "booked",
-    "rescheduled",
-    "estimate",
-    "message",
-    "transferred",
-    "emergency",
-    "cancel_requested",
-    "out_of_area",
-    "no_capacity",
-    "no_booking",
-    "abandoned",
-    "error",
-    "failed",
-)
 
 
 def mask_phone(number: str | None) -> str:

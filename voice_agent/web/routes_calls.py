@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request, Response
 
-from voice_agent.outcomes import is_unbooked, unbooked_reason
+from voice_agent.outcomes import OUTCOMES, is_unbooked, unbooked_reason
 from voice_agent.storage.base import Channel, Conversation, Store, Turn
 from voice_agent.web import format as fmt
 from voice_agent.web.guard import app_settings, app_store, page
@@ -145,7 +145,7 @@ async def calls_list(
                 {"channel": channel, "outcome": outcome, "test": test, "q": q, "period": period}
             ),
             "channels": CHANNELS,
-            "outcomes": (UNBOOKED, *fmt.OUTCOMES, "in progress"),
+            "outcomes": (UNBOOKED, *OUTCOMES, "in progress"),
             "periods": PERIODS,
             "zone": zone,
             "local_time": fmt.local_time,
