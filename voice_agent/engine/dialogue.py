@@ -258,6 +258,15 @@ class DialogueEngine:
 
     # -- respond -----------------------------------------------------------------------------
 
+    async def _load(self, conversation_id: str, known: Conversation | None) -> Conversation:
+        """The stored conversation (`known` when a channel already holds it)."""
+        if known is not None and known.id == conversation_id:
+            return known
+        conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None:
+            raise ConversationNotFoundError(conversation_id)
+        return conversation
+
     async def respond(
         self,
         conversation_id: str,
@@ -278,12 +287,7 @@ class DialogueEngine:
         """
         owner = uuid.uuid4().hex
         async with self._turn_lease(conversation_id, owner):
-            if known is not None and known.id == conversation_id:
-                conversation: Conversation | None = known
-            else:
-                conversation = await self.store.get_conversation(conversation_id)
-            if conversation is None:
-                raise ConversationNotFoundError(conversation_id)
+            conversation = await self._load(conversation_id, known)
             session = Session.load(conversation.state)
             if turn_key is not None and turn_key in session.replays:  # a repeated delivery
                 for event in _replay(session.replays[turn_key]):
@@ -386,12 +390,7 @@ class DialogueEngine:
         end is no longer open to a "yes". False when there was nothing to cut. `known` and
         `on_saved` as for `respond`.
         """
-        if known is not None and known.id == conversation_id:
-            conversation: Conversation | None = known
-        else:
-            conversation = await self.store.get_conversation(conversation_id)
-        if conversation is None:
-            raise ConversationNotFoundError(conversation_id)
+        conversation = await self._load(conversation_id, known)
         session = Session.load(conversation.state)
         cut = barge_in.cut_to_heard(session, heard)
         if cut is None:
