@@ -41,6 +41,7 @@ from voice_agent.engine.session import Replay, Session
 from voice_agent.errors import AgentError
 from voice_agent.operations import Operations
 from voice_agent.operations.journal import utcnow as wall_clock
+from voice_agent.operations.messages import send_pay_link
 from voice_agent.outcomes import derive as derive_outcome
 from voice_agent.settings import Settings
 from voice_agent.storage.base import (
@@ -447,49 +448,46 @@ class DialogueEngine:
         return replace(conversation, state=state, version=saved, **fields)
 
     async def _turn(self, turn: _Turn, text: str) -> AsyncIterator[Event]:
+        fixed = self._fixed_path(turn, text)
+        if fixed is None:  # the model starts while the caller's words are being recorded
+            async for event in self._model_loop(turn, text):
+                yield event
+            return
+        await turn.recorded()  # a fixed path may have side effects: record first
+        async for event in fixed:
+            yield event
+
+    def _fixed_path(self, turn: _Turn, text: str) -> AsyncIterator[Event] | None:
+        """The rule-based answer this turn gets before any model, or None for the model."""
         session = turn.session
-        if not self._to_model(turn, text):
-            await turn.recorded()  # a fixed path with side effects: record first
         if session.ended:
-            yield self._line(turn, LINE_ENDED)
-            return
+            return self._lines(turn, LINE_ENDED)
         if turn.seq > self.limits.max_turns:
-            yield self._line(turn, LINE_TOO_LONG)
-            yield self._end(turn, "conversation too long")
-            return
+            return self._lines(turn, LINE_TOO_LONG, end="conversation too long")
         if self._choose_language(session, text):
-            yield self._line(turn, LINE_SPANISH if session.language == "es" else LINE_ENGLISH)
-            session.history.append(ChatMessage(role="user", content=text).to_dict())
-            session.history.append(ChatMessage(role="assistant", content=turn.texts[-1]).to_dict())
-            return
+            return self._language_switched(turn, text)
         self._gate_confirmation(session, text, turn.seq)
         emergency = intents.detect_emergency(text)
         if emergency is not None:
-            async for event in self._emergency(turn, emergency):
-                yield event
-            return
+            return self._emergency(turn, emergency)
         if turn.card_data:
-            async for event in self._card_data(turn, text):
-                yield event
-            return
+            return self._card_data(turn, text)
         if intents.wants_human(text) and not session.awaiting_message:
-            async for event in self._to_person(turn):
-                yield event
-            return
-        async for event in self._model_loop(turn, text):
-            yield event
+            return self._to_person(turn)
+        return None
 
-    def _to_model(self, turn: _Turn, text: str) -> bool:
-        """Whether this turn will go straight to the model (no fixed path before it)."""
-        return not (
-            turn.session.ended
-            or turn.card_data
-            or turn.seq > self.limits.max_turns
-            or self.settings.spanish_enabled
-            and language.only_language_request(text)
-            or intents.detect_emergency(text) is not None
-            or intents.wants_human(text)
-        )
+    async def _lines(
+        self, turn: _Turn, line: str, *, end: str | None = None
+    ) -> AsyncIterator[Event]:
+        yield self._line(turn, line)
+        if end is not None:
+            yield self._end(turn, end)
+
+    async def _language_switched(self, turn: _Turn, text: str) -> AsyncIterator[Event]:
+        session = turn.session
+        yield self._line(turn, LINE_SPANISH if session.language == "es" else LINE_ENGLISH)
+        session.history.append(ChatMessage(role="user", content=text).to_dict())
+        session.history.append(ChatMessage(role="assistant", content=turn.texts[-1]).to_dict())
 
     def _choose_language(self, session: Session, text: str) -> bool:
         """Switch the caller's language on clear evidence (`SPANISH_ENABLED` only).
@@ -526,12 +524,7 @@ class DialogueEngine:
         log.warning("security: card data masked in conversation %s", conversation.id)
         line = LINE_CARD_CALLBACK if can_call_back(settings) else LINE_CARD_OFFICE_SEES
         if settings.pay_url is not None and conversation.caller.startswith("+"):
-            body = f"{settings.business_name}: pay securely online at {settings.pay_url}"
-            await self.store.enqueue(
-                "sms",
-                {"to": conversation.caller, "body": body, "conversation_id": conversation.id},
-                idempotency_key=f"sms:paylink:{conversation.id}",
-            )
+            await send_pay_link(self._context(turn).operations, to=conversation.caller)
             line = LINE_CARD_PAY_LINK
         yield self._line(turn, line)
         turn.session.history.append(ChatMessage(role="user", content=text).to_dict())
