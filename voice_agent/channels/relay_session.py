@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from voice_agent.channels.voice import KEYS, SPANISH_CHOICE, bounded_speech
 from voice_agent.channels.voice_turns import TURN_LIMIT_SECONDS
 from voice_agent.engine.events import (
     EndConversation,
@@ -41,12 +42,10 @@ from voice_agent.storage.base import Conversation
 
 log = logging.getLogger(__name__)
 
-MAX_PROMPT_CHARS = 1000
 ENGINE_TROUBLE = "I'm sorry, something went wrong on my end. Could you tell me that once more?"
 DUPLICATE_SECONDS = 2.0  # the same words again this soon after the turn began: one delivery
 HANDOFF = "live-agent-handoff"
 ENDED = "end"
-_KEYS = {"1": "yes", "2": "no", "0": "I'd like to talk to a person"}
 _MARKUP = str.maketrans("", "", "*#`_")
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -92,10 +91,7 @@ def prompt_text(message: dict[str, Any]) -> str | None:
     """The caller's final words in a `prompt`, bounded; None for partial or empty ones."""
     if message.get("last") is False:
         return None
-    text = " ".join(str(message.get("voicePrompt") or "").split())
-    if len(text) > MAX_PROMPT_CHARS:
-        text = text[:MAX_PROMPT_CHARS].rsplit(" ", 1)[0]
-    return text or None
+    return bounded_speech(str(message.get("voicePrompt") or "")) or None
 
 
 def key_text(digit: str, *, first_turn: bool, spanish: bool) -> str | None:
@@ -104,8 +100,8 @@ def key_text(digit: str, *, first_turn: bool, spanish: bool) -> str | None:
     if not digit:
         return None
     if digit == "2" and first_turn and spanish:
-        return "español"
-    return _KEYS.get(digit, digit if digit.isdigit() else None)
+        return SPANISH_CHOICE
+    return KEYS.get(digit, digit if digit.isdigit() else None)
 
 
 class RelayTurns:

@@ -68,7 +68,7 @@ Found = str | Conversation | None
 """What starting a turn found: TwiML that ends it, the conversation, or no such call."""
 
 _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
-_KEYS = {"1": "yes", "2": "no", "0": "I'd like to talk to a person"}
+KEYS = {"1": "yes", "2": "no", "0": "I'd like to talk to a person"}  # keypad meanings
 SPANISH_KEY = "2"  # at the greeting, before any answer: the caller chooses Spanish
 SPANISH_CHOICE = "español"  # what the engine hears when they do
 SPANISH_OFFER = "For Spanish, say 'español' or press 2."
@@ -125,15 +125,21 @@ def call_sid_of(params: TwilioParams) -> str:
     return sid
 
 
+def bounded_speech(raw: str) -> str:
+    """The caller's words with white space folded, cut at a word to `MAX_SPEECH_CHARS`."""
+    speech = " ".join(raw.split())
+    if len(speech) > MAX_SPEECH_CHARS:
+        speech = speech[:MAX_SPEECH_CHARS].rsplit(" ", 1)[0]
+    return speech
+
+
 def heard_text(params: TwilioParams) -> tuple[str, float | None]:
     """What the caller said or pressed, bounded and with card data masked, and the confidence."""
     digits = params.get("Digits", "").strip()
     if digits:
-        keyed = _KEYS.get(digits, " ".join(ch for ch in digits if ch.isdigit()))
+        keyed = KEYS.get(digits, " ".join(ch for ch in digits if ch.isdigit()))
         return mask_card_data(keyed).text, None
-    speech = " ".join(params.get("SpeechResult", "").split())
-    if len(speech) > MAX_SPEECH_CHARS:
-        speech = speech[:MAX_SPEECH_CHARS].rsplit(" ", 1)[0]
+    speech = bounded_speech(params.get("SpeechResult", ""))
     try:
         confidence: float | None = float(params.get("Confidence", ""))
     except ValueError:
@@ -347,7 +353,7 @@ class VoiceChannel:
         The TwiML when the turn ends here (re-prompt, offer, goodbye), else the conversation
         whose engine turn was just submitted.
         """
-        conversation = await self._conversation(sid)
+        conversation = await self.find_call(sid)
         if conversation is None:
             return self._lost_call()
         if conversation.status != "active":
@@ -407,7 +413,7 @@ class VoiceChannel:
         key = f"{sid}:{seq}"
         found_later = self._starting.pop(key, None)  # the turn's own slow start, if here
         finding: asyncio.Future[Found] = found_later or asyncio.ensure_future(
-            self._conversation(sid)
+            self.find_call(sid)
         )
         try:
             found = await asyncio.wait_for(asyncio.shield(finding), self.wait_left(received))
@@ -486,11 +492,12 @@ class VoiceChannel:
 
         return callback_url(self.settings)
 
-    async def _conversation(self, sid: str) -> Conversation | None:
+    async def find_call(self, sid: str) -> Conversation | None:
         """The call's conversation: from this worker's cache of active calls, else storage.
 
         Only fields that never change (id, caller, test mode) are read from a cached
-        record; a call that ended is dropped from the cache by `forget`.
+        record (the relay also reads the state the greeting saved: nothing else writes a
+        call's state before its first turn); a call that ended is dropped by `forget`.
         """
         cached = self._calls.get(sid)
         if cached is not None:
@@ -503,13 +510,6 @@ class VoiceChannel:
             self._remember(conversation)
         return conversation
 
-    async def find_call(self, sid: str) -> Conversation | None:
-        """The call's conversation: this worker's record from answering it, else storage.
-
-        A record cached when the call was answered carries the state the greeting saved;
-        nothing else writes a call's state before its first turn.
-        """
-        return await self._conversation(sid)
 
     def _remember(self, conversation: Conversation) -> None:
         self._calls[conversation.external_id] = conversation
