@@ -69,6 +69,16 @@ async def test_without_a_pay_link_the_office_calls_back_and_nothing_is_texted(
     assert [o.kind for o in await store.list_outbox()] == []
 
 
+async def test_a_caller_without_caller_id_is_not_promised_a_call_back(
+    make_engine: EngineFactory, store: SqlStore
+) -> None:
+    engine = make_engine()
+    conv = await open_call(engine, caller="unknown", sid="CA-card-anon")
+    reply, _ = await talk(engine, conv, f"my card number is {CARD}")
+    assert not leaks(reply) and "card" in reply.lower()
+    assert "call you back" not in reply.lower()
+    assert [o.kind for o in await store.list_outbox()] == []
+
 async def test_guided_intake_never_records_a_card_as_the_problem(
     make_engine: EngineFactory, store: SqlStore, sandbox_state: SandboxState
 ) -> None:

@@ -522,8 +522,10 @@ class DialogueEngine:
         """Card details were said: never read back or passed on; steer to the pay link."""
         conversation, settings = turn.conversation, self.settings
         log.warning("security: card data masked in conversation %s", conversation.id)
-        line = LINE_CARD_CALLBACK if can_call_back(settings) else LINE_CARD_OFFICE_SEES
-        if settings.pay_url is not None and conversation.caller.startswith("+"):
+        has_number = conversation.caller.startswith("+")  # "unknown" without caller ID
+        callback = can_call_back(settings) and has_number
+        line = LINE_CARD_CALLBACK if callback else LINE_CARD_OFFICE_SEES
+        if settings.pay_url is not None and has_number:
             await send_pay_link(self._context(turn).operations, to=conversation.caller)
             line = LINE_CARD_PAY_LINK
         yield self._line(turn, line)
