@@ -16,11 +16,17 @@ from voice_agent.engine.dialogue import (
     LINE_TOO_SLOW,
     EngineLimits,
 )
-from voice_agent.engine.events import EndConversation, FallbackTaken, TextDelta, ToolStarted
+from voice_agent.engine.events import (
+    EndConversation,
+    FallbackTaken,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+)
 from voice_agent.engine.guided import ASK_VERIFY
 from voice_agent.engine.messages import ChatMessage, Completion, ToolSchema
 from voice_agent.settings import Settings
-from voice_agent.storage.base import NewConversation
+from voice_agent.storage.base import Conversation, NewConversation
 from voice_agent.storage.sql import SqlStore
 
 JAMES = "+12175550100"
@@ -246,3 +252,28 @@ async def test_a_retried_booking_never_creates_two_jobs(
     assert len(sandbox_state.all("jobs")) == jobs_before
     writes = await store.list_hcp_writes(conv)
     assert [(w.operation, w.status) for w in writes] == [("create_job", "done")]
+
+
+async def test_a_turn_closed_after_its_tools_is_saved_before_close_returns(
+    make_engine: EngineFactory, store: SqlStore
+) -> None:
+    """A channel that stops reading after the tools (barge-in) closes the turn: the cut-short
+    save must be done, and reported, when `aclose()` returns, not later in a finalizer task
+    that races the channel's next write (a stale-version error on the relay)."""
+    model = ScriptedChatModel(call("record_problem", {"problem": "leaky faucet"}), say("Got it."))
+    engine = make_engine(model)
+    conv = await open_call(engine, external_id="CA-close")
+    saved: list[tuple[int, object]] = []  # (version, the task that saved it)
+
+    def on_saved(conversation: Conversation) -> None:
+        saved.append((conversation.version, asyncio.current_task()))
+
+    events = engine.respond(conv, "my faucet leaks", on_saved=on_saved)
+    async for event in events:
+        if isinstance(event, ToolFinished):
+            break
+    await events.aclose()
+    stored = await store.get_conversation(conv)
+    assert stored is not None and saved == [(stored.version, asyncio.current_task())]
+    [agent] = [t for t in await store.list_turns(conv) if t.role == "agent" and t.seq == 1]
+    assert agent.meta.get("cut_short") is True

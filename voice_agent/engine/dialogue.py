@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -297,8 +297,11 @@ class DialogueEngine:
                     yield LanguageIs(session.language)
                 return
             turn = _Turn(conversation, session, session.seq + 1, owner=owner, on_token=on_token)
-            async for event in self._respond(turn, user_text, turn_key, on_saved):
-                yield event
+            # Closed here, in the closing task and under the lease: a turn stopped part-way
+            # is saved before `aclose()` returns, not later by the loop's finalizer.
+            async with aclosing(self._respond(turn, user_text, turn_key, on_saved)) as run:
+                async for event in run:
+                    yield event
 
     @asynccontextmanager
     async def _turn_lease(self, conversation_id: str, owner: str) -> AsyncIterator[None]:
