@@ -148,3 +148,15 @@ def test_window_choice(said: str, expected: int | None) -> None:
 )
 def test_name_split(said: str, expected: tuple[str, str]) -> None:
     assert parse_name(said) == expected
+
+
+@pytest.mark.parametrize("said", ["asdf qwer zxcv", "xkcd", "brr", "Jane Zxcvb"])
+def test_keyboard_mash_is_not_a_name(said: str) -> None:
+    assert parse_name(said) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"), [("Lynn Wynn", ("Lynn", "Wynn")), ("Tran Ng", ("Tran", "Ng"))]
+)
+def test_short_or_y_only_names_are_still_names(said: str, expected: tuple[str, str]) -> None:
+    assert parse_name(said) == expected

@@ -33,6 +33,7 @@ _NEVER_IN_NAMES = frozenset(
     "why what how where when who need needs want is are do does that this your my mi su "
     "funciona sirve no not know se calentador aire".split()
 )
+_VOWEL = re.compile(r"[aeiouyáéíóúüàèìòùâêîôûäëïöÿ]", re.IGNORECASE)
 _PARTICLES = frozenset({"de", "del", "la", "las", "los", "van", "von", "da", "di", "le", "st"})
 MAX_WORDS = 5
 
@@ -54,6 +55,8 @@ def parse_name(said: str, lang: str = "en") -> tuple[str, str] | None:
     if plain[0] in _NOT_NAMES or plain[-1] in _NOT_NAMES - _PARTICLES:
         return None
     if any(w in _NEVER_IN_NAMES for w in plain):
+        return None
+    if any(len(w) >= 3 and not _VOWEL.search(w) for w in words):  # "asdf qwer zxcv", "brr"
         return None
     shown = [
         _capital(w) if not (w.lower() in _PARTICLES and 0 < i < len(words) - 1) else w.lower()
