@@ -41,6 +41,7 @@ from voice_agent.storage.base import NewConversation  # noqa: E402
 from voice_agent.storage.migrate import upgrade  # noqa: E402
 from voice_agent.storage.sql import open_store  # noqa: E402
 from voice_agent.testing import FakeOpenAIServer  # noqa: E402
+from voice_agent.tools import default_registry  # noqa: E402
 
 GUIDED_LINES = ("My AC is blowing warm air", "6420 Oak Street", "the first one", "yes", "bye")
 
@@ -221,6 +222,7 @@ async def bench(conversations: int) -> None:
                     hcp_client=client,
                     model=model,
                     settings=settings,
+                    tools=default_registry(),
                     clock=clock,
                 )
                 run = results[mode] = Run()

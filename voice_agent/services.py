@@ -29,6 +29,7 @@ from voice_agent.settings import Settings
 from voice_agent.storage.base import Store
 from voice_agent.storage.migrate import upgrade
 from voice_agent.storage.sql import open_store
+from voice_agent.tools import default_registry
 from voice_agent.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -213,6 +214,7 @@ def build_services(
         hcp_client=hcp_client,
         model=model,
         settings=settings,
+        tools=default_registry(),
         limits=limits,
         clock=clock,
     )

@@ -11,9 +11,9 @@ import re
 
 from hcp.models.customers import Address
 from voice_agent.attempts import AttemptLimiter
+from voice_agent.engine.toolbox import ToolContext
 from voice_agent.settings import Settings
 from voice_agent.tools.common import norm_words
-from voice_agent.tools.context import ToolContext
 
 VERIFY_WINDOW_SECONDS = 24 * 3600
 TOO_MANY_ATTEMPTS = "Too many attempts. Do not try again; offer to take a message."

@@ -16,6 +16,7 @@ from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.engine.messages import ChatModel
 from voice_agent.settings import Settings
 from voice_agent.storage.sql import SqlStore
+from voice_agent.tools import default_registry
 
 OFFICE = "+13125550190"
 ON_CALL = "+13125550191"
@@ -106,6 +107,7 @@ def make_engine(
             hcp_client=hcp_client,
             model=model or GuidedIntakeModel(),
             settings=settings,
+            tools=options.pop("tools", default_registry()),
             clock=clock,
             limits=options.pop("limits", EngineLimits()),
             **options,

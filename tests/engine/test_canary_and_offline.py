@@ -22,6 +22,7 @@ from voice_agent.engine.intents import SAFETY_INSTRUCTIONS
 from voice_agent.settings import Settings
 from voice_agent.storage.base import NewConversation
 from voice_agent.storage.sql import SqlStore
+from voice_agent.tools import default_registry
 from voice_agent.vault import Vault
 
 CANARY = "canary-hcp-key-7Q2xZ9-not-real"
@@ -57,7 +58,12 @@ async def test_canary_key_never_reaches_logs_database_transcripts_or_errors(
         "hcp", CANARY, allowed_domains=("*.housecallpro.com",)
     )
     engine = DialogueEngine(
-        store=store, hcp_client=client, model=GuidedIntakeModel(), settings=business, clock=clock
+        store=store,
+        hcp_client=client,
+        model=GuidedIntakeModel(),
+        settings=business,
+        tools=default_registry(),
+        clock=clock,
     )
     with caplog.at_level(logging.DEBUG):  # DEBUG everywhere: httpx, hcp, engine, storage
         started = await engine.start(

@@ -10,10 +10,10 @@ from hcp.sandbox import SandboxState
 from tests.engine.conftest import EngineFactory
 from tests.engine.fakes import ScriptedChatModel, call, calls, say, talk, tool_results
 from voice_agent.engine import guided
+from voice_agent.engine.questions import match_question, questions_for
 from voice_agent.engine.session import Session
 from voice_agent.settings import Settings
 from voice_agent.storage.base import NewConversation
-from voice_agent.tools.intake import match_question, questions_for
 
 JAMES = "+12175550100"  # demo customer at 6420 Oak St, Springfield
 WHICH, BACKING = "Which drain is it?", "Is it backing up?"

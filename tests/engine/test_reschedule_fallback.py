@@ -21,6 +21,7 @@ from voice_agent.engine.dialogue import DialogueEngine
 from voice_agent.settings import Settings
 from voice_agent.storage.base import NewConversation
 from voice_agent.storage.sql import SqlStore
+from voice_agent.tools import default_registry
 
 JAMES = "+12175550100"
 
@@ -62,7 +63,12 @@ async def _reschedule(
 ) -> tuple[DialogueEngine, str, dict[str, object], dict[str, object]]:
     model = ScriptedChatModel()
     engine = DialogueEngine(
-        store=store, hcp_client=client, model=model, settings=business, clock=clock
+        store=store,
+        hcp_client=client,
+        model=model,
+        settings=business,
+        tools=default_registry(),
+        clock=clock,
     )
     started = await engine.start(
         NewConversation(channel="voice", external_id="CA-mv", caller=JAMES)

@@ -40,10 +40,10 @@ from voice_agent.channels.voice_turns import (
 )
 from voice_agent.engine import prompts
 from voice_agent.engine.i18n import t, t_all
+from voice_agent.operations import can_call_back
 from voice_agent.settings import Settings
 from voice_agent.speech import FILLERS, LOW_CONFIDENCE, REPROMPTS, STILL_WORKING, for_speech, pick
 from voice_agent.storage.base import Conversation, NewConversation, Store
-from voice_agent.tools.common import can_call_back
 
 log = logging.getLogger(__name__)
 
@@ -412,9 +412,7 @@ class VoiceChannel:
         sid = call_sid_of(params)
         key = f"{sid}:{seq}"
         found_later = self._starting.pop(key, None)  # the turn's own slow start, if here
-        finding: asyncio.Future[Found] = found_later or asyncio.ensure_future(
-            self.find_call(sid)
-        )
+        finding: asyncio.Future[Found] = found_later or asyncio.ensure_future(self.find_call(sid))
         try:
             found = await asyncio.wait_for(asyncio.shield(finding), self.wait_left(received))
         except TimeoutError:
@@ -509,7 +507,6 @@ class VoiceChannel:
         elif conversation.status == "active":
             self._remember(conversation)
         return conversation
-
 
     def _remember(self, conversation: Conversation) -> None:
         self._calls[conversation.external_id] = conversation

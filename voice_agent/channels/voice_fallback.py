@@ -29,9 +29,9 @@ from voice_agent import phones
 from voice_agent.channels.twilio_auth import TwilioParams
 from voice_agent.channels.voice import FALLBACK_PATH, call_sid_of
 from voice_agent.engine.dialogue import callback_number
+from voice_agent.operations import can_call_back
 from voice_agent.settings import Settings
 from voice_agent.storage.base import Store
-from voice_agent.tools.common import can_call_back
 
 log = logging.getLogger(__name__)
 

@@ -38,8 +38,9 @@ from voice_agent.engine.i18n import t, translate
 from voice_agent.engine.messages import ChatMessage, ChatModel, ChatModelError, Completion, ToolCall
 from voice_agent.engine.policy import tools_for
 from voice_agent.engine.session import Replay, Session
+from voice_agent.engine.toolbox import Toolbox, ToolContext, ToolOutcome
 from voice_agent.errors import AgentError
-from voice_agent.operations import Operations
+from voice_agent.operations import Operations, ReferenceCache, can_call_back
 from voice_agent.operations.journal import utcnow as wall_clock
 from voice_agent.operations.messages import send_pay_link
 from voice_agent.outcomes import derive as derive_outcome
@@ -50,9 +51,6 @@ from voice_agent.storage.base import (
     NewTurn,
     Store,
 )
-from voice_agent.tools.common import can_call_back
-from voice_agent.tools.context import ReferenceCache, ToolContext
-from voice_agent.tools.registry import ToolOutcome, ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +176,7 @@ class DialogueEngine:
         hcp_client: The HCP client (real or sandbox).
         model: The dialogue policy (OpenAI or guided intake).
         settings: Business profile and timeouts.
-        tools: The tool registry (default: every tool in `voice_agent.tools`).
+        tools: The tools the model may call (the app passes `voice_agent.tools`' registry).
         fallback: Policy used when `model` fails (default: guided intake).
         limits: Round, time and length bounds.
         clock: The clock (aware UTC).
@@ -191,18 +189,16 @@ class DialogueEngine:
         hcp_client: hcp.HcpClient,
         model: ChatModel,
         settings: Settings,
-        tools: ToolRegistry | None = None,
+        tools: Toolbox,
         fallback: ChatModel | None = None,
         limits: EngineLimits | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        from voice_agent.tools import default_registry
-
         self.store = store
         self.hcp = hcp_client
         self.model = model
         self.settings = settings
-        self.tools = tools or default_registry()
+        self.tools = tools
         self.fallback = fallback or GuidedIntakeModel()
         self.limits = limits or EngineLimits()
         self.clock = clock
@@ -753,7 +749,7 @@ class DialogueEngine:
             conversation=turn.conversation,
             now=self.clock,
             cache=self.cache,
-            ops=ops,
+            operations=ops,
         )
 
     # -- events ------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from voice_agent.operations.estimates import (
     schedule_approved_work,
 )
 from voice_agent.operations.journal import WriteJournal
-from voice_agent.operations.messages import send_pay_link, take_message
+from voice_agent.operations.messages import can_call_back, send_pay_link, take_message
 from voice_agent.operations.technicians import bookable_technicians, free_technician
 from voice_agent.operations.visits import Rescheduled, add_note, request_cancellation, reschedule
 
@@ -59,6 +59,7 @@ __all__ = [
     "approve_option",
     "book",
     "bookable_technicians",
+    "can_call_back",
     "create_estimate",
     "existing_job_at",
     "free_technician",

@@ -8,6 +8,7 @@ from typing import Any
 from voice_agent.operations.context import Operations
 from voice_agent.operations.errors import OperationError, WriteQueuedError
 from voice_agent.operations.lead_source import without_unknown_lead_source
+from voice_agent.settings import Settings
 
 NO_PAY_LINK = "We have no online payment link; offer to have the office call back."
 
@@ -15,6 +16,11 @@ NO_PAY_LINK = "We have no online payment link; offer to have the office call bac
 def _digits(phone: str) -> str:
     only = "".join(c for c in phone if c.isdigit())
     return only[-10:] if len(only) >= 10 else only
+
+
+def can_call_back(settings: Settings) -> bool:
+    """Whether a call-back may be promised: an office or on-call number is configured."""
+    return bool(settings.office_number or settings.on_call_number)
 
 
 async def take_message(

@@ -1,4 +1,8 @@
-"""The tools the dialogue engine offers the model, and the registry that holds them."""
+"""The tools the dialogue engine offers the model, and the registry that holds them.
+
+The registry implements the engine's `Toolbox` (`voice_agent.engine.toolbox`); the app wiring
+hands it to the engine.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,7 @@ from voice_agent.tools import (
     intake,
     language,
 )
-from voice_agent.tools.context import ReferenceCache, ToolContext, WriteQueuedError
-from voice_agent.tools.registry import Tool, ToolError, ToolOutcome, ToolRegistry, tool
+from voice_agent.tools.registry import Tool, ToolError, ToolRegistry, tool
 
 ALL_TOOLS: tuple[Tool, ...] = (
     caller.identify_caller,
@@ -51,13 +54,9 @@ def default_registry() -> ToolRegistry:
 
 __all__ = [
     "ALL_TOOLS",
-    "ReferenceCache",
     "Tool",
-    "ToolContext",
     "ToolError",
-    "ToolOutcome",
     "ToolRegistry",
-    "WriteQueuedError",
     "default_registry",
     "tool",
 ]

@@ -13,11 +13,11 @@ from typing import Any
 import hcp
 from hcp.models.jobs import Job
 from voice_agent.engine.session import PendingAction, Window
+from voice_agent.engine.toolbox import ToolContext
 from voice_agent.operations import SlotTakenError, reschedule
 from voice_agent.operations import request_cancellation as request_cancellation_of
 from voice_agent.tools.booking import NEED_YES, confirmation, offered_window, taken
 from voice_agent.tools.common import require_account, spoken_window
-from voice_agent.tools.context import ToolContext
 from voice_agent.tools.registry import ToolError, tool, writes
 
 NOT_YOURS = "I can't find that appointment on this caller's account."

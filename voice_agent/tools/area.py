@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import hcp
 from hcp.models.reference import ServiceZone
-from voice_agent.tools.context import ToolContext
+from voice_agent.engine.toolbox import ToolContext
 
 log = logging.getLogger(__name__)
 

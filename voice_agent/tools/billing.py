@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from voice_agent.engine.toolbox import ToolContext
 from voice_agent.operations import send_pay_link
 from voice_agent.speech import speak_money
 from voice_agent.tools.common import require_account
-from voice_agent.tools.context import ToolContext
 from voice_agent.tools.registry import tool, writes
 
 MAX_JOBS_CHECKED = 20

@@ -10,13 +10,13 @@ from typing import Any
 from hcp.models.jobs import Job
 from hcp.models.schedule import BookingWindow
 from voice_agent.engine.i18n import t
+from voice_agent.engine.questions import answer_lines, ask_instruction, pending_questions
 from voice_agent.engine.session import PendingAction, Window
+from voice_agent.engine.toolbox import ToolContext
 from voice_agent.operations import BookingRequest, SlotTakenError, book
 from voice_agent.phones import mask
 from voice_agent.tools.area import session_refusal
 from voice_agent.tools.common import classify_job_type, job_types, spoken_address, spoken_window
-from voice_agent.tools.context import ToolContext
-from voice_agent.tools.intake import answer_lines, ask_instruction, pending_questions
 from voice_agent.tools.registry import ToolError, tool, writes
 
 log = logging.getLogger(__name__)

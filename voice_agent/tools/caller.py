@@ -9,7 +9,9 @@ from typing import Any
 import hcp
 from hcp.models.customers import Address, Customer
 from voice_agent import verification
+from voice_agent.engine.questions import pending_questions
 from voice_agent.engine.session import Session
+from voice_agent.engine.toolbox import ToolContext
 from voice_agent.tools.area import in_service_area, refuse
 from voice_agent.tools.common import (
     address_text,
@@ -21,8 +23,6 @@ from voice_agent.tools.common import (
     split_address,
     street_matches,
 )
-from voice_agent.tools.context import ToolContext
-from voice_agent.tools.intake import pending_questions
 from voice_agent.tools.registry import ToolError, tool, writes
 
 log = logging.getLogger(__name__)

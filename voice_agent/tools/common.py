@@ -9,11 +9,10 @@ from typing import Any
 import hcp
 from hcp.models.customers import Address, Customer
 from hcp.models.reference import Company, JobType
+from voice_agent.engine.toolbox import ToolContext
 from voice_agent.phones import national
-from voice_agent.settings import Settings
 from voice_agent.speech import speak_address, speak_window
 from voice_agent.storage.base import CALL_CHANNELS
-from voice_agent.tools.context import ToolContext
 from voice_agent.tools.registry import ToolError
 
 NOT_VERIFIED = (
@@ -210,8 +209,3 @@ async def fill_address_defaults(ctx: ToolContext, fields: dict[str, Any]) -> dic
         for key in ("city", "state", "zip"):
             fields[key] = fields.get(key) or getattr(home, key)
     return fields
-
-
-def can_call_back(settings: Settings) -> bool:
-    """Whether a call-back may be promised: an office or on-call number is configured."""
-    return bool(settings.office_number or settings.on_call_number)

@@ -12,6 +12,7 @@ from typing import Any
 import hcp
 from hcp.models.estimates import Estimate
 from voice_agent.engine.session import PendingAction, Window
+from voice_agent.engine.toolbox import ToolContext
 from voice_agent.operations import (
     LineItem,
     approve_option,
@@ -21,7 +22,6 @@ from voice_agent.operations import create_estimate as create_estimate_in_hcp
 from voice_agent.speech import speak_money
 from voice_agent.tools.booking import NEED_YES, confirmation, offered_window
 from voice_agent.tools.common import require_account
-from voice_agent.tools.context import ToolContext
 from voice_agent.tools.registry import ToolError, tool, writes
 
 MAX_LINE_ITEMS = 3

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from voice_agent.engine.questions import answer_lines
+from voice_agent.engine.toolbox import ToolContext
+from voice_agent.operations import can_call_back
 from voice_agent.operations import take_message as take_message_in_hcp
-from voice_agent.tools.common import can_call_back
-from voice_agent.tools.context import ToolContext
-from voice_agent.tools.intake import answer_lines
 from voice_agent.tools.registry import tool, writes
 
 NO_CALLBACK_PROMISE = "The office will see your message first thing; do not promise a call-back."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from voice_agent.tools.context import ToolContext
+from voice_agent.engine.toolbox import ToolContext
 from voice_agent.tools.registry import ToolError, tool
 
 

@@ -17,20 +17,17 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 import hcp
 from voice_agent.engine.messages import ToolSchema
+from voice_agent.engine.toolbox import ToolContext, ToolOutcome, ToolResult
 from voice_agent.operations.errors import OperationError
-
-if TYPE_CHECKING:
-    from voice_agent.tools.context import ToolContext
 
 log = logging.getLogger(__name__)
 
-ToolResult = str | dict[str, Any]
 ToolFunc = Callable[..., Awaitable[ToolResult]]
 GENERIC_FAILURE = "That didn't work on our side. Offer to take a message for the office."
 HCP_BUSY = (
@@ -41,25 +38,6 @@ HCP_BUSY = (
 
 class ToolError(OperationError):
     """A short sentence the model should read and act on (slot gone, not verified, ...)."""
-
-
-@dataclass(frozen=True)
-class ToolOutcome:
-    """What running a tool produced: a JSON-safe result or an error sentence."""
-
-    name: str
-    arguments: dict[str, Any]
-    result: ToolResult | None
-    error: str | None
-    duration_ms: float
-
-    def for_model(self) -> str:
-        """The tool message content the model sees."""
-        if self.error is not None:
-            return json.dumps({"error": self.error})
-        if isinstance(self.result, str):
-            return self.result
-        return json.dumps(self.result, default=str)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from voice_agent.engine.guided.base import MAX_MISSES, Action, actions_since_cal
 from voice_agent.engine.guided.results import after
 from voice_agent.engine.guided.tasks import Tasks
 from voice_agent.engine.messages import Completion
+from voice_agent.engine.questions import pending_questions
 from voice_agent.lines import join_list
-from voice_agent.tools.intake import pending_questions
 from voice_agent.understanding.addresses import parse_address
 from voice_agent.understanding.answers import closing, yes_no
 from voice_agent.understanding.choices import Elsewhere, Option, choose, preference
