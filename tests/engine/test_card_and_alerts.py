@@ -79,6 +79,7 @@ async def test_a_caller_without_caller_id_is_not_promised_a_call_back(
     assert "call you back" not in reply.lower()
     assert [o.kind for o in await store.list_outbox()] == []
 
+
 async def test_guided_intake_never_records_a_card_as_the_problem(
     make_engine: EngineFactory, store: SqlStore, sandbox_state: SandboxState
 ) -> None:

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -329,7 +329,7 @@ class DialogueEngine:
         user_text: str,
         turn_key: str | None,
         on_saved: Callable[[Conversation], None] | None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event]:
         conversation, session = turn.conversation, turn.session
         spoken_before = session.language
         session.seq += 1
