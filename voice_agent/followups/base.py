@@ -12,16 +12,14 @@ from voice_agent import phones
 from voice_agent.followups.config import FollowupConfig
 from voice_agent.followups.gateway import FollowupHcp
 from voice_agent.followups.texts import window
-from voice_agent.followups.timing import customer_zone, next_sendable
+from voice_agent.followups.timing import next_sendable
 from voice_agent.messaging.optout import OptOuts
 from voice_agent.messaging.outbox import queue_sms
 from voice_agent.messaging.threads import SmsThreads
+from voice_agent.operations.booking import OWN_WRITE_PREFIX, TEXTED_SCHEDULE_PREFIX
 from voice_agent.storage.base import JSON, Store
 
 log = logging.getLogger(__name__)
-
-OWN_WRITE_PREFIX = "hcp-own-write:"
-TEXTED_SCHEDULE_PREFIX = "job-texted-schedule:"
 
 
 def phone_of(customer: Customer | None) -> str | None:
@@ -52,7 +50,7 @@ class Followups:
 
     def sendable(self, number: str, at: datetime) -> datetime:
         """`at`, or the end of the customer's quiet hours."""
-        zone = customer_zone(number, self.config.business_zone)
+        zone = phones.zone_of(number, self.config.business_zone)
         return next_sendable(at, zone, self.config.quiet_start, self.config.quiet_end)
 
     def when(self, schedule: Schedule | None) -> str | None:

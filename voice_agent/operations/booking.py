@@ -28,6 +28,9 @@ from voice_agent.operations.technicians import free_technician
 from voice_agent.storage.base import Store
 
 log = logging.getLogger(__name__)
+
+OWN_WRITE_PREFIX = "hcp-own-write:"  # setting key: a job we wrote ourselves (webhooks skip it)
+TEXTED_SCHEDULE_PREFIX = "job-texted-schedule:"  # setting key: the start the customer was texted
 WINDOW_LEASE_SECONDS = 15.0
 WINDOW_WAIT_SECONDS = 6.0
 POLL_SECONDS = 0.05
@@ -169,8 +172,6 @@ async def existing_job_at(
 
 async def mark_own_booking(ops: Operations, job: Job) -> None:
     """Tell follow-ups the job is ours and the customer's confirmation covers its time."""
-    from voice_agent.followups.base import OWN_WRITE_PREFIX, TEXTED_SCHEDULE_PREFIX
-
     start = job.schedule.scheduled_start if job.schedule else None
     await ops.store.set_setting(OWN_WRITE_PREFIX + job.id, ops.now().isoformat())
     if start is not None:
