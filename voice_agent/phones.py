@@ -10,8 +10,11 @@ caller ID ("anonymous", "+266696687" = ANONYMOUS on a keypad, …) are never num
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberFormat
+from phonenumbers import timezone as phone_timezone
 
 DEFAULT_REGION = "US"
 UNKNOWN = "unknown"
@@ -92,6 +95,20 @@ def region_of(raw: str | None, fallback: str = DEFAULT_REGION) -> str:
     number = parse(raw, fallback)
     region = phonenumbers.region_code_for_number(number) if number is not None else None
     return region if region and region != "001" else fallback
+
+
+def zone_of(raw: str | None, fallback: ZoneInfo) -> ZoneInfo:
+    """The time zone of a number's area, when it has exactly one; else `fallback`."""
+    number = parse(raw)
+    if number is None:
+        return fallback
+    zones = [z for z in phone_timezone.time_zones_for_number(number) if z != "Etc/Unknown"]
+    if len(zones) != 1:
+        return fallback
+    try:
+        return ZoneInfo(zones[0])
+    except (KeyError, ValueError):
+        return fallback
 
 
 def mask(raw: str | None, *, hidden: str = "***") -> str:

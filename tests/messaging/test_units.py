@@ -12,8 +12,9 @@ from voice_agent.followups.config import FollowupConfig
 from voice_agent.followups.dates import requested_day
 from voice_agent.followups.replies import pick_number
 from voice_agent.followups.scheduler import FollowupScheduler
-from voice_agent.followups.timing import customer_zone, in_quiet_hours, next_sendable
+from voice_agent.followups.timing import in_quiet_hours, next_sendable
 from voice_agent.messaging.keywords import classify_keyword
+from voice_agent.phones import zone_of
 from voice_agent.settings import Settings
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -68,11 +69,11 @@ def test_pick_number(text: str, expected: int | None) -> None:
     assert pick_number(text) == expected
 
 
-def test_customer_zone_from_area_code() -> None:
-    assert customer_zone("+12125551234", CHICAGO) == ZoneInfo("America/New_York")
-    assert customer_zone("+14155551234", CHICAGO) == ZoneInfo("America/Los_Angeles")
-    assert customer_zone("+15551230001", CHICAGO) == CHICAGO  # no single zone: business zone
-    assert customer_zone("not a number", CHICAGO) == CHICAGO
+def test_zone_of_area_code() -> None:
+    assert zone_of("+12125551234", CHICAGO) == ZoneInfo("America/New_York")
+    assert zone_of("+14155551234", CHICAGO) == ZoneInfo("America/Los_Angeles")
+    assert zone_of("+15551230001", CHICAGO) == CHICAGO  # no single zone: business zone
+    assert zone_of("not a number", CHICAGO) == CHICAGO
 
 
 def test_quiet_hours_wrap_midnight_and_move_to_morning() -> None:

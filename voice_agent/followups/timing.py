@@ -5,24 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from phonenumbers import timezone as phone_timezone
-
-from voice_agent import phones
-
-
-def customer_zone(number: str, fallback: ZoneInfo) -> ZoneInfo:
-    """The time zone of a phone number's area, when it has exactly one; else `fallback`."""
-    parsed = phones.parse(number)
-    if parsed is None:
-        return fallback
-    zones = [z for z in phone_timezone.time_zones_for_number(parsed) if z != "Etc/Unknown"]
-    if len(zones) != 1:
-        return fallback
-    try:
-        return ZoneInfo(zones[0])
-    except (KeyError, ValueError):
-        return fallback
-
 
 def in_quiet_hours(at: datetime, zone: ZoneInfo, start: time, end: time) -> bool:
     """Whether local time at `at` falls in [start, end), which may wrap past midnight."""

@@ -5,17 +5,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from voice_agent import phones
 from voice_agent.operations.context import Operations
 from voice_agent.operations.errors import OperationError, WriteQueuedError
 from voice_agent.operations.lead_source import without_unknown_lead_source
 from voice_agent.settings import Settings
 
 NO_PAY_LINK = "We have no online payment link; offer to have the office call back."
-
-
-def _digits(phone: str) -> str:
-    only = "".join(c for c in phone if c.isdigit())
-    return only[-10:] if len(only) >= 10 else only
 
 
 def can_call_back(settings: Settings) -> bool:
@@ -48,7 +44,7 @@ async def take_message(
         body["customer"] = {
             "first_name": first,
             "last_name": last or None,
-            "mobile_number": _digits(ops.caller),
+            "mobile_number": phones.national(ops.caller) or "",
         }
     digest = hashlib.sha256(message.encode()).hexdigest()[:12]
 

@@ -8,14 +8,13 @@ from typing import Any
 
 import hcp
 from hcp.models.customers import Address, Customer
-from voice_agent import verification
+from voice_agent import phones, verification
 from voice_agent.engine.questions import pending_questions
 from voice_agent.engine.session import Session
 from voice_agent.engine.toolbox import ToolContext
 from voice_agent.tools.area import in_service_area, refuse
 from voice_agent.tools.common import (
     address_text,
-    digits,
     fill_address_defaults,
     name_matches,
     norm_words,
@@ -199,7 +198,7 @@ async def find_or_create_customer(
     body: dict[str, Any] = {
         "first_name": first_name.strip(),
         "last_name": last_name.strip(),
-        "mobile_number": digits(session.caller),
+        "mobile_number": phones.national(session.caller) or "",
         "addresses": [{**{k: v for k, v in fields.items() if v}, "type": "service"}],
         "tags": [ctx.settings.booking_tag],
     }

@@ -10,7 +10,6 @@ import hcp
 from hcp.models.customers import Address, Customer
 from hcp.models.reference import Company, JobType
 from voice_agent.engine.toolbox import ToolContext
-from voice_agent.phones import national
 from voice_agent.speech import speak_address, speak_window
 from voice_agent.storage.base import CALL_CHANNELS
 from voice_agent.tools.registry import ToolError
@@ -159,11 +158,6 @@ def spoken_address(ctx: ToolContext, text: str) -> str:
     if ctx.conversation.channel not in CALL_CHANNELS:
         return text
     return speak_address(text, language=ctx.session.language)
-
-
-def digits(phone: str) -> str:
-    """The number as HCP stores it: 10 national digits for a US number ("" if none)."""
-    return national(phone) or ""
 
 
 _CITY_TAIL = re.compile(
