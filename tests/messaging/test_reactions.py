@@ -53,7 +53,7 @@ async def test_office_reschedule_gets_one_notice_and_our_own_write_none(tmp_path
         (notice,) = w.texts_to(ANN)
         assert "scheduled for Thu Dec 3, 9-11 AM" in notice
 
-        await w.runtime.followups.mark_own_write("job_1", w.clock())  # type: ignore[union-attr]
+        await w.runtime.marks.mark_own_write("job_1", w.clock())
         fake.add_job(**job, schedule={"scheduled_start": NOW + timedelta(days=4)})
         await w.event({"event": "job.scheduled", "job": {"id": "job_1", "v": 2}})
         await w.settle()

@@ -1,19 +1,18 @@
-"""What every follow-up needs (store, HCP, threads, opt-outs, config) and small shared steps."""
+"""Small shared steps of the follow-ups: whom to text, when, and which HCP writes were ours."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hcp import Customer
 from hcp.models.jobs import Schedule
 from voice_agent import phones
 from voice_agent.followups.config import FollowupConfig
-from voice_agent.followups.gateway import FollowupHcp
 from voice_agent.followups.texts import window
 from voice_agent.followups.timing import next_sendable
-from voice_agent.messaging.optout import OptOuts
 from voice_agent.messaging.outbox import queue_sms
 from voice_agent.messaging.threads import SmsThreads
 from voice_agent.operations.booking import OWN_WRITE_PREFIX, TEXTED_SCHEDULE_PREFIX
@@ -38,31 +37,30 @@ def name_of(customer: Customer | None) -> str | None:
     return customer.first_name if customer and customer.first_name else None
 
 
+def arrival_window(schedule: Schedule | None, zone: ZoneInfo) -> str | None:
+    """The arrival window of a schedule as text in `zone`, or None."""
+    if schedule is None or schedule.scheduled_start is None:
+        return None
+    start = schedule.scheduled_start
+    if schedule.arrival_window:
+        end = start + timedelta(minutes=schedule.arrival_window)
+    else:
+        end = schedule.scheduled_end or start
+    return window(start, end, zone)
+
+
 @dataclass
-class Followups:
-    """Dependencies shared by reactions, reminders and replies."""
+class Texter:
+    """Queues follow-up texts, out of the customer's quiet hours, remembering their context."""
 
     store: Store
-    hcp: FollowupHcp
     threads: SmsThreads
-    optouts: OptOuts
     config: FollowupConfig
 
     def sendable(self, number: str, at: datetime) -> datetime:
         """`at`, or the end of the customer's quiet hours."""
         zone = phones.zone_of(number, self.config.business_zone)
         return next_sendable(at, zone, self.config.quiet_start, self.config.quiet_end)
-
-    def when(self, schedule: Schedule | None) -> str | None:
-        """The arrival window of a schedule as text in the business zone, or None."""
-        if schedule is None or schedule.scheduled_start is None:
-            return None
-        start = schedule.scheduled_start
-        if schedule.arrival_window:
-            end = start + timedelta(minutes=schedule.arrival_window)
-        else:
-            end = schedule.scheduled_end or start
-        return window(start, end, self.config.business_zone)
 
     async def text(
         self,
@@ -82,6 +80,14 @@ class Followups:
             await self.threads.touch(number, at=now, inbound=False)
         return queued
 
+
+@dataclass
+class WriteMarks:
+    """Which HCP records we changed ourselves (their webhooks are echoes) and texted times."""
+
+    store: Store
+    echo_window: timedelta
+
     async def mark_own_write(self, resource_id: str, now: datetime) -> None:
         """Remember that we just changed `resource_id`, so its webhook echo is recognised."""
         await self.store.set_setting(OWN_WRITE_PREFIX + resource_id, now.isoformat())
@@ -91,7 +97,7 @@ class Followups:
         raw = await self.store.get_setting(OWN_WRITE_PREFIX + resource_id)
         if not isinstance(raw, str):
             return False
-        return now - datetime.fromisoformat(raw) <= self.config.echo_window
+        return now - datetime.fromisoformat(raw) <= self.echo_window
 
     async def remember_texted_schedule(self, job_id: str, start: datetime | None) -> None:
         """Record the visit time the customer was last told about."""

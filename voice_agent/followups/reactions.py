@@ -14,8 +14,11 @@ from typing import Any
 
 from hcp import Customer, Estimate, Job
 from voice_agent.followups import texts
-from voice_agent.followups.base import Followups, name_of, phone_of
-from voice_agent.storage.base import JSON
+from voice_agent.followups.base import Texter, WriteMarks, arrival_window, name_of, phone_of
+from voice_agent.followups.config import FollowupConfig
+from voice_agent.followups.gateway import FollowupHcp
+from voice_agent.messaging.threads import SmsThreads
+from voice_agent.storage.base import JSON, Store
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +66,22 @@ def estimate_answered(estimate: Estimate) -> bool:
 class Reactions:
     """Turns one HCP event into follow-up work."""
 
-    def __init__(self, followups: Followups) -> None:
-        self.f = followups
+    def __init__(
+        self,
+        *,
+        hcp: FollowupHcp,
+        store: Store,
+        threads: SmsThreads,
+        texter: Texter,
+        marks: WriteMarks,
+        config: FollowupConfig,
+    ) -> None:
+        self.hcp = hcp
+        self.store = store
+        self.threads = threads
+        self.texter = texter
+        self.marks = marks
+        self.config = config
 
     async def on_event(self, event: JSON, now: datetime) -> str:
         """React to one event; returns a short outcome for logs and tests."""
@@ -83,83 +100,85 @@ class Reactions:
         return "ignored"
 
     async def _job_created(self, job_id: str, now: datetime) -> str:
-        job = await self.f.hcp.get_job(job_id)
-        if (job.lead_source or "") != self.f.config.online_booking_lead_source:
+        job = await self.hcp.get_job(job_id)
+        if (job.lead_source or "") != self.config.online_booking_lead_source:
             return "not an online booking"
         if _is_canceled(job):
             return "canceled"
         number = phone_of(job.customer)
         if number is None:
             return "no phone number"
-        when = self.f.when(job.schedule)
-        body = texts.booking_confirmation(self.f.config.business_name, name_of(job.customer), when)
+        when = arrival_window(job.schedule, self.config.business_zone)
+        body = texts.booking_confirmation(self.config.business_name, name_of(job.customer), when)
         context = {"kind": "booking", "job_id": job.id}
-        if not await self.f.text(
+        if not await self.texter.text(
             number, body, key=f"online-booking:{job.id}", now=now, context=context
         ):
             return "duplicate"
-        await self.f.remember_texted_schedule(
+        await self.marks.remember_texted_schedule(
             job.id, job.schedule.scheduled_start if job.schedule else None
         )
         return "booking confirmation queued"
 
     async def _schedule_changed(self, job_id: str, now: datetime) -> str:
-        if not self.f.config.schedule_change_sms:
+        if not self.config.schedule_change_sms:
             return "schedule notices off"
-        if await self.f.is_own_echo(job_id, now):
+        if await self.marks.is_own_echo(job_id, now):
             return "own write echo"
-        job = await self.f.hcp.get_job(job_id)
+        job = await self.hcp.get_job(job_id)
         start = job.schedule.scheduled_start if job.schedule else None
         if start is None or _is_canceled(job):
             return "not scheduled"
         new_booking = job.lead_source in (
-            self.f.config.agent_lead_source,
-            self.f.config.online_booking_lead_source,
+            self.config.agent_lead_source,
+            self.config.online_booking_lead_source,
         )
-        if new_booking and job.created_at and now - job.created_at <= self.f.config.echo_window:
+        if new_booking and job.created_at and now - job.created_at <= self.config.echo_window:
             return "new booking; its confirmation covers the time"
-        if await self.f.texted_schedule(job.id) == start:
+        if await self.marks.texted_schedule(job.id) == start:
             return "customer already has this time"
         number = phone_of(job.customer)
-        when = self.f.when(job.schedule)
+        when = arrival_window(job.schedule, self.config.business_zone)
         if number is None or when is None:
             return "no phone number"
-        body = texts.schedule_notice(self.f.config.business_name, name_of(job.customer), when)
+        body = texts.schedule_notice(self.config.business_name, name_of(job.customer), when)
         key = f"schedule-notice:{job.id}:{start.isoformat()}"
-        if not await self.f.text(number, body, key=key, now=now):
+        if not await self.texter.text(number, body, key=key, now=now):
             return "duplicate"
-        await self.f.remember_texted_schedule(job.id, start)
+        await self.marks.remember_texted_schedule(job.id, start)
         return "schedule notice queued"
 
     async def _lead_created(self, lead: JSON, now: datetime) -> str:
-        if (lead.get("lead_source") or "") != self.f.config.online_booking_lead_source:
+        if (lead.get("lead_source") or "") != self.config.online_booking_lead_source:
             return "not an online booking"
         raw = lead.get("customer")
         customer = Customer.model_validate(raw) if isinstance(raw, dict) and raw.get("id") else None
         number = phone_of(customer)
         if number is None or not lead.get("id"):
             return "no phone number"
-        body = texts.lead_confirmation(self.f.config.business_name, name_of(customer))
+        body = texts.lead_confirmation(self.config.business_name, name_of(customer))
         context = {"kind": "lead", "lead_id": str(lead["id"])}
-        queued = await self.f.text(
+        queued = await self.texter.text(
             number, body, key=f"online-lead:{lead['id']}", now=now, context=context
         )
         return "lead confirmation queued" if queued else "duplicate"
 
     async def _estimate_ready(self, estimate_id: str, now: datetime) -> str:
-        estimate = await self.f.hcp.get_estimate(estimate_id)
+        estimate = await self.hcp.get_estimate(estimate_id)
         number = phone_of(estimate.customer)
         if number is None:
             return "no phone number"
         options = priced_options(estimate)
         name = name_of(estimate.customer)
         if not options:
-            if (estimate.lead_source or "") != self.f.config.online_booking_lead_source:
+            if (estimate.lead_source or "") != self.config.online_booking_lead_source:
                 return "no priced options yet"
             body = texts.booking_confirmation(
-                self.f.config.business_name, name, self.f.when(estimate.schedule)
+                self.config.business_name,
+                name,
+                arrival_window(estimate.schedule, self.config.business_zone),
             )
-            queued = await self.f.text(
+            queued = await self.texter.text(
                 number,
                 body,
                 key=f"online-booking:{estimate.id}",
@@ -170,16 +189,16 @@ class Reactions:
         if estimate_answered(estimate):
             return "already answered"
         body = texts.estimate_summary(
-            self.f.config.business_name, name, [(o["name"], o["total"]) for o in options]
+            self.config.business_name, name, [(o["name"], o["total"]) for o in options]
         )
         context: JSON = {"kind": "estimate", "estimate_id": estimate.id, "options": options}
-        if estimate.lead_source == self.f.config.agent_lead_source:
+        if estimate.lead_source == self.config.agent_lead_source:
             # Made on a call: the agent texted its summary then; a "YES" still approves.
             if not await self._schedule_nudge(estimate.id, number, now):
                 return "duplicate"
-            await self.f.threads.set_context(number, context, at=now)
+            await self.threads.set_context(number, context, at=now)
             return "summary texted during the call; replies armed"
-        if not await self.f.text(
+        if not await self.texter.text(
             number, body, key=f"estimate-summary:{estimate.id}", now=now, context=context
         ):
             return "duplicate"
@@ -187,8 +206,8 @@ class Reactions:
         return "estimate summary queued"
 
     async def _schedule_nudge(self, estimate_id: str, number: str, now: datetime) -> bool:
-        due = self.f.sendable(number, now + self.f.config.estimate_followup_delay)
-        return await self.f.store.enqueue(
+        due = self.texter.sendable(number, now + self.config.estimate_followup_delay)
+        return await self.store.enqueue(
             ESTIMATE_FOLLOWUP_KIND,
             {"estimate_id": estimate_id, "to": number, "summary_at": now.isoformat()},
             idempotency_key=f"estimate-followup:{estimate_id}",
@@ -196,11 +215,11 @@ class Reactions:
         )
 
     async def _invoice_open(self, invoice_id: str, now: datetime) -> str:
-        invoice = await self.f.hcp.get_invoice(invoice_id)
+        invoice = await self.hcp.get_invoice(invoice_id)
         if (invoice.status or "") != "open" or not invoice.due_amount or invoice.due_at is None:
             return "nothing due"
         due = max(invoice.due_at, now)
-        queued = await self.f.store.enqueue(
+        queued = await self.store.enqueue(
             INVOICE_REMINDER_KIND,
             {"invoice_id": invoice.id, "n": 1},
             idempotency_key=f"invoice-reminder:{invoice.id}:1",

@@ -11,14 +11,18 @@ import logging
 from datetime import datetime
 
 from voice_agent.followups import texts
-from voice_agent.followups.base import Followups, name_of, phone_of
+from voice_agent.followups.base import Texter, name_of, phone_of
+from voice_agent.followups.config import FollowupConfig
+from voice_agent.followups.gateway import FollowupHcp
 from voice_agent.followups.reactions import (
     ESTIMATE_FOLLOWUP_KIND,
     INVOICE_REMINDER_KIND,
     estimate_answered,
 )
 from voice_agent.messaging.dispatcher import GiveUp, OutboxDispatcher, RetryLater
-from voice_agent.storage.base import OutboxItem
+from voice_agent.messaging.optout import OptOuts
+from voice_agent.messaging.threads import SmsThreads
+from voice_agent.storage.base import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +30,22 @@ log = logging.getLogger(__name__)
 class Reminders:
     """Outbox handlers for `invoice_reminder` and `estimate_followup` items."""
 
-    def __init__(self, followups: Followups) -> None:
-        self.f = followups
+    def __init__(
+        self,
+        *,
+        hcp: FollowupHcp,
+        store: Store,
+        threads: SmsThreads,
+        optouts: OptOuts,
+        texter: Texter,
+        config: FollowupConfig,
+    ) -> None:
+        self.hcp = hcp
+        self.store = store
+        self.threads = threads
+        self.optouts = optouts
+        self.texter = texter
+        self.config = config
 
     def register(self, dispatcher: OutboxDispatcher) -> None:
         """Register both kinds on `dispatcher`."""
@@ -40,42 +58,42 @@ class Reminders:
         n = int(item.payload.get("n") or 1)
         if not invoice_id:
             raise GiveUp("invoice_reminder payload needs invoice_id")
-        invoice = await self.f.hcp.get_invoice(invoice_id)
+        invoice = await self.hcp.get_invoice(invoice_id)
         if (invoice.status or "") != "open" or not invoice.due_amount or invoice.due_at is None:
             log.info("invoice reminders stop: invoice %s is %s", invoice_id, invoice.status)
             return
         if invoice.due_at > now:
             raise RetryLater("not overdue yet", at=invoice.due_at)
-        job = await self.f.hcp.get_job(invoice.job_id) if invoice.job_id else None
+        job = await self.hcp.get_job(invoice.job_id) if invoice.job_id else None
         number = phone_of(job.customer if job else None)
         if number is None:
             raise GiveUp("no phone number for the invoice's customer")
-        if await self.f.optouts.is_opted_out(number):
+        if await self.optouts.is_opted_out(number):
             log.info("invoice reminders stop: customer opted out")
             return
-        allowed = self.f.sendable(number, now)
+        allowed = self.texter.sendable(number, now)
         if allowed > now:
             raise RetryLater("quiet hours", at=allowed)
         body = texts.invoice_reminder(
-            self.f.config.business_name,
+            self.config.business_name,
             name_of(job.customer if job else None),
             int(invoice.due_amount),
             invoice.invoice_number,
-            self.f.config.pay_url,
+            self.config.pay_url,
         )
-        await self.f.text(
+        await self.texter.text(
             number,
             body,
             key=f"invoice-reminder-sms:{invoice_id}:{n}",
             now=now,
             context={"kind": "invoice", "invoice_id": invoice_id},
         )
-        if n < self.f.config.reminder_max:
-            await self.f.store.enqueue(
+        if n < self.config.reminder_max:
+            await self.store.enqueue(
                 INVOICE_REMINDER_KIND,
                 {"invoice_id": invoice_id, "n": n + 1},
                 idempotency_key=f"invoice-reminder:{invoice_id}:{n + 1}",
-                due_at=self.f.sendable(number, now + self.f.config.reminder_cadence),
+                due_at=self.texter.sendable(number, now + self.config.reminder_cadence),
             )
 
     async def estimate_followup(self, item: OutboxItem, now: datetime) -> None:
@@ -84,17 +102,17 @@ class Reminders:
         number = str(item.payload.get("to") or "")
         if not estimate_id or not number:
             raise GiveUp("estimate_followup payload needs estimate_id and to")
-        estimate = await self.f.hcp.get_estimate(estimate_id)
+        estimate = await self.hcp.get_estimate(estimate_id)
         if estimate_answered(estimate):
             return
-        thread = await self.f.threads.get(number)
+        thread = await self.threads.get(number)
         summary_at = datetime.fromisoformat(str(item.payload.get("summary_at") or now.isoformat()))
         if thread.last_inbound_at is not None and thread.last_inbound_at >= summary_at:
             return  # they answered by text; the conversation took it from there
-        if await self.f.optouts.is_opted_out(number):
+        if await self.optouts.is_opted_out(number):
             return
-        allowed = self.f.sendable(number, now)
+        allowed = self.texter.sendable(number, now)
         if allowed > now:
             raise RetryLater("quiet hours", at=allowed)
-        body = texts.estimate_nudge(self.f.config.business_name, name_of(estimate.customer))
-        await self.f.text(number, body, key=f"estimate-nudge:{estimate_id}", now=now)
+        body = texts.estimate_nudge(self.config.business_name, name_of(estimate.customer))
+        await self.texter.text(number, body, key=f"estimate-nudge:{estimate_id}", now=now)

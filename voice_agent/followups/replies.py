@@ -16,13 +16,15 @@ from zoneinfo import ZoneInfo
 from hcp import BookingWindow, JobCreate, JobScheduleCreate
 from voice_agent.engine.intents import classify_yes_no, wants_human
 from voice_agent.followups import texts
-from voice_agent.followups.base import Followups
+from voice_agent.followups.base import WriteMarks, arrival_window
+from voice_agent.followups.config import FollowupConfig
 from voice_agent.followups.dates import requested_day
+from voice_agent.followups.gateway import FollowupHcp
 from voice_agent.messaging.keywords import normalise
-from voice_agent.messaging.threads import SmsThread
+from voice_agent.messaging.threads import SmsThread, SmsThreads
 from voice_agent.operations.errors import SlotTakenError
 from voice_agent.operations.journal import WriteJournal
-from voice_agent.storage.base import JSON
+from voice_agent.storage.base import JSON, Store
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +46,21 @@ def pick_number(text: str) -> int | None:
 class Replies:
     """Deterministic handling of replies to follow-up texts."""
 
-    def __init__(self, followups: Followups) -> None:
-        self.f = followups
-        self._journal = WriteJournal(followups.store, None)  # each write leases its own entry
+    def __init__(
+        self,
+        *,
+        hcp: FollowupHcp,
+        store: Store,
+        threads: SmsThreads,
+        marks: WriteMarks,
+        config: FollowupConfig,
+    ) -> None:
+        self.hcp = hcp
+        self.store = store
+        self.threads = threads
+        self.marks = marks
+        self.config = config
+        self._journal = WriteJournal(store, None)  # each write leases its own entry
 
     async def handle(
         self, thread: SmsThread, text: str, now: datetime, *, turn_key: str
@@ -73,7 +87,7 @@ class Replies:
 
     async def _call_back(self, thread: SmsThread, text: str, turn_key: str, now: datetime) -> str:
         about = ", ".join(f"{k}={v}" for k, v in thread.context.items() if k.endswith("_id"))
-        await self.f.store.enqueue(
+        await self.store.enqueue(
             "notify_office",
             {"message": f"Call back {thread.number} ({about or 'SMS'}): {text[:200]}"},
             idempotency_key=f"callback:{turn_key}",
@@ -87,10 +101,10 @@ class Replies:
         day = requested_day(text, self._today(now))
         if said in _CONFIRM or (classify_yes_no(text) == "yes" and day is None):
             await self._note(f"sms-confirm:{job_id}", job_id, CONFIRMED_NOTE)
-            await self.f.mark_own_write(job_id, now)
-            await self.f.threads.clear_context(thread.number)
-            job = await self.f.hcp.get_job(job_id)
-            when = self.f.when(job.schedule)
+            await self.marks.mark_own_write(job_id, now)
+            await self.threads.clear_context(thread.number)
+            job = await self.hcp.get_job(job_id)
+            when = arrival_window(job.schedule, self.config.business_zone)
             return f"Thanks, you're confirmed{f' for {when}' if when else ''}. See you then!"
         if day is not None or _RESCHEDULE.search(said):
             return await self._offer(thread, {"purpose": "reschedule", "job_id": job_id}, day, now)
@@ -109,7 +123,7 @@ class Replies:
             number = 1
         if number is None:
             if classify_yes_no(text) == "no":
-                await self.f.threads.clear_context(thread.number)
+                await self.threads.clear_context(thread.number)
                 return "No problem. Reply anytime if you change your mind, or CALL with questions."
             return None
         if not 1 <= number <= len(options):
@@ -117,7 +131,7 @@ class Replies:
         option = options[number - 1]
         estimate_id = str(thread.context.get("estimate_id"))
         copied_job = await self._approve(estimate_id, str(option["id"]))
-        await self.f.mark_own_write(estimate_id, now)
+        await self.marks.mark_own_write(estimate_id, now)
         log.info("estimate option approved by sms (estimate %s)", estimate_id)
         purpose = {
             "purpose": "estimate_job",
@@ -160,15 +174,13 @@ class Replies:
                 intro="Sorry, that time was just taken.",
             )
         if job_id is None:  # HCP refused to move it: the office does it
-            await self.f.threads.clear_context(thread.number)
+            await self.threads.clear_context(thread.number)
             return (
                 "Thanks! I couldn't change it myself, so I've asked the office to move your "
                 "visit; they'll confirm the new time by text."
             )
-        await self.f.remember_texted_schedule(job_id, start)
-        await self.f.threads.set_context(
-            thread.number, {"kind": "booking", "job_id": job_id}, at=now
-        )
+        await self.marks.remember_texted_schedule(job_id, start)
+        await self.threads.set_context(thread.number, {"kind": "booking", "job_id": job_id}, at=now)
         when = texts.window(start, end, self._zone)
         return f"You're all set for {when}. Reply CALL if you need anything."
 
@@ -180,7 +192,7 @@ class Replies:
         job_id = context.get("job_id")
         if job_id:
             return await self._move(str(job_id), start, end, minutes, now)
-        estimate = await self.f.hcp.get_estimate(str(context["estimate_id"]))
+        estimate = await self.hcp.get_estimate(str(context["estimate_id"]))
         if estimate.customer is None or estimate.address is None:
             raise ValueError("estimate has no customer or address to book a job for")
         customer_id = estimate.customer.id
@@ -190,7 +202,7 @@ class Replies:
             schedule=JobScheduleCreate(
                 scheduled_start=start, scheduled_end=end, arrival_window=minutes
             ),
-            lead_source=self.f.config.agent_lead_source,
+            lead_source=self.config.agent_lead_source,
             notes=(
                 f"Approved by text: estimate {estimate.estimate_number or estimate.id}, "
                 f"{context.get('option_name') or 'option'} ({context.get('option_id')})."
@@ -198,11 +210,11 @@ class Replies:
         )
 
         async def send() -> tuple[str, JSON]:
-            job = await self.f.hcp.create_job(body)
+            job = await self.hcp.create_job(body)
             return job.id, {"job_id": job.id}
 
         async def recover() -> tuple[str, JSON] | None:
-            found = await self.f.hcp.find_job(customer_id, start)
+            found = await self.hcp.find_job(customer_id, start)
             return (found.id, {"job_id": found.id}) if found else None
 
         key = (
@@ -210,18 +222,18 @@ class Replies:
         )
         request = body.model_dump(mode="json", exclude_none=True)
         new_job_id, _ = await self._journal.write("create_job", key, request, send, recover=recover)
-        await self.f.mark_own_write(new_job_id, now)
+        await self.marks.mark_own_write(new_job_id, now)
         return new_job_id
 
     async def _move(
         self, job_id: str, start: datetime, end: datetime, minutes: int, now: datetime
     ) -> str | None:
         async def send() -> tuple[str, JSON]:
-            moved = await self.f.hcp.reschedule_job(job_id, start, end, minutes)
+            moved = await self.hcp.reschedule_job(job_id, start, end, minutes)
             return job_id, {"via": "hcp" if moved else "office"}
 
         async def recover() -> tuple[str, JSON] | None:
-            job = await self.f.hcp.get_job(job_id)
+            job = await self.hcp.get_job(job_id)
             at = job.schedule.scheduled_start if job.schedule else None
             return (job_id, {"via": "hcp"}) if at == start else None
 
@@ -235,25 +247,25 @@ class Replies:
                 job_id,
                 f"Customer asked by text to move this visit to {when}.",
             )
-            await self.f.store.enqueue(
+            await self.store.enqueue(
                 "notify_office",
                 {"message": f"Please move job {job_id} to {when} (asked by text)."},
                 idempotency_key=f"notify_office:{key}",
                 due_at=now,
             )
             return None
-        await self.f.mark_own_write(job_id, now)
+        await self.marks.mark_own_write(job_id, now)
         return job_id
 
     async def _note(self, key: str, job_id: str, content: str) -> None:
         """One note on the job per `key`, through the journal (a landed note is not repeated)."""
 
         async def send() -> tuple[str, JSON]:
-            await self.f.hcp.add_job_note(job_id, content)
+            await self.hcp.add_job_note(job_id, content)
             return job_id, {"job_id": job_id}
 
         async def recover() -> tuple[str, JSON] | None:
-            job = await self.f.hcp.get_job(job_id)
+            job = await self.hcp.get_job(job_id)
             landed = any(note.content == content for note in job.notes)
             return (job_id, {"job_id": job_id}) if landed else None
 
@@ -264,11 +276,11 @@ class Replies:
         """Approve the option once (through the journal); the job HCP copied it to, if any."""
 
         async def send() -> tuple[str, JSON]:
-            copied = await self.f.hcp.approve_option(option_id)
+            copied = await self.hcp.approve_option(option_id)
             return option_id, {"copied_on_approval_to_job_id": copied}
 
         async def recover() -> tuple[str, JSON] | None:
-            estimate = await self.f.hcp.get_estimate(estimate_id)
+            estimate = await self.hcp.get_estimate(estimate_id)
             for option in estimate.options:
                 if option.id == option_id and "approved" in (option.approval_status or "").lower():
                     return option_id, {"copied_on_approval_to_job_id": None}
@@ -290,7 +302,7 @@ class Replies:
         windows = await self._open_windows(day, now)
         if not windows:
             what = f"on {day:%A %b} {day.day}" if day else "in the next week"
-            await self.f.threads.set_context(
+            await self.threads.set_context(
                 thread.number, {"kind": "windows", **purpose, "windows": []}, at=now
             )
             return (
@@ -299,7 +311,7 @@ class Replies:
         records = [
             {"start": w.start_time.isoformat(), "end": w.end_time.isoformat()} for w in windows
         ]
-        await self.f.threads.set_context(
+        await self.threads.set_context(
             thread.number, {"kind": "windows", **purpose, "windows": records}, at=now
         )
         labels = [texts.window(w.start_time, w.end_time, self._zone) for w in windows]
@@ -308,13 +320,13 @@ class Replies:
 
     async def _open_windows(self, day: date | None, now: datetime) -> list[BookingWindow]:
         start = day or self._today(now) + timedelta(days=1)
-        found = await self.f.hcp.booking_windows(start, 1 if day else _SEARCH_DAYS)
+        found = await self.hcp.booking_windows(start, 1 if day else _SEARCH_DAYS)
         usable = [
             w for w in found
             if w.available and w.start_time > now
             and (day is None or w.start_time.astimezone(self._zone).date() == day)
         ]  # fmt: skip
-        return sorted(usable, key=lambda w: w.start_time)[: self.f.config.windows_offered]
+        return sorted(usable, key=lambda w: w.start_time)[: self.config.windows_offered]
 
     async def _still_open(self, start: datetime, end: datetime, now: datetime) -> bool:
         day = start.astimezone(self._zone).date()
@@ -324,10 +336,10 @@ class Replies:
 
     @property
     def _zone(self) -> ZoneInfo:
-        return self.f.config.business_zone
+        return self.config.business_zone
 
     def _today(self, now: datetime) -> date:
-        return now.astimezone(self.f.config.business_zone).date()
+        return now.astimezone(self.config.business_zone).date()
 
 
 def _purpose(context: JSON) -> JSON:

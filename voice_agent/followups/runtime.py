@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hcp import HcpClient
-from voice_agent.followups.base import Followups
+from voice_agent.followups.base import Texter, WriteMarks
 from voice_agent.followups.config import FollowupConfig
 from voice_agent.followups.digest import OwnerDigest, SettingsSource, email_ready
 from voice_agent.followups.events import HcpEvents
@@ -76,7 +76,7 @@ class MessagingRuntime:
     sender: SmsSender | None
     optouts: OptOuts
     threads: SmsThreads
-    followups: Followups | None
+    marks: WriteMarks
     webhook_secrets: list[str] | None = None  # from the vault, read once
     digest: OwnerDigest | None = None
 
@@ -140,7 +140,11 @@ def build_runtime(
     sender = sender if sender is not None else sender_from_settings(settings)
     optouts = OptOuts(store, clock=clock)
     threads = SmsThreads(store)
-    followups = Followups(store, gateway, threads, optouts, config) if gateway else None
+    texter = Texter(store, threads, config)
+    marks = WriteMarks(store, config.echo_window)
+    replies = None
+    if gateway is not None:
+        replies = Replies(hcp=gateway, store=store, threads=threads, marks=marks, config=config)
     dispatcher = OutboxDispatcher(store, worker=worker or worker_name(), clock=clock)
     if sender is not None:
         callback = (
@@ -167,15 +171,20 @@ def build_runtime(
         threads,
         optouts,
         agent=agent,
-        replies=Replies(followups) if followups else None,
+        replies=replies,
         thread_window=config.thread_window,
         help_text=lambda: help_text(config.business_name, config.office_number),
     ).register(dispatcher)
     if isinstance(hcp, HcpClient):
         HcpWriteReplayer(store, hcp, settings=settings).register(dispatcher)
-    if followups is not None:
-        HcpEvents(store, Reactions(followups)).register(dispatcher)
-        Reminders(followups).register(dispatcher)
+    if gateway is not None:
+        reactions = Reactions(
+            hcp=gateway, store=store, threads=threads, texter=texter, marks=marks, config=config
+        )
+        HcpEvents(store, reactions).register(dispatcher)
+        Reminders(
+            hcp=gateway, store=store, threads=threads, optouts=optouts, texter=texter, config=config
+        ).register(dispatcher)
     else:
         log.info("hcp follow-ups off: no HCP client")
     digest = OwnerDigest(store, digest_settings or saved_settings(settings, store))
@@ -194,7 +203,7 @@ def build_runtime(
         sender=sender,
         optouts=optouts,
         threads=threads,
-        followups=followups,
+        marks=marks,
         digest=digest,
     )
 
