@@ -19,6 +19,7 @@ from voice_agent.channels import voice_fallback
 from voice_agent.channels.twilio_sim import SimulatedCall
 from voice_agent.errors import StorageError
 from voice_agent.messaging.hcp_writes import HcpWriteReplayer
+from voice_agent.outbox import RetryHcpWrite
 from voice_agent.services import build_sandbox_client
 from voice_agent.settings import Settings
 from voice_agent.storage import SqlStore
@@ -58,7 +59,7 @@ async def test_fallback_apologises_and_records_a_message(
         assert record is not None and record.get("action") == "/twilio/voice/fallback/message"
         assert engine.runs == []
         [alert] = [o for o in await store.list_outbox() if o.kind == "notify_office"]
-        assert "(312) 555-0142" in alert.payload["message"]
+        assert "(312) 555-0142" in alert.payload["text"]
 
         done = await sim.post("/twilio/voice/fallback/message", recorded(sim))
         assert "Thank you" in (ET.fromstring(done.body).findtext("Say") or "")
@@ -67,8 +68,8 @@ async def test_fallback_apologises_and_records_a_message(
     items = await store.list_outbox()
     [lead] = [o for o in items if o.kind == "hcp_write"]
     voicemails = [o for o in items if o.payload.get("reason") == "fallback_voicemail"]
-    assert len(voicemails) == 1 and RECORDING in voicemails[0].payload["message"]
-    assert "(312) 555-0142" in voicemails[0].payload["message"]
+    assert len(voicemails) == 1 and RECORDING in voicemails[0].payload["text"]
+    assert "(312) 555-0142" in voicemails[0].payload["text"]
     assert lead.payload["operation"] == "create_lead"
     assert RECORDING in lead.payload["request"]["note"]
 
@@ -83,7 +84,8 @@ async def test_the_queued_lead_is_created_in_hcp_by_the_outbox(
     hcp, state = build_sandbox_client(vsettings)
     try:
         before = len(state.all("leads"))
-        await HcpWriteReplayer(store, hcp).handle(item, datetime.now(UTC))
+        job = RetryHcpWrite.from_payload(item.payload)
+        await HcpWriteReplayer(store, hcp).handle(job, item, datetime.now(UTC))
         leads = state.all("leads")
         assert len(leads) == before + 1
         assert RECORDING in json.dumps(leads[-1])

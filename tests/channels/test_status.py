@@ -10,9 +10,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from voice_agent.channels.voice_followup import KIND, CallFollowUps, run_call_follow_ups
+from voice_agent.channels.voice_followup import CallFollowUps, run_call_follow_ups
 from voice_agent.engine.events import Event, TextDelta
 from voice_agent.messaging.dispatcher import DispatchReport
+from voice_agent.outbox import CallEnded
 from voice_agent.storage import SqlStore
 
 from .conftest import PUBLIC, FakeEngine, default_script, signed
@@ -86,17 +87,18 @@ async def test_booking_call_ends_with_summary_note_and_one_sms(
     assert conversation.outcome == "booked"
     assert conversation.ended_at is not None
     [queued] = await store.list_outbox()
-    assert queued.kind == KIND  # the callback only queued the follow-up
+    assert queued.kind == CallEnded.kind  # the callback only queued the follow-up
     assert (await run_follow_ups(client, store)).done == 1
-    items = {item.kind: item for item in await store.list_outbox() if item.kind != KIND}
+    items = {item.kind: item for item in await store.list_outbox() if item.kind != CallEnded.kind}
     assert set(items) == {"sms", "hcp_write"}
     sms = items["sms"].payload
     assert sms["to"] == sim.caller and sms["conversation_id"] == conversation.id
     assert "Tue Dec 1" in sms["body"] and "8:00 AM and 10:00 AM" in sms["body"]
     assert "12 Elm St" in sms["body"] and "STOP" in sms["body"]
     note = items["hcp_write"].payload
-    assert note["operation"] == "add_note" and note["job_id"] == "job_123"
-    assert "Outcome: booked" in note["content"] and "1 min 35 s" in note["content"]
+    assert note["operation"] == "add_note" and note["request"]["job_id"] == "job_123"
+    content = note["request"]["content"]
+    assert "Outcome: booked" in content and "1 min 35 s" in content
 
     first_end = conversation.ended_at
     again = await sim.hang_up(duration=95)  # Twilio retries the callback
@@ -119,7 +121,7 @@ async def test_call_without_booking_queues_no_sms(
     await run_follow_ups(client, store)
     [conversation] = await store.list_conversations()
     assert conversation.outcome == "abandoned"  # hung up mid-way
-    assert [item.kind for item in await store.list_outbox()] == [KIND]
+    assert [item.kind for item in await store.list_outbox()] == [CallEnded.kind]
 
 
 async def test_non_final_status_changes_nothing(call, store: SqlStore) -> None:
@@ -176,7 +178,7 @@ async def test_callback_does_no_hcp_work_and_the_job_writes_the_note_once(
     await sim.hang_up(duration=95, status="canceled")  # a late, different final status
     assert notes_asked == []  # the callback itself never waited on HCP
     [queued] = await store.list_outbox()
-    assert queued.kind == KIND
+    assert queued.kind == CallEnded.kind
 
     assert (await run_follow_ups(client, store)).done == 1
     assert notes_asked == [job.id]
@@ -187,7 +189,8 @@ async def test_callback_does_no_hcp_work_and_the_job_writes_the_note_once(
     assert sms.payload["to"] == sim.caller
 
     # the same job delivered again (a lease expired mid-run) writes nothing twice
-    await CallFollowUps(app_of(client).state.voice).handle(queued, datetime.now(UTC))
+    ended = CallEnded.from_payload(queued.payload)
+    await CallFollowUps(app_of(client).state.voice).handle(ended, queued, datetime.now(UTC))
     assert notes_asked == [job.id]
     assert len((await hcp.jobs.get(job.id)).notes) == before + 1
     assert len([i for i in await store.list_outbox() if i.kind == "sms"]) == 1

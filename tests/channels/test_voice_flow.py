@@ -206,7 +206,7 @@ async def test_transfer_dials_with_caller_id_and_takes_a_message_when_unanswered
     done = await sim.say("please call me back about my furnace")
     assert done.hung_up
     [item] = await store.list_outbox()
-    assert item.kind == "notify_office" and "furnace" in item.payload["message"]
+    assert item.kind == "notify_office" and "furnace" in item.payload["text"]
     again = await sim.post(
         "/twilio/voice/message?seq=1",
         {**sim.base_params(), "SpeechResult": "please call me back about my furnace"},

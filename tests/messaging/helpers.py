@@ -1,9 +1,12 @@
-"""Read-side helpers for tests: what the store holds, without a method for it in `Store`."""
+"""Helpers for tests: what the store holds (without a method for it in `Store`), queueing."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
+from voice_agent.outbox import Outbox, SendSms
 from voice_agent.storage import SqlStore
 from voice_agent.storage.base import Message, OutboxItem
 from voice_agent.storage.sql import messages
@@ -14,6 +17,11 @@ async def all_messages(store: SqlStore) -> list[Message]:
     async with store.engine.connect() as conn:
         rows = (await conn.execute(select(messages).order_by(messages.c.created_at))).all()
     return [Message(**r._asdict()) for r in rows]
+
+
+async def queue_sms(store: SqlStore, *, to: str, body: str, key: str, due_at: datetime) -> bool:
+    """Queue one text through the outbox; False when `key` was already queued."""
+    return await Outbox(store).put(SendSms(to=to, body=body), idempotency_key=key, due_at=due_at)
 
 
 async def outbox_item(store: SqlStore, key: str) -> OutboxItem:

@@ -25,7 +25,7 @@ from pydantic import SecretStr
 from voice_agent.followups.runtime import build_runtime
 from voice_agent.messaging.dispatcher import OutboxDispatcher, backoff_delay
 from voice_agent.messaging.email import EmailOutbox, SmtpConfig, SmtpSender, message_id
-from voice_agent.messaging.outbox import queue_email
+from voice_agent.outbox import Outbox, SendEmail
 from voice_agent.settings import Settings
 from voice_agent.storage import SqlStore
 
@@ -140,9 +140,8 @@ def dispatcher_for(store: SqlStore, sender: SmtpSender, clock: Clock) -> OutboxD
 
 
 async def queue(store: SqlStore, clock: Clock, key: str = "mail:1") -> None:
-    await queue_email(
-        store, to=OWNER_EMAIL, subject="Hello", body="Body text", key=key, due_at=clock.now
-    )
+    email = SendEmail(to=OWNER_EMAIL, subject="Hello", body="Body text")
+    await Outbox(store).put(email, idempotency_key=key, due_at=clock.now)
 
 
 def check_headers(message: EmailMessage, subject: str) -> None:

@@ -9,13 +9,13 @@ import pytest
 
 from voice_agent.messaging.dispatcher import OutboxDispatcher, backoff_delay
 from voice_agent.messaging.optout import OptOuts
-from voice_agent.messaging.outbox import SmsOutbox, queue_sms
+from voice_agent.messaging.outbox import SmsOutbox
 from voice_agent.messaging.sender import SmsSendError, TwilioSmsSender, is_retryable
 from voice_agent.storage import SqlStore
 from voice_agent.testing.fake_twilio import FakeTwilioServer
 
 from .conftest import BUSINESS_NUMBER, Clock
-from .helpers import all_messages, outbox_item
+from .helpers import all_messages, outbox_item, queue_sms
 
 CUSTOMER = "+15551230001"
 OFFICE = "+15551239999"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from voice_agent.messaging.outbox import queue_sms
 from voice_agent.storage.base import NewConversation, Store
 
-from .helpers import all_messages, outbox_by_kind
+from .helpers import all_messages, outbox_by_kind, queue_sms
 from .world import OFFICE_NUMBER, world
 
 BOB = "+13125550142"

@@ -18,9 +18,10 @@ from fastapi.responses import JSONResponse
 
 import hcp
 from voice_agent.errors import VaultError
-from voice_agent.followups.events import HCP_EVENT_KIND, PROVIDER
+from voice_agent.followups.events import PROVIDER
 from voice_agent.followups.runtime import MessagingRuntime
 from voice_agent.logs import register_secret
+from voice_agent.outbox import HcpEvent, Outbox
 from voice_agent.settings import Settings
 from voice_agent.vault import Vault
 
@@ -101,9 +102,8 @@ async def hcp_webhook(request: Request) -> JSONResponse:
     event_id = hashlib.sha256(body).hexdigest()
     new = await runtime.store.record_webhook_event(PROVIDER, event_id, event.event, payload)
     # Queue even for a repeat: if a crash came between storing and queueing, this heals it.
-    queued = await runtime.store.enqueue(
-        HCP_EVENT_KIND,
-        {"event_id": event_id, "event": payload},
+    queued = await Outbox(runtime.store).put(
+        HcpEvent(event_id=event_id, event=payload),
         idempotency_key=f"hcp-event:{event_id}",
         due_at=runtime.clock(),
     )

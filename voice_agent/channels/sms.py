@@ -17,7 +17,7 @@ from voice_agent import phones
 from voice_agent.carddata import mask_card_data
 from voice_agent.channels.twilio_auth import TwilioForm
 from voice_agent.followups.runtime import MessagingRuntime
-from voice_agent.messaging.inbound import SMS_IN_KIND
+from voice_agent.outbox import Outbox, SmsReceived
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,8 @@ async def inbound_sms(request: Request, params: TwilioForm) -> Response:
         status="received",
         provider_id=sid,
     )
-    queued = await runtime.store.enqueue(
-        SMS_IN_KIND,
-        {"message_sid": sid, "from": sender, "to": to, "body": body},
+    queued = await Outbox(runtime.store).put(
+        SmsReceived(message_sid=sid, sender=sender, to=to, body=body),
         idempotency_key=f"sms-in:{sid}",
         due_at=runtime.clock(),
     )

@@ -41,6 +41,7 @@ from voice_agent.channels.voice_turns import (
 from voice_agent.engine import prompts
 from voice_agent.engine.i18n import t, t_all
 from voice_agent.operations import can_call_back
+from voice_agent.outbox import Outbox, SendSms
 from voice_agent.settings import Settings
 from voice_agent.speech import FILLERS, LOW_CONFIDENCE, REPROMPTS, STILL_WORKING, for_speech, pick
 from voice_agent.storage.base import Conversation, NewConversation, Store
@@ -564,14 +565,13 @@ class VoiceChannel:
             )
         if conversation.caller == UNKNOWN_CALLER:
             return twiml.goodbye(t(CANT_HEAR_NO_TEXT, lang), style=style)
-        await self.store.enqueue(
-            "sms",
-            {
-                "to": conversation.caller,
-                "body": t(CANT_HEAR_SMS, lang, business=self.settings.business_name),
-                "conversation_id": conversation.id,
-                "purpose": "voice_cant_hear",
-            },
+        await Outbox(self.store).put(
+            SendSms(
+                to=conversation.caller,
+                body=t(CANT_HEAR_SMS, lang, business=self.settings.business_name),
+                conversation_id=conversation.id,
+                purpose="voice_cant_hear",
+            ),
             idempotency_key=f"voice:{conversation.external_id}:cant-hear",
         )
         return twiml.goodbye(t(CANT_HEAR_GOODBYE, lang), style=style)

@@ -28,6 +28,7 @@ from voice_agent.channels.voice import (
 )
 from voice_agent.channels.voice_followup import queue_call_ended
 from voice_agent.engine.i18n import t
+from voice_agent.outbox import NotifyOffice, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +78,14 @@ async def message_left(
     if conversation is None:
         return twiml.goodbye(t(CALL_OVER, lang), style=style)
     text, _ = heard_text(params)
-    await voice.store.enqueue(
-        "notify_office",
-        {
-            "conversation_id": conversation.id,
-            "caller": conversation.caller,
-            "reason": "transfer_unanswered",
-            "message": f"Missed transfer from {conversation.caller}: "
+    await Outbox(voice.store).put(
+        NotifyOffice(
+            text=f"Missed transfer from {conversation.caller}: "
             + (text or "(no message left; please call back)"),
-        },
+            conversation_id=conversation.id,
+            caller=conversation.caller,
+            reason="transfer_unanswered",
+        ),
         idempotency_key=f"voice:{sid}:message:{seq}",
     )
     await voice.store.update_conversation(conversation.id, outcome="message")

@@ -30,6 +30,7 @@ from voice_agent.channels.twilio_auth import TwilioParams
 from voice_agent.channels.voice import FALLBACK_PATH, call_sid_of
 from voice_agent.engine.dialogue import callback_number
 from voice_agent.operations import can_call_back
+from voice_agent.outbox import Job, NotifyOffice, Outbox, RetryHcpWrite, parse_job
 from voice_agent.settings import Settings
 from voice_agent.storage.base import Store
 
@@ -40,6 +41,8 @@ SPOOL_FILE = "fallback-spool.jsonl"
 __all__ = ["FALLBACK_MESSAGE_PATH", "FALLBACK_PATH", "fallback_twiml", "keep", "replay_spool"]
 STORE_WAIT_SECONDS = 2.0
 MAX_MESSAGE_SECONDS = 120
+
+Item = tuple[Job, str]  # an outbox job and its idempotency key
 
 SORRY = (
     "I'm sorry, we're having trouble on our end right now. Please leave your name and a short "
@@ -86,23 +89,20 @@ def thanks_twiml(settings: Settings) -> str:
     return str(response)
 
 
-def alert_item(params: TwilioParams) -> dict[str, Any]:
+def alert_item(params: TwilioParams) -> Item:
     """The office alert for a call that reached the fallback line."""
     sid, caller = call_sid_of(params), phones.e164_or_unknown(params.get("From"))
-    return {
-        "kind": "notify_office",
-        "payload": {
-            "caller": caller,
-            "reason": "fallback",
-            "message": f"Call from {callback_number(caller)} hit a system problem "
-            f"(Twilio error {params.get('ErrorCode') or '?'}); a voicemail may follow. "
-            "Please call them back.",
-        },
-        "idempotency_key": f"fallback:{sid}:alert",
-    }
+    alert = NotifyOffice(
+        text=f"Call from {callback_number(caller)} hit a system problem "
+        f"(Twilio error {params.get('ErrorCode') or '?'}); a voicemail may follow. "
+        "Please call them back.",
+        caller=caller,
+        reason="fallback",
+    )
+    return alert, f"fallback:{sid}:alert"
 
 
-def message_items(settings: Settings, params: TwilioParams) -> list[dict[str, Any]]:
+def message_items(settings: Settings, params: TwilioParams) -> list[Item]:
     """The lead (an HCP write replayed by the outbox) and the office alert for a voicemail."""
     region = settings.phone_region
     sid, caller = call_sid_of(params), phones.e164_or_unknown(params.get("From"), region)
@@ -119,21 +119,14 @@ def message_items(settings: Settings, params: TwilioParams) -> list[dict[str, An
             "mobile_number": phones.national(caller, region),
         },
     }
+    voicemail = NotifyOffice(
+        text=f"Voicemail from {who} ({seconds} s): {recording}",
+        caller=caller,
+        reason="fallback_voicemail",
+    )
     return [
-        {
-            "kind": "hcp_write",
-            "payload": {"operation": "create_lead", "request": lead},
-            "idempotency_key": f"fallback:{sid}:lead",
-        },
-        {
-            "kind": "notify_office",
-            "payload": {
-                "caller": caller,
-                "reason": "fallback_voicemail",
-                "message": f"Voicemail from {who} ({seconds} s): {recording}",
-            },
-            "idempotency_key": f"fallback:{sid}:voicemail",
-        },
+        (RetryHcpWrite(operation="create_lead", request=lead), f"fallback:{sid}:lead"),
+        (voicemail, f"fallback:{sid}:voicemail"),
     ]
 
 
@@ -142,26 +135,38 @@ def spool_path(settings: Settings) -> Path:
     return settings.data_dir / SPOOL_FILE
 
 
-def spool(settings: Settings, items: list[dict[str, Any]]) -> None:
+def spool(settings: Settings, items: list[Item]) -> None:
     """Append items to the spool file, flushed to disk before the caller hears "thank you"."""
+    _append(settings, [_spooled(job, key) for job, key in items])
+
+
+def _spooled(job: Job, key: str) -> str:
+    line = {"kind": job.kind, "payload": job.to_payload(), "idempotency_key": key}
+    return json.dumps(line, separators=(",", ":"))
+
+
+def _unspooled(line: str) -> Item:
+    item: dict[str, Any] = json.loads(line)
+    return parse_job(item["kind"], item["payload"]), str(item["idempotency_key"])
+
+
+def _append(settings: Settings, lines: list[str]) -> None:
     path = spool_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json.dumps(item, separators=(",", ":")) + "\n")
+        for line in lines:
+            handle.write(line + "\n")
         handle.flush()
         os.fsync(handle.fileno())
 
 
-async def _enqueue(store: Store, items: list[dict[str, Any]]) -> None:
-    now = datetime.now(UTC)
-    for item in items:
-        await store.enqueue(
-            item["kind"], item["payload"], idempotency_key=item["idempotency_key"], due_at=now
-        )
+async def _enqueue(store: Store, items: list[Item]) -> None:
+    outbox, now = Outbox(store), datetime.now(UTC)
+    for job, key in items:
+        await outbox.put(job, idempotency_key=key, due_at=now)
 
 
-async def keep(settings: Settings, store: Store | None, items: list[dict[str, Any]]) -> str:
+async def keep(settings: Settings, store: Store | None, items: list[Item]) -> str:
     """Queue `items` in the outbox, or spool them when the store does not answer in time."""
     if store is not None:
         try:
@@ -190,16 +195,16 @@ async def replay_spool(settings: Settings, store: Store) -> int:
         path.rename(claimed)
     except FileNotFoundError:
         return 0
-    items = [json.loads(line) for line in claimed.read_text("utf-8").splitlines() if line]
+    lines = [line for line in claimed.read_text("utf-8").splitlines() if line]
     try:
-        await _enqueue(store, items)
+        await _enqueue(store, [_unspooled(line) for line in lines])
     except Exception:
-        spool(settings, items)
+        _append(settings, lines)
         claimed.unlink()
         raise
     claimed.unlink()
-    log.info("fallback: %d spooled item(s) moved to the outbox", len(items))
-    return len(items)
+    log.info("fallback: %d spooled item(s) moved to the outbox", len(lines))
+    return len(lines)
 
 
 def running_store(app_state: Any) -> Store | None:

@@ -1,11 +1,11 @@
 """After a call: its outcome, the summary note on booked jobs and the confirmation SMS.
 
-The status callback only records the call's end and queues one "call_ended" outbox job per
+The status callback only records the call's end and queues one `CallEnded` outbox job per
 call (`queue_call_ended`; the key is the CallSid, so Twilio's retries and a second final
 status queue nothing). The outbox dispatcher runs the job (`CallFollowUps`), off the
 webhook: the summary is built from the stored turns and HCP writes, the booking SMS is
 queued once per job, and the note is written to HCP once (its HCP write key); when HCP
-is down or slow the note becomes an "hcp_write" item replayed later, never lost.
+is down or slow the note becomes a `RetryHcpWrite` job replayed later, never lost.
 """
 
 from __future__ import annotations
@@ -18,43 +18,39 @@ from typing import Any
 from voice_agent.channels.voice import VoiceChannel
 from voice_agent.channels.voice_summary import booking_sms, call_summary, created_jobs
 from voice_agent.messaging.dispatcher import DispatchReport, GiveUp, OutboxDispatcher
+from voice_agent.outbox import CallEnded, Outbox, RetryHcpWrite, SendSms
 from voice_agent.outcomes import HANDLED, settle
 from voice_agent.storage.base import Conversation, OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
-KIND = "call_ended"
 NOTE_TIMEOUT_SECONDS = 5.0
 
 
 async def queue_call_ended(store: Store, conversation: Conversation) -> bool:
     """Queue the follow-up of a finished call once; False when it was already queued."""
-    return await store.enqueue(
-        KIND,
-        {"conversation_id": conversation.id},
+    return await Outbox(store).put(
+        CallEnded(conversation_id=conversation.id),
         idempotency_key=f"voice:{conversation.external_id}:ended",
     )
 
 
 class CallFollowUps:
-    """The outbox handler for "call_ended" items (needs the voice channel's HCP clients)."""
+    """The outbox handler for `CallEnded` jobs (needs the voice channel's HCP clients)."""
 
     def __init__(self, voice: VoiceChannel) -> None:
         self._voice = voice
 
     def register(self, dispatcher: OutboxDispatcher) -> None:
-        """Handle "call_ended" items on `dispatcher`."""
-        dispatcher.register(KIND, self.handle)
+        """Handle `CallEnded` jobs on `dispatcher`."""
+        dispatcher.register(CallEnded, self.handle)
 
-    async def handle(self, item: OutboxItem, now: datetime) -> None:
+    async def handle(self, job: CallEnded, item: OutboxItem, now: datetime) -> None:
         """Settle the outcome, queue the booking SMS and write the note, each once."""
         store = self._voice.store
-        conversation_id = item.payload.get("conversation_id")
-        if not isinstance(conversation_id, str) or not conversation_id:
-            raise GiveUp("call_ended payload needs a 'conversation_id'")
-        conversation = await store.get_conversation(conversation_id)
+        conversation = await store.get_conversation(job.conversation_id)
         if conversation is None:
-            raise GiveUp(f"conversation {conversation_id} no longer exists")
+            raise GiveUp(f"conversation {job.conversation_id} no longer exists")
         jobs = created_jobs(await store.list_hcp_writes(conversation.id))
         if conversation.outcome not in HANDLED:  # settled from what the call left behind
             outcome = await settle(
@@ -78,26 +74,26 @@ class CallFollowUps:
         )
         for job_id, job in jobs:
             if conversation.caller.startswith("+"):
-                await voice.store.enqueue(
-                    "sms",
-                    {
-                        "to": conversation.caller,
-                        "body": booking_sms(
-                            job,
-                            business=settings.business_name,
-                            zone=settings.zone,
-                            language=conversation.language,
-                        ),
-                        "conversation_id": conversation.id,
-                        "purpose": "booking_confirmation",
-                    },
+                body = booking_sms(
+                    job,
+                    business=settings.business_name,
+                    zone=settings.zone,
+                    language=conversation.language,
+                )
+                await Outbox(voice.store).put(
+                    SendSms(
+                        to=conversation.caller,
+                        body=body,
+                        conversation_id=conversation.id,
+                        purpose="booking_confirmation",
+                    ),
                     idempotency_key=f"voice:booking-sms:{job_id}",
                 )
             await write_job_note(voice, conversation, job_id, summary)
 
 
 async def run_call_follow_ups(voice: VoiceChannel) -> DispatchReport:
-    """Run the due "call_ended" jobs now, for harnesses that drive the outbox by hand (tests,
+    """Run the due `CallEnded` jobs now, for harnesses that drive the outbox by hand (tests,
     scenarios); other kinds are left for the app's dispatcher."""
     dispatcher = OutboxDispatcher(voice.store, worker="call-follow-ups", jitter=lambda: 1.0)
     CallFollowUps(voice).register(dispatcher)
@@ -121,11 +117,13 @@ async def write_job_note(
     except Exception as exc:  # HCP down or refusing: keep it for the outbox, never lose it
         log.warning("call note for job %s not written (%s); queued", job_id, type(exc).__name__)
         await voice.store.finish_hcp_write(write.id, status="queued", error=str(exc)[:500])
-        await voice.store.enqueue(
-            "hcp_write",
-            {"write_id": write.id, "operation": "add_note", **request},
-            idempotency_key=key,
+        retry = RetryHcpWrite(
+            operation="add_note",
+            request=request,
+            write_id=write.id,
+            conversation_id=conversation.id,
         )
+        await Outbox(voice.store).put(retry, idempotency_key=key)
         return
     await voice.store.finish_hcp_write(
         write.id, status="done", hcp_id=getattr(note, "id", None), response={"job_id": job_id}

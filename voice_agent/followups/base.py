@@ -13,9 +13,9 @@ from voice_agent import phones
 from voice_agent.followups.config import FollowupConfig
 from voice_agent.followups.texts import window
 from voice_agent.followups.timing import next_sendable
-from voice_agent.messaging.outbox import queue_sms
 from voice_agent.messaging.threads import SmsThreads
 from voice_agent.operations.booking import OWN_WRITE_PREFIX, TEXTED_SCHEDULE_PREFIX
+from voice_agent.outbox import Outbox, SendSms
 from voice_agent.storage.base import JSON, Store
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,9 @@ class Texter:
         due_at: datetime | None = None,
     ) -> bool:
         """Queue one logical text (once per `key`) and remember what a reply refers to."""
-        queued = await queue_sms(self.store, to=number, body=body, key=key, due_at=due_at or now)
+        queued = await Outbox(self.store).put(
+            SendSms(to=number, body=body), idempotency_key=key, due_at=due_at or now
+        )
         if queued and context is not None:
             await self.threads.set_context(number, context, at=now)
         elif queued:

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from voice_agent.followups.texts import clock_time
-from voice_agent.messaging.outbox import queue_email, queue_sms
+from voice_agent.outbox import Outbox, SendEmail, SendSms
 from voice_agent.outcomes import unbooked_reason
 from voice_agent.settings import Settings
 from voice_agent.speech import speak_window
@@ -497,27 +497,18 @@ async def enqueue_digest(
     wanted = 0
     if settings.owner_digest_phone:
         wanted += 1
-        if await queue_sms(
-            store,
-            to=settings.owner_digest_phone,
-            body=render_sms(digest),
-            key=period.key("sms"),
-            due_at=now,
-            purpose="owner_digest",
-        ):
+        sms = SendSms(
+            to=settings.owner_digest_phone, body=render_sms(digest), purpose="owner_digest"
+        )
+        if await Outbox(store).put(sms, idempotency_key=period.key("sms"), due_at=now):
             queued.append("sms")
     if settings.owner_digest_email and email_ready(settings):
         wanted += 1
         subject, body = render_email(digest)
-        if await queue_email(
-            store,
-            to=settings.owner_digest_email,
-            subject=subject,
-            body=body,
-            key=period.key("email"),
-            due_at=now,
-            purpose="owner_digest",
-        ):
+        email = SendEmail(
+            to=settings.owner_digest_email, subject=subject, body=body, purpose="owner_digest"
+        )
+        if await Outbox(store).put(email, idempotency_key=period.key("email"), due_at=now):
             queued.append("email")
     elif settings.owner_digest_email:
         log.warning("owner digest e-mail not sent: set SMTP_URL and EMAIL_FROM")

@@ -1,4 +1,4 @@
-"""The "hcp_event" outbox handler: a verified, stored HCP webhook turned into reactions."""
+"""The `HcpEvent` outbox handler: a verified, stored HCP webhook turned into reactions."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import datetime
 import hcp
 from voice_agent.followups.reactions import Reactions
 from voice_agent.messaging.dispatcher import GiveUp, OutboxDispatcher, RetryLater
+from voice_agent.outbox import HcpEvent
 from voice_agent.storage.base import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
-HCP_EVENT_KIND = "hcp_event"
 PROVIDER = "hcp"
 
 
@@ -24,15 +24,14 @@ class HcpEvents:
         self._reactions = reactions
 
     def register(self, dispatcher: OutboxDispatcher) -> None:
-        """Register the "hcp_event" kind on `dispatcher`."""
-        dispatcher.register(HCP_EVENT_KIND, self.handle)
+        """Handle `HcpEvent` jobs on `dispatcher`."""
+        dispatcher.register(HcpEvent, self.handle)
 
-    async def handle(self, item: OutboxItem, now: datetime) -> None:
+    async def handle(self, job: HcpEvent, item: OutboxItem, now: datetime) -> None:
         """React to one event; HCP hiccups retry, a vanished record ends it."""
-        event_id = str(item.payload.get("event_id") or "")
-        event = item.payload.get("event")
-        if not event_id or not isinstance(event, dict):
-            raise GiveUp("hcp_event payload needs event_id and event")
+        event_id, event = job.event_id, job.event
+        if not event_id:
+            raise GiveUp("hcp_event job needs an event_id")
         try:
             outcome = await self._reactions.on_event(event, now)
         except hcp.HcpNotFoundError:

@@ -18,12 +18,11 @@ from voice_agent.followups.base import Texter, WriteMarks, arrival_window, name_
 from voice_agent.followups.config import FollowupConfig
 from voice_agent.followups.gateway import FollowupHcp
 from voice_agent.messaging.threads import SmsThreads
+from voice_agent.outbox import EstimateFollowup, InvoiceReminder, Outbox
 from voice_agent.storage.base import JSON, Store
 
 log = logging.getLogger(__name__)
 
-ESTIMATE_FOLLOWUP_KIND = "estimate_followup"
-INVOICE_REMINDER_KIND = "invoice_reminder"
 SCHEDULE_EVENTS = frozenset(
     {"job.scheduled", "job.appointment.scheduled", "job.appointment.rescheduled"}
 )
@@ -207,9 +206,8 @@ class Reactions:
 
     async def _schedule_nudge(self, estimate_id: str, number: str, now: datetime) -> bool:
         due = self.texter.sendable(number, now + self.config.estimate_followup_delay)
-        return await self.store.enqueue(
-            ESTIMATE_FOLLOWUP_KIND,
-            {"estimate_id": estimate_id, "to": number, "summary_at": now.isoformat()},
+        return await Outbox(self.store).put(
+            EstimateFollowup(estimate_id=estimate_id, to=number, summary_at=now),
             idempotency_key=f"estimate-followup:{estimate_id}",
             due_at=due,
         )
@@ -219,9 +217,8 @@ class Reactions:
         if (invoice.status or "") != "open" or not invoice.due_amount or invoice.due_at is None:
             return "nothing due"
         due = max(invoice.due_at, now)
-        queued = await self.store.enqueue(
-            INVOICE_REMINDER_KIND,
-            {"invoice_id": invoice.id, "n": 1},
+        queued = await Outbox(self.store).put(
+            InvoiceReminder(invoice_id=invoice.id, n=1),
             idempotency_key=f"invoice-reminder:{invoice.id}:1",
             due_at=due,
         )

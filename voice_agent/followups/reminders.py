@@ -14,21 +14,18 @@ from voice_agent.followups import texts
 from voice_agent.followups.base import Texter, name_of, phone_of
 from voice_agent.followups.config import FollowupConfig
 from voice_agent.followups.gateway import FollowupHcp
-from voice_agent.followups.reactions import (
-    ESTIMATE_FOLLOWUP_KIND,
-    INVOICE_REMINDER_KIND,
-    estimate_answered,
-)
+from voice_agent.followups.reactions import estimate_answered
 from voice_agent.messaging.dispatcher import GiveUp, OutboxDispatcher, RetryLater
 from voice_agent.messaging.optout import OptOuts
 from voice_agent.messaging.threads import SmsThreads
+from voice_agent.outbox import EstimateFollowup, InvoiceReminder, Outbox
 from voice_agent.storage.base import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
 
 class Reminders:
-    """Outbox handlers for `invoice_reminder` and `estimate_followup` items."""
+    """Outbox handlers for `InvoiceReminder` and `EstimateFollowup` jobs."""
 
     def __init__(
         self,
@@ -49,15 +46,16 @@ class Reminders:
 
     def register(self, dispatcher: OutboxDispatcher) -> None:
         """Register both kinds on `dispatcher`."""
-        dispatcher.register(INVOICE_REMINDER_KIND, self.invoice_reminder)
-        dispatcher.register(ESTIMATE_FOLLOWUP_KIND, self.estimate_followup)
+        dispatcher.register(InvoiceReminder, self.invoice_reminder)
+        dispatcher.register(EstimateFollowup, self.estimate_followup)
 
-    async def invoice_reminder(self, item: OutboxItem, now: datetime) -> None:
+    async def invoice_reminder(
+        self, reminder: InvoiceReminder, item: OutboxItem, now: datetime
+    ) -> None:
         """Send reminder number `n` for an overdue invoice and schedule the next one."""
-        invoice_id = str(item.payload.get("invoice_id") or "")
-        n = int(item.payload.get("n") or 1)
+        invoice_id, n = reminder.invoice_id, reminder.n or 1
         if not invoice_id:
-            raise GiveUp("invoice_reminder payload needs invoice_id")
+            raise GiveUp("invoice_reminder job needs an invoice_id")
         invoice = await self.hcp.get_invoice(invoice_id)
         if (invoice.status or "") != "open" or not invoice.due_amount or invoice.due_at is None:
             log.info("invoice reminders stop: invoice %s is %s", invoice_id, invoice.status)
@@ -89,25 +87,24 @@ class Reminders:
             context={"kind": "invoice", "invoice_id": invoice_id},
         )
         if n < self.config.reminder_max:
-            await self.store.enqueue(
-                INVOICE_REMINDER_KIND,
-                {"invoice_id": invoice_id, "n": n + 1},
+            await Outbox(self.store).put(
+                InvoiceReminder(invoice_id=invoice_id, n=n + 1),
                 idempotency_key=f"invoice-reminder:{invoice_id}:{n + 1}",
                 due_at=self.texter.sendable(number, now + self.config.reminder_cadence),
             )
 
-    async def estimate_followup(self, item: OutboxItem, now: datetime) -> None:
+    async def estimate_followup(
+        self, nudge: EstimateFollowup, item: OutboxItem, now: datetime
+    ) -> None:
         """One polite nudge when an estimate got no answer."""
-        estimate_id = str(item.payload.get("estimate_id") or "")
-        number = str(item.payload.get("to") or "")
+        estimate_id, number = nudge.estimate_id, nudge.to
         if not estimate_id or not number:
-            raise GiveUp("estimate_followup payload needs estimate_id and to")
+            raise GiveUp("estimate_followup job needs an estimate_id and a 'to'")
         estimate = await self.hcp.get_estimate(estimate_id)
         if estimate_answered(estimate):
             return
         thread = await self.threads.get(number)
-        summary_at = datetime.fromisoformat(str(item.payload.get("summary_at") or now.isoformat()))
-        if thread.last_inbound_at is not None and thread.last_inbound_at >= summary_at:
+        if thread.last_inbound_at is not None and thread.last_inbound_at >= nudge.summary_at:
             return  # they answered by text; the conversation took it from there
         if await self.optouts.is_opted_out(number):
             return

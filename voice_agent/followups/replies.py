@@ -24,6 +24,7 @@ from voice_agent.messaging.keywords import normalise
 from voice_agent.messaging.threads import SmsThread, SmsThreads
 from voice_agent.operations.errors import SlotTakenError
 from voice_agent.operations.journal import WriteJournal
+from voice_agent.outbox import NotifyOffice, Outbox
 from voice_agent.storage.base import JSON, Store
 
 log = logging.getLogger(__name__)
@@ -87,9 +88,8 @@ class Replies:
 
     async def _call_back(self, thread: SmsThread, text: str, turn_key: str, now: datetime) -> str:
         about = ", ".join(f"{k}={v}" for k, v in thread.context.items() if k.endswith("_id"))
-        await self.store.enqueue(
-            "notify_office",
-            {"message": f"Call back {thread.number} ({about or 'SMS'}): {text[:200]}"},
+        await Outbox(self.store).put(
+            NotifyOffice(text=f"Call back {thread.number} ({about or 'SMS'}): {text[:200]}"),
             idempotency_key=f"callback:{turn_key}",
             due_at=now,
         )
@@ -247,9 +247,8 @@ class Replies:
                 job_id,
                 f"Customer asked by text to move this visit to {when}.",
             )
-            await self.store.enqueue(
-                "notify_office",
-                {"message": f"Please move job {job_id} to {when} (asked by text)."},
+            await Outbox(self.store).put(
+                NotifyOffice(text=f"Please move job {job_id} to {when} (asked by text)."),
                 idempotency_key=f"notify_office:{key}",
                 due_at=now,
             )

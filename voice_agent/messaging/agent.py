@@ -6,6 +6,7 @@ from datetime import datetime
 
 from voice_agent.engine.dialogue import DialogueEngine
 from voice_agent.engine.events import Transfer, collect
+from voice_agent.outbox import NotifyOffice, Outbox
 from voice_agent.storage.base import NewConversation, Store
 
 CALL_BACK_LINE = "Someone from our team will call you shortly."
@@ -40,12 +41,11 @@ class EngineSmsAgent:
         )
         transfer = next((e for e in events if isinstance(e, Transfer)), None)
         if transfer is not None:
-            await self._store.enqueue(
-                "notify_office",
-                {
-                    "message": f"SMS customer asks for a call back ({transfer.reason})",
-                    "conversation_id": conversation_id,
-                },
+            await Outbox(self._store).put(
+                NotifyOffice(
+                    text=f"SMS customer asks for a call back ({transfer.reason})",
+                    conversation_id=conversation_id,
+                ),
                 idempotency_key=f"sms-transfer:{turn_key}",
                 due_at=now,
             )

@@ -1,4 +1,8 @@
-"""The outbox dispatcher: claims due items and runs the handler registered for their kind.
+"""The outbox dispatcher: claims due items and runs the handler registered for their job type.
+
+Each item's stored payload is parsed into its typed job (`voice_agent.outbox.jobs`) before
+its handler runs; a payload that does not fit its kind is given up at once with the
+validation error on the row (nothing crashes, the row stays visible).
 
 Several workers may run it at once: `Store.claim_due` leases each item to one worker, and a
 worker that dies mid-item simply lets its lease expire so another worker picks the item up.
@@ -13,13 +17,16 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from voice_agent.errors import AgentError
+from voice_agent.outbox.jobs import Job, JobError
 from voice_agent.storage.base import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[OutboxItem, datetime], Awaitable[None]]
+J = TypeVar("J", bound=Job)
+Handler = Callable[[J, OutboxItem, datetime], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 BASE_DELAY = timedelta(seconds=30)
@@ -98,7 +105,7 @@ class OutboxDispatcher:
         self._lease = lease_seconds
         self._max_attempts = max_attempts
         self._jitter = jitter
-        self._handlers: dict[str, Handler] = {}
+        self._handlers: dict[str, tuple[type[Job], Handler[Any]]] = {}
         self._paused: dict[str, datetime] = {}  # kind -> the provider asked us to wait until
 
     @property
@@ -106,9 +113,9 @@ class OutboxDispatcher:
         """The kinds this dispatcher handles."""
         return frozenset(self._handlers)
 
-    def register(self, kind: str, handler: Handler) -> None:
-        """Handle outbox items of `kind` with `handler(item, now)`."""
-        self._handlers[kind] = handler
+    def register(self, job_type: type[J], handler: Handler[J]) -> None:
+        """Handle items of `job_type`'s kind with `handler(job, item, now)`."""
+        self._handlers[job_type.kind] = (job_type, handler)
 
     async def run_once(self, now: datetime | None = None) -> DispatchReport:
         """Claim and run every item due at `now` (default: the clock), batch by batch."""
@@ -125,8 +132,8 @@ class OutboxDispatcher:
         return report
 
     async def _run(self, item: OutboxItem, now: datetime, report: DispatchReport) -> None:
-        handler = self._handlers.get(item.kind)
-        if handler is None:
+        route = self._handlers.get(item.kind)
+        if route is None:
             # Not ours (another component's kind): put it back for whoever handles it.
             await self._store.retry_later(
                 item.id, f"no handler for {item.kind!r} here", now + UNKNOWN_KIND_DELAY
@@ -138,8 +145,16 @@ class OutboxDispatcher:
             await self._store.retry_later(item.id, "provider asked us to wait", paused)
             report.retried += 1
             return
+        job_type, handler = route
         try:
-            await handler(item, now)
+            job = job_type.from_payload(item.payload)
+        except JobError as exc:  # a row that fits no handler: keep it, failed, with the reason
+            await self._store.give_up(item.id, str(exc)[:500])
+            report.given_up += 1
+            log.error("outbox %s %s: %s", item.kind, item.id, exc)
+            return
+        try:
+            await handler(job, item, now)
         except RetryLater as exc:
             if exc.at is not None:  # a deliberate deferral (quiet hours, not due yet): no limit
                 await self._store.retry_later(item.id, str(exc), exc.at)

@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from voice_agent.errors import AgentError
 from voice_agent.messaging.dispatcher import GiveUp, OutboxDispatcher, RetryLater
-from voice_agent.messaging.outbox import EMAIL_KIND
+from voice_agent.outbox.jobs import SendEmail
 from voice_agent.storage.base import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ def build_message(
 
 
 class EmailOutbox:
-    """Sends "email" outbox items: payload `{"to", "subject", "body", "purpose"?}`."""
+    """Sends `SendEmail` jobs."""
 
     def __init__(self, sender: EmailSender, *, from_address: str) -> None:
         self._sender = sender
@@ -213,15 +213,13 @@ class EmailOutbox:
 
     def register(self, dispatcher: OutboxDispatcher) -> None:
         """Handle the "email" kind on `dispatcher`."""
-        dispatcher.register(EMAIL_KIND, self.handle_email)
+        dispatcher.register(SendEmail, self.handle_email)
 
-    async def handle_email(self, item: OutboxItem, now: datetime) -> None:
-        """Send one "email" item; RetryLater on 4xx or connection trouble, GiveUp on 5xx."""
-        to = str(item.payload.get("to") or "").strip()
-        subject = str(item.payload.get("subject") or "").strip()
-        body = str(item.payload.get("body") or "")
+    async def handle_email(self, job: SendEmail, item: OutboxItem, now: datetime) -> None:
+        """Send one e-mail; RetryLater on 4xx or connection trouble, GiveUp on 5xx."""
+        to, subject, body = job.to.strip(), job.subject.strip(), job.body
         if "@" not in to or not subject or not body:
-            raise GiveUp("email payload needs 'to', 'subject' and 'body'")
+            raise GiveUp("email job needs 'to', 'subject' and 'body'")
         message = build_message(
             from_address=self._from,
             to=to,
@@ -236,4 +234,4 @@ class EmailOutbox:
             if exc.retryable:
                 raise RetryLater(str(exc)) from None
             raise GiveUp(str(exc)) from None
-        log.info("outbox %s: e-mail sent (%s)", item.id, item.payload.get("purpose") or "email")
+        log.info("outbox %s: e-mail sent (%s)", item.id, job.purpose or "email")

@@ -1,4 +1,4 @@
-"""Replays HCP writes that failed during a call ("hcp_write" outbox items), exactly once.
+"""Replays HCP writes that failed during a call (`RetryHcpWrite` jobs), exactly once.
 
 A write that HCP could not take (down, 5xx, timeout, 429) was recorded in the write journal
 with status "queued" and put in the outbox. This handler leases the journal entry (so no
@@ -22,15 +22,14 @@ from voice_agent.operations import Operations, SlotTakenError
 from voice_agent.operations.booking import create_in_window, existing_job_at
 from voice_agent.operations.journal import WRITE_LEASE_SECONDS, retry_after_seconds, utcnow
 from voice_agent.operations.lead_source import without_unknown_lead_source
+from voice_agent.outbox import NotifyOffice, Outbox, RetryHcpWrite
 from voice_agent.settings import Settings
 from voice_agent.storage.base import HcpWrite, OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
-KIND = "hcp_write"
 Result = tuple[str, dict[str, Any]]
 Replay = Callable[[hcp.HcpClient, dict[str, Any]], Awaitable[Result]]
-_ENVELOPE = ("write_id", "operation", "conversation_id", "request")
 
 
 async def _create_job(client: hcp.HcpClient, request: dict[str, Any]) -> Result:
@@ -82,16 +81,8 @@ REPLAYS: dict[str, Replay] = {
 }
 
 
-def request_of(payload: dict[str, Any]) -> dict[str, Any]:
-    """The write's request: nested under "request", or the payload minus its envelope."""
-    nested = payload.get("request")
-    if isinstance(nested, dict):
-        return nested
-    return {k: v for k, v in payload.items() if k not in _ENVELOPE}
-
-
 class HcpWriteReplayer:
-    """The outbox handler for "hcp_write" items."""
+    """The outbox handler for `RetryHcpWrite` jobs."""
 
     def __init__(
         self,
@@ -111,14 +102,13 @@ class HcpWriteReplayer:
         )
 
     def register(self, dispatcher: OutboxDispatcher) -> None:
-        """Handle "hcp_write" items on `dispatcher`."""
+        """Handle `RetryHcpWrite` jobs on `dispatcher`."""
         self._worker = dispatcher.worker
-        dispatcher.register(KIND, self.handle)
+        dispatcher.register(RetryHcpWrite, self.handle)
 
-    async def handle(self, item: OutboxItem, now: datetime) -> None:
+    async def handle(self, job: RetryHcpWrite, item: OutboxItem, now: datetime) -> None:
         """Send the write; retry while HCP is unavailable, hand it to the office if refused."""
-        operation = str(item.payload.get("operation", ""))
-        write_id = str(item.payload.get("write_id", ""))
+        operation, write_id = job.operation, job.write_id or ""
         write = await self._journal_entry(item)
         if write is not None:
             if write.status == "done":
@@ -133,12 +123,12 @@ class HcpWriteReplayer:
                 at = write.lease_until or (now + timedelta(seconds=WRITE_LEASE_SECONDS))
                 raise RetryLater(f"{operation} is being sent by {write.owner}", at=at)
             write_id = write.id
-        request = request_of(item.payload)
+        request = job.request
         replay = REPLAYS.get(operation)
         if operation == "create_job" and self._ops is not None:
             replay = self._book_with_technician
         if replay is None:
-            await self._hand_to_office(item, write_id, operation, "it needs a person to enter it")
+            await self._hand_to_office(job, item, write_id, "it needs a person to enter it")
             return
         try:
             hcp_id, response = await replay(self._client, request)
@@ -150,7 +140,7 @@ class HcpWriteReplayer:
                 not_before = now + timedelta(seconds=wait) if wait else None
                 reason = f"{operation}: HCP still unavailable ({type(exc).__name__})"
                 raise RetryLater(reason, not_before=not_before) from exc
-            await self._hand_to_office(item, write_id, operation, f"HCP refused it: {exc}")
+            await self._hand_to_office(job, item, write_id, f"HCP refused it: {exc}")
             raise GiveUp(f"{operation} refused by HCP") from exc
         if write_id:
             await self._store.finish_hcp_write(
@@ -183,18 +173,13 @@ class HcpWriteReplayer:
         return None
 
     async def _hand_to_office(
-        self, item: OutboxItem, write_id: str, operation: str, why: str
+        self, job: RetryHcpWrite, item: OutboxItem, write_id: str, why: str
     ) -> None:
         if write_id:
             await self._store.finish_hcp_write(write_id, status="failed", error=why[:500])
-        summary = ", ".join(f"{k}={v}" for k, v in sorted(request_of(item.payload).items()))
-        await self._store.enqueue(
-            "notify_office",
-            {
-                "conversation_id": item.payload.get("conversation_id"),
-                "text": f"Please enter in Housecall Pro by hand ({why}): {operation} {summary}"[
-                    :600
-                ],
-            },
+        summary = ", ".join(f"{k}={v}" for k, v in sorted(job.request.items()))
+        text = f"Please enter in Housecall Pro by hand ({why}): {job.operation} {summary}"
+        await Outbox(self._store).put(
+            NotifyOffice(text=text[:600], conversation_id=job.conversation_id),
             idempotency_key=f"notify_office:hcp_write:{item.idempotency_key}",
         )

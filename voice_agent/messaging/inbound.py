@@ -1,10 +1,10 @@
-"""Inbound SMS turns, run from the outbox ("sms_in") so a crash or a slow model loses nothing.
+"""Inbound SMS turns, run from the outbox (`SmsReceived`) so a crash or a slow model loses nothing.
 
 For each received message, in order: opt-out keywords (STOP/START/HELP and plain-language
 "stop texting me") are honoured and recorded; a reply to one of our follow-ups is handled
 by the follow-up replies; anything else goes to the dialogue engine in the number's current
-thread (one conversation per number within the thread window). The answer is queued as an
-"sms" outbox item keyed by the inbound MessageSid, so it goes out exactly once.
+thread (one conversation per number within the thread window). The answer is queued as a
+`SendSms` job keyed by the inbound MessageSid, so it goes out exactly once.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from typing import Protocol
 from voice_agent.messaging.dispatcher import GiveUp, OutboxDispatcher, RetryLater
 from voice_agent.messaging.keywords import OPT_OUT_FOOTER, classify_keyword
 from voice_agent.messaging.optout import OptOuts
-from voice_agent.messaging.outbox import queue_sms
 from voice_agent.messaging.threads import SmsThread, SmsThreads
+from voice_agent.outbox import NotifyOffice, Outbox, SendSms, SmsReceived
 from voice_agent.storage.base import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
-SMS_IN_KIND = "sms_in"
 FALLBACK_REPLY = "Thanks for your message! Someone from the office will get back to you shortly."
 
 
@@ -48,7 +47,7 @@ class ReplyHandler(Protocol):
 
 
 class SmsInbound:
-    """The "sms_in" outbox handler."""
+    """The `SmsReceived` outbox handler."""
 
     def __init__(
         self,
@@ -61,7 +60,7 @@ class SmsInbound:
         thread_window: timedelta,
         help_text: Callable[[], str],
     ) -> None:
-        self._store = store
+        self._outbox = Outbox(store)
         self._threads = threads
         self._optouts = optouts
         self._agent = agent
@@ -70,17 +69,14 @@ class SmsInbound:
         self._help = help_text
 
     def register(self, dispatcher: OutboxDispatcher) -> None:
-        """Register the "sms_in" kind on `dispatcher`."""
-        dispatcher.register(SMS_IN_KIND, self.handle)
+        """Handle `SmsReceived` jobs on `dispatcher`."""
+        dispatcher.register(SmsReceived, self.handle)
 
-    async def handle(self, item: OutboxItem, now: datetime) -> None:
+    async def handle(self, job: SmsReceived, item: OutboxItem, now: datetime) -> None:
         """Answer one inbound message."""
-        sid = str(item.payload.get("message_sid") or "")
-        number = str(item.payload.get("from") or "")
-        business = item.payload.get("to")
-        body = str(item.payload.get("body") or "")
+        sid, number, business, body = job.message_sid, job.sender, job.to, job.body
         if not sid or not number.startswith("+"):
-            raise GiveUp("sms_in payload needs message_sid and an E.164 'from'")
+            raise GiveUp("sms_in job needs a message_sid and an E.164 'sender'")
         keyword = classify_keyword(body, opted_out=await self._optouts.is_opted_out(number))
         if keyword == "stop":
             await self._optouts.opt_out(number, source=f"sms:{sid}")
@@ -90,8 +86,10 @@ class SmsInbound:
             await self._optouts.opt_in(number, source=f"sms:{sid}")
             return
         if keyword == "help":
-            await queue_sms(
-                self._store, to=number, body=self._help(), key=f"sms-reply:{sid}", due_at=now
+            await self._outbox.put(
+                SendSms(to=number, body=self._help()),
+                idempotency_key=f"sms-reply:{sid}",
+                due_at=now,
             )
             return
         thread = await self._threads.get(number)
@@ -108,13 +106,10 @@ class SmsInbound:
             return
         if thread.texted_at is None and "STOP" not in answer:
             answer = f"{answer} {OPT_OUT_FOOTER}"  # the first text to a number says how to stop
-        await queue_sms(
-            self._store,
-            to=number,
-            body=answer,
-            key=f"sms-reply:{sid}",
+        await self._outbox.put(
+            SendSms(to=number, body=answer, conversation_id=conversation_id),
+            idempotency_key=f"sms-reply:{sid}",
             due_at=now,
-            conversation_id=conversation_id,
         )
         await self._threads.touch(number, at=now, inbound=False)
 
@@ -128,9 +123,8 @@ class SmsInbound:
         now: datetime,
     ) -> tuple[str, str | None]:
         if self._agent is None:
-            await self._store.enqueue(
-                "notify_office",
-                {"message": f"SMS from {thread.number}: {body[:300]}"},
+            await self._outbox.put(
+                NotifyOffice(text=f"SMS from {thread.number}: {body[:300]}"),
                 idempotency_key=f"sms-office:{sid}",
                 due_at=now,
             )

@@ -1,71 +1,27 @@
-"""Outbox handlers for outbound SMS ("sms") and office notifications ("notify_office").
+"""Outbox handlers for outbound SMS (`SendSms`) and office notifications (`NotifyOffice`).
 
-E-mail ("email" items, queued with `queue_email`) is sent by `voice_agent.messaging.email`.
+E-mail (`SendEmail`) is sent by `voice_agent.messaging.email`.
 
 Exactly once per logical message: the outbox item's idempotency key makes the message
 logical, the lease makes one worker send it, and a re-attempt (after a crash, a timeout or
 a 5xx that Twilio may have accepted) first asks the provider whether the message already
 went out before sending again. Nothing is sent to an opted-out number.
-
-Payload of an "sms" item: ``{"to": E.164, "body": str, "conversation_id"?: str}``.
-Payload of a "notify_office" item: ``{"message" | "text" | "body" | "summary": str, ...}``.
-Payload of an "email" item: ``{"to": address, "subject": str, "body": str, "purpose"?: str}``.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from voice_agent.messaging.dispatcher import GiveUp, OutboxDispatcher, RetryLater
 from voice_agent.messaging.optout import OptOuts
 from voice_agent.messaging.sender import SentSms, SmsSender, SmsSendError
+from voice_agent.outbox.jobs import NotifyOffice, SendSms
 from voice_agent.storage.base import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
-SMS_KIND = "sms"
-NOTIFY_OFFICE_KIND = "notify_office"
-EMAIL_KIND = "email"
 MAX_BODY = 1600
-_OFFICE_TEXT_KEYS = ("message", "text", "body", "summary")
-
-
-async def queue_sms(
-    store: Store,
-    *,
-    to: str,
-    body: str,
-    key: str,
-    due_at: datetime,
-    conversation_id: str | None = None,
-    purpose: str | None = None,
-) -> bool:
-    """Queue one logical SMS due at `due_at`; False when `key` was already queued."""
-    payload: dict[str, Any] = {"to": to, "body": body}
-    if conversation_id:
-        payload["conversation_id"] = conversation_id
-    if purpose:
-        payload["purpose"] = purpose
-    return await store.enqueue(SMS_KIND, payload, idempotency_key=key, due_at=due_at)
-
-
-async def queue_email(
-    store: Store,
-    *,
-    to: str,
-    subject: str,
-    body: str,
-    key: str,
-    due_at: datetime,
-    purpose: str | None = None,
-) -> bool:
-    """Queue one logical e-mail due at `due_at`; False when `key` was already queued."""
-    payload: dict[str, Any] = {"to": to, "subject": subject, "body": body}
-    if purpose:
-        payload["purpose"] = purpose
-    return await store.enqueue(EMAIL_KIND, payload, idempotency_key=key, due_at=due_at)
 
 
 def was_attempted(item: OutboxItem) -> bool:
@@ -99,28 +55,29 @@ class SmsOutbox:
 
     def register(self, dispatcher: OutboxDispatcher) -> None:
         """Register both kinds on `dispatcher`."""
-        dispatcher.register(SMS_KIND, self.handle_sms)
-        dispatcher.register(NOTIFY_OFFICE_KIND, self.handle_notify_office)
+        dispatcher.register(SendSms, self.handle_sms)
+        dispatcher.register(NotifyOffice, self.handle_notify_office)
 
-    async def handle_sms(self, item: OutboxItem, now: datetime) -> None:
-        """Send an "sms" item once."""
-        to = str(item.payload.get("to") or "")
-        body = str(item.payload.get("body") or "")[:MAX_BODY]
-        if not to.startswith("+") or not body:
-            raise GiveUp("sms payload needs an E.164 'to' and a non-empty 'body'")
-        await self._deliver(item, to, body, item.payload.get("conversation_id"))
+    async def handle_sms(self, job: SendSms, item: OutboxItem, now: datetime) -> None:
+        """Send one text once."""
+        body = job.body[:MAX_BODY]
+        if not job.to.startswith("+") or not body:
+            raise GiveUp("sms job needs an E.164 'to' and a non-empty 'body'")
+        await self._deliver(item, job.to, body, job.conversation_id)
 
-    async def handle_notify_office(self, item: OutboxItem, now: datetime) -> None:
+    async def handle_notify_office(
+        self, job: NotifyOffice, item: OutboxItem, now: datetime
+    ) -> None:
         """Text an office notification to OFFICE_NUMBER."""
         if not self._office:
             raise GiveUp("OFFICE_NUMBER is not set; office notification not sent")
-        text = next((str(item.payload[k]) for k in _OFFICE_TEXT_KEYS if item.payload.get(k)), "")
-        if not text:
-            raise GiveUp("notify_office payload has no message text")
-        await self._deliver(item, self._office, f"[Agent] {text}"[:MAX_BODY], None)
+        if not job.text:
+            raise GiveUp("notify_office job has no text")
+        await self._deliver(item, self._office, f"[Agent] {job.text}"[:MAX_BODY], None)
 
-    async def _deliver(self, item: OutboxItem, to: str, body: str, conversation_id: Any) -> None:
-        conversation = str(conversation_id) if conversation_id else None
+    async def _deliver(
+        self, item: OutboxItem, to: str, body: str, conversation: str | None
+    ) -> None:
         if await self._optouts.is_opted_out(to):
             await self._store.record_message(
                 direction="out",

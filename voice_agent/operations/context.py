@@ -10,6 +10,7 @@ from typing import Any
 from hcp import HcpClient
 from voice_agent.operations.cache import ReferenceCache
 from voice_agent.operations.journal import Recover, Result, Send, WriteJournal
+from voice_agent.outbox import NotifyOffice, Outbox
 from voice_agent.settings import Settings
 from voice_agent.storage.base import Store
 
@@ -97,14 +98,8 @@ class Operations:
         """Queue one notice for the office (once per `key`, within this conversation unless
         `per_conversation` is False); False if it was queued before."""
         scope = (self.conversation_id if per_conversation else None) or "system"
-        return await self.store.enqueue(
-            "notify_office",
-            {
-                "conversation_id": self.conversation_id,
-                "caller": self.caller,
-                "text": text,
-                "to": self.settings.office_number,
-            },
+        return await Outbox(self.store).put(
+            NotifyOffice(text=text, conversation_id=self.conversation_id, caller=self.caller),
             idempotency_key=f"notify_office:{scope}:{key}",
         )
 

@@ -28,6 +28,7 @@ from voice_agent.operations.errors import (
     StaleTurnError,
     WriteQueuedError,
 )
+from voice_agent.outbox import Outbox, RetryHcpWrite
 from voice_agent.storage.base import HcpWrite, Store
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ Recover = Callable[[], Awaitable[Result | None]]
 WRITE_LEASE_SECONDS = 30.0
 WAIT_SECONDS = 5.0  # longest wait for another owner's write in flight before saying so
 POLL_SECONDS = 0.05
-OUTBOX_KIND = "hcp_write"
 
 
 def utcnow() -> datetime:
@@ -186,14 +186,13 @@ class WriteJournal:
         await self.store.finish_hcp_write(write.id, status="queued", error=str(exc)[:500])
         wait = retry_after_seconds(exc)
         due = utcnow() + timedelta(seconds=wait) if wait else None
-        await self.store.enqueue(
-            OUTBOX_KIND,
-            {
-                "write_id": write.id,
-                "operation": operation,
-                "request": request,
-                "conversation_id": self.conversation_id,
-            },
+        await Outbox(self.store).put(
+            RetryHcpWrite(
+                operation=operation,
+                request=request,
+                write_id=write.id,
+                conversation_id=self.conversation_id,
+            ),
             idempotency_key=f"hcp_write:{write.idempotency_key}",
             due_at=due,
         )

@@ -9,6 +9,7 @@ from voice_agent import phones
 from voice_agent.operations.context import Operations
 from voice_agent.operations.errors import OperationError, WriteQueuedError
 from voice_agent.operations.lead_source import without_unknown_lead_source
+from voice_agent.outbox import Outbox, SendSms
 from voice_agent.settings import Settings
 
 NO_PAY_LINK = "We have no online payment link; offer to have the office call back."
@@ -69,8 +70,7 @@ async def send_pay_link(ops: Operations, *, to: str) -> None:
         raise OperationError(NO_PAY_LINK)
     settings = ops.settings
     body = f"{settings.business_name}: you can pay your invoice online at {settings.pay_url}"
-    await ops.store.enqueue(
-        "sms",
-        {"to": to, "body": body, "conversation_id": ops.conversation_id},
+    await Outbox(ops.store).put(
+        SendSms(to=to, body=body, conversation_id=ops.conversation_id),
         idempotency_key=f"sms:paylink:{ops.conversation_id}",
     )

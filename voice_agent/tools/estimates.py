@@ -19,6 +19,7 @@ from voice_agent.operations import (
     schedule_approved_work,
 )
 from voice_agent.operations import create_estimate as create_estimate_in_hcp
+from voice_agent.outbox import Outbox, SendSms
 from voice_agent.speech import speak_money
 from voice_agent.tools.booking import NEED_YES, confirmation, offered_window
 from voice_agent.tools.common import require_account
@@ -108,9 +109,8 @@ async def create_estimate(ctx: ToolContext, description: str) -> dict[str, Any]:
     total = sum(i.price for i in items)
     lines = ", ".join(f"{i.name} {speak_money(i.price)}" for i in items)
     summary = f"{ctx.settings.business_name} estimate: {lines}. Total {speak_money(total)}."
-    await ctx.store.enqueue(
-        "sms",
-        {"to": session.caller, "body": summary, "conversation_id": ctx.conversation.id},
+    await Outbox(ctx.store).put(
+        SendSms(to=session.caller, body=summary, conversation_id=ctx.conversation.id),
         idempotency_key=f"sms:estimate:{estimate_id}",
     )
     session.outcome = "estimate"
