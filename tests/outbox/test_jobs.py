@@ -73,10 +73,11 @@ def test_a_job_that_does_not_fit_is_refused_when_built(build: Any, message: str)
         ("hcp_event", {"event_id": "e1", "event": "job.created"}, "hcp_event job: field 'event'"),
         ("call_ended", {}, "call_ended job: missing field 'conversation_id'"),
         ("teleport", {}, "unknown outbox kind 'teleport'"),
+        ("sms", ["+1512", "hi"], "sms job: payload is list, not an object"),
     ],
 )
 def test_a_stored_payload_that_does_not_fit_is_refused_when_parsed(
-    kind: str, payload: dict[str, Any], message: str
+    kind: str, payload: Any, message: str
 ) -> None:
     with pytest.raises(JobError, match=re.escape(message)):
         parse_job(kind, payload)

@@ -54,6 +54,8 @@ class Job(BaseModel):
     @classmethod
     def from_payload(cls, payload: JSON) -> Self:
         """Parse a stored payload (old spellings mapped first); JobError when it does not fit."""
+        if not isinstance(payload, dict):
+            raise JobError(f"{cls.kind} job: payload is {type(payload).__name__}, not an object")
         upgrade = LEGACY.get(cls.kind)
         data = upgrade(dict(payload)) if upgrade else payload
         return cls.model_validate(data, strict=False)
@@ -162,8 +164,7 @@ def parse_job(kind: str, payload: JSON) -> Job:
     job_type = JOB_TYPES.get(kind)
     if job_type is None:
         raise JobError(f"unknown outbox kind {kind!r}")
-    job: Job = job_type.from_payload(payload)
-    return job
+    return job_type.from_payload(payload)
 
 
 _OFFICE_TEXT_KEYS = ("message", "text", "body", "summary")  # the old order of preference
