@@ -1,206 +1,68 @@
-"""The storage contract: every record the product keeps, behind one `Store` protocol.
+"""The storage contract: one small Protocol per aggregate, and `Store`, all of them together.
 
-Records are plain frozen dataclasses (never ORM objects), so callers cannot lazy-load or
-mutate rows behind the store's back. Every write that a webhook retry could repeat is keyed
-by a unique natural key, and the store answers "already had it" instead of writing twice.
+Callers depend on the narrowest protocol they use (`OptOutRecords`, `SmsThreadRecords`,
+`Digests`, ...); `SqlStore` implements them all on one database. The records are the frozen
+dataclasses of `voice_agent.storage.records`, re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
-Channel = Literal["voice", "sms", "web", "console"]
-CALL_CHANNELS: frozenset[str] = frozenset({"voice", "web"})
-"""Channels whose conversations count as calls: the phone and the browser test line."""
-# Setting keys with this mark ("optout:+1512…", "sms-thread:…") are internal records kept in
-# the settings table, not office settings: `all_settings` leaves them out.
-RECORD_KEY_MARK = ":"
-JSON = dict[str, Any]
+from voice_agent.storage.records import (
+    CALL_CHANNELS,
+    JSON,
+    SMS_THREAD_FIELDS,
+    Channel,
+    Conversation,
+    CredentialRecord,
+    DashboardUser,
+    DigestMark,
+    HcpWrite,
+    Message,
+    NewConversation,
+    NewTurn,
+    OptOut,
+    OutboxItem,
+    Recording,
+    ScenarioRun,
+    SmsThread,
+    StaleStateError,
+    ToolCallRecord,
+    Turn,
+    WebhookEvent,
+)
+
+__all__ = [
+    "CALL_CHANNELS",
+    "JSON",
+    "SMS_THREAD_FIELDS",
+    "Channel",
+    "Conversation",
+    "CredentialRecord",
+    "DashboardUser",
+    "DigestMark",
+    "HcpWrite",
+    "Message",
+    "NewConversation",
+    "NewTurn",
+    "OptOut",
+    "OutboxItem",
+    "Recording",
+    "ScenarioRun",
+    "SmsThread",
+    "StaleStateError",
+    "ToolCallRecord",
+    "Turn",
+    "WebhookEvent",
+]
 
 
-class StaleStateError(Exception):
-    """`save_state` lost a race: the conversation changed since it was loaded."""
+class Conversations(Protocol):
+    """Calls, SMS threads and test-line sessions with the engine's versioned state."""
 
-
-@dataclass(frozen=True)
-class NewConversation:
-    """What is known when a conversation starts."""
-
-    channel: Channel
-    external_id: str  # CallSid, SMS thread key, or a test-line session id
-    caller: str  # E.164 caller number (a claim, not proof)
-    business_number: str | None = None
-    test_mode: bool = False
-    language: str = "en"
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """One call, SMS thread or test-line session, with the engine's saved state."""
-
-    id: str
-    channel: Channel
-    external_id: str
-    caller: str
-    business_number: str | None
-    test_mode: bool
-    language: str
-    status: str  # active | completed | failed | abandoned
-    outcome: str | None  # booked | rescheduled | estimate | message | transferred | ...
-    hcp_customer_id: str | None
-    state: JSON
-    version: int
-    started_at: datetime
-    updated_at: datetime
-    ended_at: datetime | None = None
-    duration_seconds: int | None = None
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One utterance in a conversation."""
-
-    conversation_id: str
-    seq: int
-    role: Literal["caller", "agent", "system"]
-    text: str
-    meta: JSON
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class NewTurn:
-    """A turn to record (see `Store.finish_turn`)."""
-
-    seq: int
-    role: str
-    text: str
-    meta: JSON = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ToolCallRecord:
-    """A tool the engine ran, with its arguments, result and timing."""
-
-    id: str
-    conversation_id: str
-    turn_seq: int
-    name: str
-    arguments: JSON
-    result: Any
-    error: str | None
-    duration_ms: float
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class HcpWrite:
-    """A write to HCP, recorded before it is sent; `idempotency_key` makes retries safe."""
-
-    id: str
-    conversation_id: str | None
-    operation: str  # e.g. create_job, create_customer, add_note
-    idempotency_key: str
-    request: JSON
-    status: str  # pending | done | failed | queued
-    hcp_id: str | None
-    response: JSON | None
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-    owner: str | None = None  # the turn or worker sending it right now
-    lease_until: datetime | None = None  # nobody else touches it before this
-
-    def leased(self, now: datetime) -> bool:
-        """Whether a live owner holds this write (it is being sent; do not resend it)."""
-        return self.status == "pending" and self.lease_until is not None and self.lease_until > now
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """Work to do later (an SMS, a retried HCP write, an office notification)."""
-
-    id: str
-    kind: str
-    idempotency_key: str
-    payload: JSON
-    status: str  # pending | claimed | done | failed
-    attempts: int
-    next_attempt_at: datetime
-    claimed_by: str | None
-    claimed_until: datetime | None
-    last_error: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Message:
-    """An SMS in or out."""
-
-    id: str
-    conversation_id: str | None
-    direction: Literal["in", "out"]
-    provider_id: str | None  # Twilio MessageSid
-    from_number: str
-    to_number: str
-    body: str
-    status: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class WebhookEvent:
-    """A received webhook, stored once per (provider, event_id)."""
-
-    provider: str  # twilio | hcp
-    event_id: str
-    kind: str
-    payload: JSON
-    received_at: datetime
-    processed_at: datetime | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class CredentialRecord:
-    """An encrypted credential row; plaintext never lives here."""
-
-    id: str
-    type: str  # api_key_token_prefix
-    service: str  # hcp
-    allowed_domains: tuple[str, ...]
-    ciphertext: bytes
-    nonce: bytes
-    key_id: str
-    last4: str
-    created_at: datetime
-    used_at: datetime | None = None
-    meta: JSON = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Recording:
-    """A call recording at Twilio, linked to its conversation."""
-
-    sid: str
-    conversation_id: str
-    call_sid: str
-    status: str  # completed | absent | failed | deleted
-    media_url: str
-    duration_seconds: int | None
-    channels: int | None
-    source: str | None
-    created_at: datetime
-    deleted_at: datetime | None = None
-
-
-class Store(Protocol):
-    """Everything the product persists; one SQLAlchemy implementation for SQLite and PostgreSQL."""
-
-    # conversations
     async def create_conversation(self, new: NewConversation) -> tuple[Conversation, bool]:
         """Create, or return the existing one for (channel, external_id); bool = created."""
         ...
@@ -243,7 +105,10 @@ class Store(Protocol):
         self, *, limit: int = 50, offset: int = 0, channel: Channel | None = None
     ) -> list[Conversation]: ...
 
-    # turns and tool calls
+
+class Turns(Protocol):
+    """What was said in a conversation, and the tools the engine ran."""
+
     async def add_turn(
         self, conversation_id: str, seq: int, role: str, text: str, meta: JSON | None = None
     ) -> bool:
@@ -269,7 +134,10 @@ class Store(Protocol):
 
     async def list_tool_calls(self, conversation_id: str) -> list[ToolCallRecord]: ...
 
-    # HCP writes
+
+class HcpWriteJournal(Protocol):
+    """Writes to HCP, recorded before they are sent so retries never repeat them."""
+
     async def begin_hcp_write(
         self,
         conversation_id: str | None,
@@ -301,19 +169,6 @@ class Store(Protocol):
         """The finished write of `operation` that produced the HCP record `hcp_id`, if ours."""
         ...
 
-    # named leases (one owner at a time: a conversation's turn, a booking window)
-    async def acquire_lease(self, name: str, owner: str, *, now: datetime, until: datetime) -> bool:
-        """Take or extend the lease `name` for `owner`; False while another owner's is live."""
-        ...
-
-    async def release_lease(self, name: str, owner: str) -> None:
-        """Give the lease up (only if `owner` still holds it)."""
-        ...
-
-    async def lease_owner(self, name: str, *, now: datetime) -> str | None:
-        """Who holds the live lease `name`, if anyone."""
-        ...
-
     async def finish_hcp_write(
         self,
         write_id: str,
@@ -326,7 +181,26 @@ class Store(Protocol):
 
     async def list_hcp_writes(self, conversation_id: str) -> list[HcpWrite]: ...
 
-    # outbox
+
+class Leases(Protocol):
+    """Named leases: one owner at a time (a conversation's turn, a booking window)."""
+
+    async def acquire_lease(self, name: str, owner: str, *, now: datetime, until: datetime) -> bool:
+        """Take or extend the lease `name` for `owner`; False while another owner's is live."""
+        ...
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease up (only if `owner` still holds it)."""
+        ...
+
+    async def lease_owner(self, name: str, *, now: datetime) -> str | None:
+        """Who holds the live lease `name`, if anyone."""
+        ...
+
+
+class OutboxQueue(Protocol):
+    """Work to do later, leased to one worker at a time."""
+
     async def enqueue(
         self, kind: str, payload: JSON, *, idempotency_key: str, due_at: datetime | None = None
     ) -> bool:
@@ -347,7 +221,10 @@ class Store(Protocol):
 
     async def list_outbox(self, *, status: str | None = None) -> list[OutboxItem]: ...
 
-    # messages
+
+class Messages(Protocol):
+    """SMS records in and out."""
+
     async def record_message(
         self,
         *,
@@ -366,7 +243,10 @@ class Store(Protocol):
 
     async def list_messages(self, conversation_id: str) -> list[Message]: ...
 
-    # webhook events
+
+class WebhookEvents(Protocol):
+    """Received webhooks, stored once per (provider, event_id)."""
+
     async def record_webhook_event(
         self, provider: str, event_id: str, kind: str, payload: JSON
     ) -> bool:
@@ -383,7 +263,10 @@ class Store(Protocol):
         """The stored delivery (provider, event_id), processed or not; None if never stored."""
         ...
 
-    # credentials (ciphertext only; see voice_agent.vault)
+
+class Credentials(Protocol):
+    """Encrypted API credentials (ciphertext only; see `voice_agent.vault`)."""
+
     async def put_credential(self, record: CredentialRecord) -> None:
         """Insert or replace the credential with this id."""
         ...
@@ -400,16 +283,22 @@ class Store(Protocol):
 
     async def touch_credential(self, credential_id: str, used_at: datetime) -> None: ...
 
-    # settings (office-edited, override environment defaults)
+
+class SettingOverrides(Protocol):
+    """Settings the office saved on the Setup page (they override the environment)."""
+
     async def get_setting(self, key: str) -> Any | None: ...
 
     async def set_setting(self, key: str, value: Any) -> None: ...
 
     async def all_settings(self) -> JSON:
-        """The office-edited settings; keys containing `RECORD_KEY_MARK` are left out."""
+        """Every saved setting (key -> value)."""
         ...
 
-    # failed attempts (login limiter, caller identity checks), shared by every worker
+
+class Attempts(Protocol):
+    """Failed attempts (login limiter, caller identity checks), shared by every worker."""
+
     async def add_attempt(
         self, scope: str, key: str, at: datetime, *, keep_after: datetime
     ) -> None:
@@ -424,9 +313,10 @@ class Store(Protocol):
         """Forget `key`'s failed attempts in `scope` (after a success)."""
         ...
 
-    async def close(self) -> None: ...
 
-    # time ranges (reports such as the owner digest); every range is [start, end)
+class Reports(Protocol):
+    """Time ranges for reports such as the owner digest; every range is [start, end)."""
+
     async def list_conversations_between(
         self, start: datetime, end: datetime
     ) -> list[Conversation]:
@@ -453,7 +343,10 @@ class Store(Protocol):
         """SMS records created in [start, end), oldest first."""
         ...
 
-    # call recordings (the media stays at Twilio; see voice_agent.recordings)
+
+class Recordings(Protocol):
+    """Call recordings (the media stays at Twilio; see `voice_agent.recordings`)."""
+
     async def record_recording(self, recording: Recording) -> bool:
         """Store a recording, or update its status/duration if the sid is known; True if new."""
         ...
@@ -467,3 +360,123 @@ class Store(Protocol):
         ...
 
     async def mark_recording_deleted(self, sid: str, at: datetime) -> None: ...
+
+
+class OptOutRecords(Protocol):
+    """Who asked us to stop texting (see `voice_agent.messaging.optout`)."""
+
+    async def get_opt_out(self, number: str) -> OptOut | None:
+        """The number's last STOP or START, if it ever sent one."""
+        ...
+
+    async def put_opt_out(self, record: OptOut) -> None:
+        """Insert or replace the number's record."""
+        ...
+
+
+class SmsThreadRecords(Protocol):
+    """One SMS thread per customer number (see `voice_agent.messaging.threads`)."""
+
+    async def get_sms_thread(self, number: str) -> SmsThread:
+        """The thread with `number` (empty if we never texted)."""
+        ...
+
+    async def update_sms_thread(self, number: str, **fields: Any) -> None:
+        """Set some of `SMS_THREAD_FIELDS`, creating the thread if needed (others stay)."""
+        ...
+
+
+class DashboardUsers(Protocol):
+    """Created dashboard logins (scrypt hashes; the admin is not among them)."""
+
+    async def list_users(self) -> list[DashboardUser]:
+        """Every created user, by name."""
+        ...
+
+    async def put_user(self, user: DashboardUser) -> None:
+        """Create the user or replace its password hash."""
+        ...
+
+    async def delete_user(self, name: str) -> bool:
+        """Remove the user; False if there was none."""
+        ...
+
+
+class InstallSecrets(Protocol):
+    """Random per-install secrets (the session-signing salt)."""
+
+    async def install_secret(self, name: str, new_value: str) -> str:
+        """The secret `name`, stored as `new_value` if there is none yet (first writer wins)."""
+        ...
+
+
+class OwnWrites(Protocol):
+    """Marks on HCP records we just changed, so their webhook echoes are recognised."""
+
+    async def mark_own_write(self, resource_id: str, at: datetime) -> None: ...
+
+    async def own_write_at(self, resource_id: str) -> datetime | None:
+        """When we last changed the HCP record `resource_id`, if we did."""
+        ...
+
+    async def remember_texted_schedule(self, job_id: str, start: datetime) -> None:
+        """Record the visit time the customer was last told about."""
+        ...
+
+    async def texted_schedule(self, job_id: str) -> datetime | None:
+        """The visit time the customer was last told about, if any."""
+        ...
+
+
+class Digests(Protocol):
+    """Owner-digest periods already handled (each is queued once)."""
+
+    async def get_digest_mark(self, kind: str, period_start: date) -> DigestMark | None: ...
+
+    async def put_digest_mark(self, mark: DigestMark) -> None:
+        """Record that the period was handled (replacing an earlier mark)."""
+        ...
+
+
+class ScenarioRecords(Protocol):
+    """The owner's scenarios (YAML text by slug) and the dashboard's scenario runs."""
+
+    async def owner_scenario_texts(self) -> dict[str, str]:
+        """Every saved scenario text by slug."""
+        ...
+
+    async def put_owner_scenario(self, slug: str, text: str) -> None: ...
+
+    async def delete_owner_scenario(self, slug: str) -> bool:
+        """Remove a saved scenario; False if there was none."""
+        ...
+
+    async def put_scenario_run(self, run: ScenarioRun) -> None:
+        """Insert a run or replace its progress (its start time stays)."""
+        ...
+
+    async def get_scenario_run(self, run_id: str) -> ScenarioRun | None: ...
+
+    async def last_scenario_run(self) -> str | None:
+        """The id of the run started last, if any."""
+        ...
+
+
+class Store(
+    Conversations,
+    Turns,
+    HcpWriteJournal,
+    Leases,
+    OutboxQueue,
+    Messages,
+    WebhookEvents,
+    Credentials,
+    SettingOverrides,
+    Attempts,
+    Reports,
+    Recordings,
+    Protocol,
+):
+    """Everything the product persists; one SQLAlchemy implementation for SQLite and PostgreSQL."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,241 @@
+"""Conversations, their turns and tool calls on SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
+from sqlalchemy.sql.dml import Insert
+
+from voice_agent.errors import StorageError
+from voice_agent.storage.base import (
+    JSON,
+    Channel,
+    Conversation,
+    NewConversation,
+    NewTurn,
+    StaleStateError,
+    ToolCallRecord,
+    Turn,
+)
+from voice_agent.storage.sql.core import (
+    SqlCore,
+    changed,
+    conversations,
+    new_id,
+    tool_calls,
+    turns,
+    utc_now,
+)
+
+
+class SqlConversations(SqlCore):
+    """The `Conversations` and `Turns` aggregates."""
+
+    async def create_conversation(self, new: NewConversation) -> tuple[Conversation, bool]:
+        now = utc_now()
+        values: dict[str, Any] = {
+            "id": new_id(),
+            "channel": new.channel,
+            "external_id": new.external_id,
+            "caller": new.caller,
+            "business_number": new.business_number,
+            "test_mode": new.test_mode,
+            "language": new.language,
+            "status": "active",
+            "state": {},
+            "version": 1,
+            "started_at": now,
+            "updated_at": now,
+        }
+        row, created = await self._insert_or_get(conversations, values, ["channel", "external_id"])
+        return _conversation(row), created
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        async with self._tx(read_only=True) as conn:
+            query = select(conversations).where(conversations.c.id == conversation_id)
+            row = (await conn.execute(query)).first()
+        return None if row is None else _conversation(row)
+
+    async def find_conversation(self, channel: Channel, external_id: str) -> Conversation | None:
+        async with self._tx(read_only=True) as conn:
+            query = select(conversations).where(
+                conversations.c.channel == channel, conversations.c.external_id == external_id
+            )
+            row = (await conn.execute(query)).first()
+        return None if row is None else _conversation(row)
+
+    async def save_state(self, conversation_id: str, state: JSON, *, expected_version: int) -> int:
+        def work(conn: Connection) -> int:
+            version = _save_state(conn, conversation_id, state, expected_version)
+            if version is None:
+                raise _stale(conn, conversation_id, expected_version)
+            return version
+
+        return await self._write(work)
+
+    async def finish_turn(
+        self,
+        conversation_id: str,
+        turn: NewTurn,
+        state: JSON,
+        *,
+        expected_version: int,
+        fields: JSON | None = None,
+    ) -> int | None:
+        fields = dict(fields or {})
+        unknown = set(fields) - CONVERSATION_FIELDS
+        if unknown:
+            raise ValueError(f"cannot update conversation fields {sorted(unknown)}")
+        insert_turn = self._turn_insert(conversation_id, turn)
+
+        def work(conn: Connection) -> int | None:
+            conn.execute(insert_turn)
+            version = _save_state(conn, conversation_id, state, expected_version, fields)
+            if version is None:
+                stale = _stale(conn, conversation_id, expected_version)
+                if not isinstance(stale, StaleStateError):
+                    raise stale
+            return version  # None: the turn stays recorded; the other writer's state wins
+
+        return await self._write(work)
+
+    async def update_conversation(self, conversation_id: str, **fields: Any) -> None:
+        unknown = set(fields) - CONVERSATION_FIELDS
+        if unknown:
+            raise ValueError(f"cannot update conversation fields {sorted(unknown)}")
+        await self._update_one(
+            conversations, conversation_id, {**fields, "updated_at": utc_now()}, "conversation"
+        )
+
+    async def list_conversations(
+        self, *, limit: int = 50, offset: int = 0, channel: Channel | None = None
+    ) -> list[Conversation]:
+        c = conversations.c
+        query = select(conversations).order_by(c.started_at.desc(), c.id.desc())
+        if channel is not None:
+            query = query.where(c.channel == channel)
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query.limit(limit).offset(offset))).all()
+        return [_conversation(r) for r in rows]
+
+    async def add_turn(
+        self, conversation_id: str, seq: int, role: str, text: str, meta: JSON | None = None
+    ) -> bool:
+        stmt = self._turn_insert(conversation_id, NewTurn(seq, role, text, meta or {}))
+        return await self._write(lambda conn: changed(conn, stmt))
+
+    def _turn_insert(self, conversation_id: str, turn: NewTurn) -> Insert:
+        values: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "seq": turn.seq,
+            "role": turn.role,
+            "text": turn.text,
+            "meta": turn.meta or {},
+            "created_at": utc_now(),
+        }
+        return self._insert_ignore(turns, values, ["conversation_id", "seq", "role"])
+
+    async def update_turn(self, conversation_id: str, seq: int, role: str, *, text: str) -> bool:
+        c = turns.c
+        stmt = (
+            update(turns)
+            .where(c.conversation_id == conversation_id, c.seq == seq, c.role == role)
+            .values(text=text)
+        )
+        return await self._write(lambda conn: changed(conn, stmt))
+
+    async def list_turns(self, conversation_id: str) -> list[Turn]:
+        query = (
+            select(turns)
+            .where(turns.c.conversation_id == conversation_id)
+            .order_by(turns.c.seq, turns.c.id)
+        )
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            Turn(
+                conversation_id=r.conversation_id,
+                seq=r.seq,
+                role=r.role,
+                text=r.text,
+                meta=r.meta,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+    async def add_tool_call(
+        self,
+        conversation_id: str,
+        turn_seq: int,
+        name: str,
+        arguments: JSON,
+        result: Any,
+        error: str | None,
+        duration_ms: float,
+    ) -> ToolCallRecord:
+        record = ToolCallRecord(
+            id=new_id(),
+            conversation_id=conversation_id,
+            turn_seq=turn_seq,
+            name=name,
+            arguments=arguments,
+            result=result,
+            error=error,
+            duration_ms=duration_ms,
+            created_at=utc_now(),
+        )
+        stmt = tool_calls.insert().values(**record.__dict__)
+        await self._write(lambda conn: conn.execute(stmt))
+        return record
+
+    async def list_tool_calls(self, conversation_id: str) -> list[ToolCallRecord]:
+        c = tool_calls.c
+        query = (
+            select(tool_calls)
+            .where(c.conversation_id == conversation_id)
+            .order_by(c.created_at, c.turn_seq)
+        )
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query)).all()
+        return [ToolCallRecord(**r._asdict()) for r in rows]
+
+
+CONVERSATION_FIELDS = frozenset(
+    {"status", "outcome", "hcp_customer_id", "language", "ended_at", "duration_seconds"}
+)
+
+
+def _save_state(
+    conn: Connection,
+    conversation_id: str,
+    state: JSON,
+    expected_version: int,
+    fields: JSON | None = None,
+) -> int | None:
+    """Bump the version if it is `expected_version`, setting `state` and any `fields`."""
+    c = conversations.c
+    values = {**(fields or {}), "state": state, "version": c.version + 1, "updated_at": utc_now()}
+    stmt = (
+        update(conversations)
+        .where(c.id == conversation_id, c.version == expected_version)
+        .values(values)
+        .returning(c.version)
+    )
+    version = conn.execute(stmt).scalar_one_or_none()
+    return None if version is None else int(version)
+
+
+def _stale(conn: Connection, conversation_id: str, expected_version: int) -> Exception:
+    c = conversations.c
+    current = conn.execute(select(c.version).where(c.id == conversation_id)).scalar_one_or_none()
+    if current is None:
+        return StorageError(f"no conversation {conversation_id}")
+    return StaleStateError(
+        f"conversation {conversation_id} is at version {current}, not {expected_version}"
+    )
+
+
+def _conversation(row: Row[Any]) -> Conversation:
+    return Conversation(**row._asdict())

@@ -1,0 +1,188 @@
+"""`SqlCore`: the engine, transactions and statement helpers every SQL aggregate uses.
+
+Idempotent writes use INSERT … ON CONFLICT DO NOTHING on the unique natural keys (never
+check-then-insert), so concurrent deliveries of the same event write exactly once.
+`claim_due` leases outbox rows with one UPDATE whose candidates are chosen with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the UPDATE runs under the database's
+single write lock and re-checks the due/lease guard, so no two workers get one item.
+
+Every write is one synchronous function of a `Connection` run in one transaction by
+`_write`: on PostgreSQL (and in-memory SQLite) through the async engine's `run_sync`; on a
+SQLite file on this process's single writer thread, so a write holds SQLite's one write
+lock only for SQLite's own work instead of across several hand-offs to the event loop.
+Reads stay on the async engine (WAL readers never wait for the writer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, nullcontext
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Connection, Row, Table, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.expression import Executable
+
+from voice_agent.errors import StorageError
+from voice_agent.storage import tables as t
+from voice_agent.storage.base import JSON
+from voice_agent.storage.engine import READ_ONLY, sqlite_writer_engine
+from voice_agent.storage.migrate import SchemaStatus, upgrade_engine
+
+conversations = cast(Table, t.ConversationRow.__table__)
+turns = cast(Table, t.TurnRow.__table__)
+tool_calls = cast(Table, t.ToolCallRow.__table__)
+hcp_writes = cast(Table, t.HcpWriteRow.__table__)
+outbox = cast(Table, t.OutboxRow.__table__)
+messages = cast(Table, t.MessageRow.__table__)
+webhook_events = cast(Table, t.WebhookEventRow.__table__)
+credentials = cast(Table, t.CredentialRow.__table__)
+settings_table = cast(Table, t.SettingRow.__table__)
+leases = cast(Table, t.LeaseRow.__table__)
+recordings = cast(Table, t.RecordingRow.__table__)
+attempts_table = cast(Table, t.AttemptRow.__table__)
+
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class SqlCore:
+    """One async SQLAlchemy engine with the transaction helpers (see `SqlStore`)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+        # An in-memory SQLite database is one shared connection: one transaction at a time.
+        self._serial = asyncio.Lock() if isinstance(engine.pool, StaticPool) else None
+        # A SQLite file: this process's writes run one after another on one thread (other
+        # processes still queue on SQLite's busy timeout, in that thread, not the event loop).
+        self._writer = sqlite_writer_engine(engine)
+        self._writer_thread = (
+            ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer") if self._writer else None
+        )
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The underlying engine (for health checks and tests)."""
+        return self._engine
+
+    @asynccontextmanager
+    async def _tx(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
+        """An async transaction; on SQLite read-only ones start DEFERRED and never wait."""
+        try:
+            async with self._serial or nullcontext():
+                async with self._engine.connect() as conn:
+                    if read_only:
+                        await conn.execution_options(**{READ_ONLY: True})
+                    async with conn.begin():
+                        yield conn
+        except DBAPIError as exc:
+            raise storage_error(exc) from exc
+        except OSError as exc:
+            raise StorageError(f"database unreachable: {exc}") from exc
+
+    async def _write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in one write transaction and return its result.
+
+        On the SQLite writer thread a write that has started finishes even if the caller
+        is cancelled meanwhile (it cannot be interrupted half-way); one still queued is
+        dropped, as a cancelled async transaction would be.
+        """
+        if self._writer_thread is None:
+            async with self._tx() as conn:
+                return await conn.run_sync(work)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer_thread, self._write_now, work)
+
+    def _write_now(self, work: Callable[[Connection], T]) -> T:
+        """The writer thread's transaction (`BEGIN IMMEDIATE` … `COMMIT`)."""
+        assert self._writer is not None
+        try:
+            with self._writer.begin() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            raise storage_error(exc) from exc
+        except OSError as exc:
+            raise StorageError(f"database unreachable: {exc}") from exc
+
+    def _insert_ignore(self, table: Table, values: dict[str, Any], keys: list[str]) -> Insert:
+        if self._dialect == "postgresql":
+            return pg_insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
+        return sqlite_insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
+
+    async def _insert_or_get(
+        self, table: Table, values: dict[str, Any], keys: list[str]
+    ) -> tuple[Row[Any], bool]:
+        """Insert `values` unless a row with the same `keys` exists: the row, and if it is new."""
+        stmt = self._insert_ignore(table, values, keys).returning(*table.c)
+        existing = select(table).where(*(table.c[k] == values[k] for k in keys))
+
+        def work(conn: Connection) -> tuple[Row[Any], bool]:
+            row = conn.execute(stmt).first()
+            if row is None:  # it exists: read the stored one
+                return conn.execute(existing).one(), False
+            return row, True
+
+        return await self._write(work)
+
+    def _upsert(self, table: Table, values: dict[str, Any], keys: list[str]) -> Insert:
+        changes = {k: v for k, v in values.items() if k not in keys}
+        if self._dialect == "postgresql":
+            pg = pg_insert(table).values(values)
+            return pg.on_conflict_do_update(index_elements=keys, set_=changes)
+        lite = sqlite_insert(table).values(values)
+        return lite.on_conflict_do_update(index_elements=keys, set_=changes)
+
+    async def migrate(self) -> SchemaStatus:
+        """Apply the migrations on this store's own engine (handy for in-memory SQLite)."""
+        return await upgrade_engine(self._engine)
+
+    async def ping(self) -> None:
+        """Raise `StorageError` unless the database answers."""
+        async with self._tx(read_only=True) as conn:
+            await conn.execute(select(1))
+
+    async def close(self) -> None:
+        if self._writer_thread is not None and self._writer is not None:
+            await asyncio.to_thread(self._writer_thread.shutdown)  # queued writes finish
+            self._writer.dispose()
+        await self._engine.dispose()
+
+    async def _update_one(self, table: Table, row_id: str, values: JSON, what: str) -> None:
+        stmt = update(table).where(table.c.id == row_id).values(values)
+        if not await self._write(lambda conn: changed(conn, stmt)):
+            raise StorageError(f"no {what} {row_id}")
+
+    async def _rows_between(
+        self, table: Table, column: str, start: datetime, end: datetime, *where: Any
+    ) -> Sequence[Row[Any]]:
+        """Rows of `table` whose `column` is in [start, end), oldest first."""
+        at = table.c[column]
+        query = select(table).where(at >= start, at < end, *where).order_by(at, table.c.id)
+        async with self._tx(read_only=True) as conn:
+            return (await conn.execute(query)).all()
+
+
+def changed(conn: Connection, stmt: Executable) -> bool:
+    """Run a one-row INSERT/UPDATE; True if it changed a row (its row count, no RETURNING)."""
+    return conn.execute(stmt).rowcount > 0
+
+
+def storage_error(exc: DBAPIError) -> StorageError:
+    return StorageError(f"database error: {type(exc.orig).__name__}: {exc.orig}")

@@ -1,0 +1,134 @@
+"""The HCP write journal and named leases on SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, or_, select, update
+
+from voice_agent.storage.base import (
+    JSON,
+    HcpWrite,
+)
+from voice_agent.storage.sql.core import (
+    SqlCore,
+    changed,
+    hcp_writes,
+    leases,
+    new_id,
+    utc_now,
+)
+
+
+class SqlHcpWriteJournal(SqlCore):
+    """The `HcpWriteJournal` aggregate."""
+
+    async def begin_hcp_write(
+        self,
+        conversation_id: str | None,
+        operation: str,
+        idempotency_key: str,
+        request: JSON,
+        *,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
+    ) -> tuple[HcpWrite, bool]:
+        now = utc_now()
+        values: dict[str, Any] = {
+            "id": new_id(),
+            "conversation_id": conversation_id,
+            "operation": operation,
+            "idempotency_key": idempotency_key,
+            "request": request,
+            "status": "pending",
+            "created_at": now,
+            "updated_at": now,
+            "owner": owner,
+            "lease_until": lease_until,
+        }
+        row, created = await self._insert_or_get(hcp_writes, values, ["idempotency_key"])
+        return HcpWrite(**row._asdict()), created
+
+    async def claim_hcp_write(
+        self, write_id: str, owner: str, *, now: datetime, lease_until: datetime
+    ) -> HcpWrite | None:
+        c = hcp_writes.c
+        free = or_(c.lease_until.is_(None), c.lease_until <= now, c.owner == owner)
+        stmt = (
+            update(hcp_writes)
+            .where(c.id == write_id, c.status.in_(("pending", "queued", "failed")), free)
+            .values(status="pending", owner=owner, lease_until=lease_until, updated_at=utc_now())
+            .returning(*hcp_writes.c)
+        )
+        row = await self._write(lambda conn: conn.execute(stmt).first())
+        return HcpWrite(**row._asdict()) if row is not None else None
+
+    async def get_hcp_write(self, idempotency_key: str) -> HcpWrite | None:
+        query = select(hcp_writes).where(hcp_writes.c.idempotency_key == idempotency_key)
+        async with self._tx(read_only=True) as conn:
+            row = (await conn.execute(query)).first()
+        return HcpWrite(**row._asdict()) if row is not None else None
+
+    async def find_hcp_write(self, operation: str, hcp_id: str) -> HcpWrite | None:
+        c = hcp_writes.c
+        query = select(hcp_writes).where(
+            c.operation == operation, c.hcp_id == hcp_id, c.status == "done"
+        )
+        async with self._tx(read_only=True) as conn:
+            row = (await conn.execute(query.limit(1))).first()
+        return HcpWrite(**row._asdict()) if row is not None else None
+
+    async def finish_hcp_write(
+        self,
+        write_id: str,
+        *,
+        status: str,
+        hcp_id: str | None = None,
+        response: JSON | None = None,
+        error: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status,
+            "hcp_id": hcp_id,
+            "response": response,
+            "error": error,
+            "updated_at": utc_now(),
+            "lease_until": None,
+        }
+        await self._update_one(hcp_writes, write_id, values, "HCP write")
+
+    async def list_hcp_writes(self, conversation_id: str) -> list[HcpWrite]:
+        c = hcp_writes.c
+        query = select(hcp_writes).where(c.conversation_id == conversation_id)
+        async with self._tx(read_only=True) as conn:
+            rows = (await conn.execute(query.order_by(c.created_at, c.id))).all()
+        return [HcpWrite(**r._asdict()) for r in rows]
+
+
+class SqlLeases(SqlCore):
+    """The `Leases` aggregate."""
+
+    async def acquire_lease(self, name: str, owner: str, *, now: datetime, until: datetime) -> bool:
+        c = leases.c
+        row = {"name": name, "owner": owner, "expires_at": until}
+        insert = self._insert_ignore(leases, row, ["name"])
+        take = (
+            update(leases)
+            .where(c.name == name, or_(c.owner == owner, c.expires_at <= now))
+            .values(owner=owner, expires_at=until)
+        )
+
+        def work(conn: Connection) -> bool:
+            return changed(conn, insert) or changed(conn, take)
+
+        return await self._write(work)
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        stmt = delete(leases).where(leases.c.name == name, leases.c.owner == owner)
+        await self._write(lambda conn: conn.execute(stmt))
+
+    async def lease_owner(self, name: str, *, now: datetime) -> str | None:
+        query = select(leases.c.owner).where(leases.c.name == name, leases.c.expires_at > now)
+        async with self._tx(read_only=True) as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
