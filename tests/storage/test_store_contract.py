@@ -369,9 +369,7 @@ async def test_settings(store: SqlStore) -> None:
     await store.set_setting("greeting", "Thanks for calling")
     await store.set_setting("greeting", "Hello")
     await store.set_setting("hours", {"mon": ["08:00", "17:00"], "open": True})
-    await store.set_setting("optout:+15125550142", {"opted_out": True})
     assert await store.get_setting("greeting") == "Hello"
-    assert await store.get_setting("optout:+15125550142") == {"opted_out": True}
     assert await store.all_settings() == {
         "greeting": "Hello",
         "hours": {"mon": ["08:00", "17:00"], "open": True},

@@ -14,9 +14,8 @@ from voice_agent.followups.config import FollowupConfig
 from voice_agent.followups.texts import window
 from voice_agent.followups.timing import next_sendable
 from voice_agent.messaging.threads import SmsThreads
-from voice_agent.operations.booking import OWN_WRITE_PREFIX, TEXTED_SCHEDULE_PREFIX
 from voice_agent.outbox import Outbox, SendSms
-from voice_agent.storage.base import JSON, Store
+from voice_agent.storage.base import JSON, OwnWrites, Store
 
 log = logging.getLogger(__name__)
 
@@ -87,26 +86,23 @@ class Texter:
 class WriteMarks:
     """Which HCP records we changed ourselves (their webhooks are echoes) and texted times."""
 
-    store: Store
+    store: OwnWrites
     echo_window: timedelta
 
     async def mark_own_write(self, resource_id: str, now: datetime) -> None:
         """Remember that we just changed `resource_id`, so its webhook echo is recognised."""
-        await self.store.set_setting(OWN_WRITE_PREFIX + resource_id, now.isoformat())
+        await self.store.mark_own_write(resource_id, now)
 
     async def is_own_echo(self, resource_id: str, now: datetime) -> bool:
         """Whether an event for `resource_id` is the echo of our own recent write."""
-        raw = await self.store.get_setting(OWN_WRITE_PREFIX + resource_id)
-        if not isinstance(raw, str):
-            return False
-        return now - datetime.fromisoformat(raw) <= self.echo_window
+        at = await self.store.own_write_at(resource_id)
+        return at is not None and now - at <= self.echo_window
 
     async def remember_texted_schedule(self, job_id: str, start: datetime | None) -> None:
         """Record the visit time the customer was last told about."""
         if start is not None:
-            await self.store.set_setting(TEXTED_SCHEDULE_PREFIX + job_id, start.isoformat())
+            await self.store.remember_texted_schedule(job_id, start)
 
     async def texted_schedule(self, job_id: str) -> datetime | None:
         """The visit time the customer was last told about, if any."""
-        raw = await self.store.get_setting(TEXTED_SCHEDULE_PREFIX + job_id)
-        return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        return await self.store.texted_schedule(job_id)

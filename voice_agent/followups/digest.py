@@ -29,7 +29,7 @@ from voice_agent.outbox import Outbox, SendEmail, SendSms
 from voice_agent.outcomes import unbooked_reason
 from voice_agent.settings import Settings
 from voice_agent.speech import speak_window
-from voice_agent.storage.base import CALL_CHANNELS, Conversation, HcpWrite, Store
+from voice_agent.storage.base import CALL_CHANNELS, Conversation, DigestMark, HcpWrite, Store
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ OUTBOX_LABELS = {
     "sms_in": "incoming text",
     "hcp_event": "HCP event",
 }
-MARKER = "digest-done:{kind}:{start}"
 NOTE_CHARS = 160
 
 
@@ -74,8 +73,8 @@ class Period:
 
     @property
     def marker(self) -> str:
-        """The settings-table record saying this period was handled (sent or skipped)."""
-        return MARKER.format(kind=self.kind, start=self.start.date().isoformat())
+        """A label naming the period (for logs and the in-process "handled" set)."""
+        return f"{self.kind}:{self.start.date().isoformat()}"
 
 
 def close_at(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -531,14 +530,13 @@ class OwnerDigest:
         period = due_digest(now, settings)
         if period is None or period.marker in self._handled:
             return None
-        if await self._store.get_setting(period.marker) is not None:
+        day = period.start.date()
+        if await self._store.get_digest_mark(period.kind, day) is not None:
             self._handled.add(period.marker)
             return None
         result = await enqueue_digest(self._store, settings, period, now)
-        await self._store.set_setting(
-            period.marker,
-            {"at": now.isoformat(), "queued": list(result.queued), "skipped": result.skipped},
-        )
+        mark = DigestMark(period.kind, day, now, result.queued, result.skipped)
+        await self._store.put_digest_mark(mark)
         self._handled.add(period.marker)
         log.info(
             "owner digest %s: %s",

@@ -29,8 +29,6 @@ from voice_agent.storage.base import Store
 
 log = logging.getLogger(__name__)
 
-OWN_WRITE_PREFIX = "hcp-own-write:"  # setting key: a job we wrote ourselves (webhooks skip it)
-TEXTED_SCHEDULE_PREFIX = "job-texted-schedule:"  # setting key: the start the customer was texted
 WINDOW_LEASE_SECONDS = 15.0
 WINDOW_WAIT_SECONDS = 6.0
 POLL_SECONDS = 0.05
@@ -173,6 +171,6 @@ async def existing_job_at(
 async def mark_own_booking(ops: Operations, job: Job) -> None:
     """Tell follow-ups the job is ours and the customer's confirmation covers its time."""
     start = job.schedule.scheduled_start if job.schedule else None
-    await ops.store.set_setting(OWN_WRITE_PREFIX + job.id, ops.now().isoformat())
+    await ops.store.mark_own_write(job.id, ops.now())
     if start is not None:
-        await ops.store.set_setting(TEXTED_SCHEDULE_PREFIX + job.id, start.isoformat())
+        await ops.store.remember_texted_schedule(job.id, start)

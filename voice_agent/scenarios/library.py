@@ -1,6 +1,6 @@
 """The scenario set the dashboard runs: the starter set plus the owner's own scenarios.
 
-The owner's scenarios are kept as YAML text in the store (one internal record), so they
+The owner's scenarios are kept as YAML text in the store (one row per scenario), so they
 are the same format as files and survive restarts and every worker sees them.
 """
 
@@ -19,9 +19,8 @@ from voice_agent.scenarios.model import (
     starter_scenarios,
     to_yaml,
 )
-from voice_agent.storage.base import Store
+from voice_agent.storage.base import ScenarioRecords, Store
 
-OWNER_KEY = "scenarios:owner"  # {slug: yaml text}; the ":" keeps it out of office settings
 HANDLED_EXPECTATIONS = frozenset(OUTCOMES) - {"error", "abandoned", "no_booking"}
 
 
@@ -30,15 +29,10 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "scenario"
 
 
-async def owner_texts(store: Store) -> dict[str, str]:
-    stored = await store.get_setting(OWNER_KEY)
-    return {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
-
-
-async def owner_scenarios(store: Store) -> list[Scenario]:
+async def owner_scenarios(store: ScenarioRecords) -> list[Scenario]:
     """The owner's saved scenarios (a text that no longer parses is skipped)."""
     found: list[Scenario] = []
-    for key, text in sorted((await owner_texts(store)).items()):
+    for key, text in sorted((await store.owner_scenario_texts()).items()):
         try:
             found.extend(parse_scenarios(text, f"dashboard:{key}"))
         except ValueError:
@@ -46,29 +40,23 @@ async def owner_scenarios(store: Store) -> list[Scenario]:
     return found
 
 
-async def all_scenarios(store: Store) -> list[Scenario]:
+async def all_scenarios(store: ScenarioRecords) -> list[Scenario]:
     """The starter set, then the owner's scenarios."""
     return [*starter_scenarios(), *await owner_scenarios(store)]
 
 
-async def save_scenario(store: Store, text: str) -> Scenario:
+async def save_scenario(store: ScenarioRecords, text: str) -> Scenario:
     """Validate and save one scenario (replacing one of the same name); `ScenarioError`."""
     parsed = parse_scenarios(text, "new scenario")
     if len(parsed) != 1:
         raise ScenarioError("new scenario: save one scenario at a time")
     scenario = parsed[0]
-    texts = await owner_texts(store)
-    texts[slug(scenario.name)] = text
-    await store.set_setting(OWNER_KEY, texts)
+    await store.put_owner_scenario(slug(scenario.name), text)
     return scenario
 
 
-async def delete_scenario(store: Store, name: str) -> bool:
-    texts = await owner_texts(store)
-    if texts.pop(slug(name), None) is None:
-        return False
-    await store.set_setting(OWNER_KEY, texts)
-    return True
+async def delete_scenario(store: ScenarioRecords, name: str) -> bool:
+    return await store.delete_owner_scenario(slug(name))
 
 
 async def from_conversation(store: Store, conversation_id: str) -> str | None:

@@ -21,23 +21,22 @@ from voice_agent.scenarios.runner import ScenarioResult, run_all
 from voice_agent.scenarios.setup import caller_factory
 from voice_agent.scenarios.world import World
 from voice_agent.settings import Settings
-from voice_agent.storage.base import Store
+from voice_agent.storage.base import ScenarioRecords, ScenarioRun, Store
 
 log = logging.getLogger(__name__)
-RUN_KEY = "scenario-run:"
-LAST_RUN_KEY = "scenarios:last-run"
 
 
-def run_key(run_id: str) -> str:
-    return RUN_KEY + run_id
-
-
-async def load_run(store: Store, run_id: str) -> dict[str, Any] | None:
+async def load_run(store: ScenarioRecords, run_id: str) -> dict[str, Any] | None:
     """A run's progress: status, mode, names, results so far."""
     if not run_id.isalnum():
         return None
-    found = await store.get_setting(run_key(run_id))
-    return found if isinstance(found, dict) else None
+    found = await store.get_scenario_run(run_id)
+    return None if found is None else found.progress
+
+
+async def _save(store: ScenarioRecords, progress: dict[str, Any]) -> None:
+    started = datetime.fromisoformat(progress["started_at"])
+    await store.put_scenario_run(ScenarioRun(progress["id"], progress, started))
 
 
 @dataclass
@@ -66,8 +65,7 @@ class ScenarioRuns:
             "names": [s.name for s in scenarios],
             "results": [],
         }
-        await store.set_setting(run_key(run_id), progress)
-        await store.set_setting(LAST_RUN_KEY, run_id)
+        await _save(store, progress)
         world = World(settings, dry_run_key=dry_run_key, hcp_transport=hcp_transport)
         task = asyncio.create_task(self._run(store, settings, world, list(scenarios), progress))
         self.tasks.add(task)
@@ -86,12 +84,12 @@ class ScenarioRuns:
 
         async def record(result: ScenarioResult) -> None:
             progress["results"].append(result.as_dict())
-            await store.set_setting(run_key(progress["id"]), progress)
+            await _save(store, progress)
 
         try:
             async with self.lock:
                 progress["status"] = "running"
-                await store.set_setting(run_key(progress["id"]), progress)
+                await _save(store, progress)
                 async with world:
                     await run_all(scenarios, world, make_caller, on_result=record)
             progress["status"] = "finished"
@@ -103,7 +101,7 @@ class ScenarioRuns:
             if llm is not None:
                 await llm.close()
         progress["finished_at"] = datetime.now(UTC).isoformat()
-        await store.set_setting(run_key(progress["id"]), progress)
+        await _save(store, progress)
 
     async def aclose(self) -> None:
         for task in list(self.tasks):

@@ -475,6 +475,13 @@ class Store(
     Attempts,
     Reports,
     Recordings,
+    OptOutRecords,
+    SmsThreadRecords,
+    DashboardUsers,
+    InstallSecrets,
+    OwnWrites,
+    Digests,
+    ScenarioRecords,
     Protocol,
 ):
     """Everything the product persists; one SQLAlchemy implementation for SQLite and PostgreSQL."""

@@ -6,12 +6,13 @@ at the database level (the store inserts with ON CONFLICT DO NOTHING).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -269,3 +270,99 @@ class AttemptRow(Base):
     scope: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+# -- records that once lived in the settings table under key prefixes (migration 0005) ----
+
+
+class OptOutRow(Base):
+    """A number's last STOP or START (checked before every text)."""
+
+    __tablename__ = "sms_opt_outs"
+
+    number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class SmsThreadRow(Base):
+    """The current SMS thread with one number and what its next reply refers to."""
+
+    __tablename__ = "sms_threads"
+
+    number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(36))
+    last_at: Mapped[datetime | None]
+    last_inbound_at: Mapped[datetime | None]
+    texted_at: Mapped[datetime | None]
+    context: Mapped[dict[str, Any]]
+    context_at: Mapped[datetime | None]
+
+
+class DashboardUserRow(Base):
+    """A created dashboard login: scrypt salt and hash (hex)."""
+
+    __tablename__ = "dashboard_users"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    salt: Mapped[str] = mapped_column(Text)
+    hash: Mapped[str] = mapped_column(Text)
+
+
+class InstallSecretRow(Base):
+    """A random per-install secret, written once."""
+
+    __tablename__ = "install_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class OwnWriteRow(Base):
+    """When we last changed an HCP record (its webhook echo is ours)."""
+
+    __tablename__ = "hcp_own_writes"
+
+    resource_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[datetime]
+
+
+class TextedScheduleRow(Base):
+    """The visit time a customer was last told about, per HCP job."""
+
+    __tablename__ = "texted_schedules"
+
+    job_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    start: Mapped[datetime]
+
+
+class DigestMarkRow(Base):
+    """An owner-digest period that was handled (queued once)."""
+
+    __tablename__ = "digest_marks"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    at: Mapped[datetime]
+    queued: Mapped[list[str]] = mapped_column(JSON)
+    skipped: Mapped[str | None] = mapped_column(Text)
+
+
+class OwnerScenarioRow(Base):
+    """One of the owner's scenarios, as YAML text."""
+
+    __tablename__ = "owner_scenarios"
+
+    slug: Mapped[str] = mapped_column(String(128), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class ScenarioRunRow(Base):
+    """A dashboard scenario run and its progress."""
+
+    __tablename__ = "scenario_runs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    progress: Mapped[dict[str, Any]]
+    started_at: Mapped[datetime] = mapped_column(index=True)

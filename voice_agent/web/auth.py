@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from voice_agent.attempts import AttemptLimiter
-from voice_agent.storage.base import Store
+from voice_agent.storage.base import DashboardUser, DashboardUsers, InstallSecrets
 
 ADMIN_USER = "admin"
 SESSION_COOKIE = "va_session"
 SESSION_SECONDS = 12 * 3600
-INSTALL_SECRET_KEY = "web.install_secret"
-USERS_KEY = "web.users"
+INSTALL_SECRET = "session"  # the `InstallSecrets` name of the session-signing salt
 LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW_SECONDS = 15 * 60
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -54,14 +53,9 @@ def derive_session_key(admin_password: str, install_secret: str) -> bytes:
     ).digest()
 
 
-async def load_install_secret(store: Store) -> str:
-    """The random per-install secret, created on first use."""
-    value = await store.get_setting(INSTALL_SECRET_KEY)
-    if isinstance(value, str) and value:
-        return value
-    await store.set_setting(INSTALL_SECRET_KEY, secrets.token_urlsafe(32))
-    stored = await store.get_setting(INSTALL_SECRET_KEY)  # another worker may have won
-    return str(stored)
+async def load_install_secret(store: InstallSecrets) -> str:
+    """The random per-install secret, created on first use (the first worker's wins)."""
+    return await store.install_secret(INSTALL_SECRET, secrets.token_urlsafe(32))
 
 
 def sign_session(key: bytes, user: str, *, now: float | None = None) -> str:
@@ -114,13 +108,17 @@ def check_hashed(password: str, record: Any) -> bool:
     return hmac.compare_digest(digest, expected)
 
 
-async def list_users(store: Store) -> dict[str, Any]:
+async def list_users(store: DashboardUsers) -> dict[str, Any]:
     """Created users (name -> hash record); the admin is not among them."""
-    users = await store.get_setting(USERS_KEY)
-    return dict(users) if isinstance(users, dict) else {}
+    return {u.name: {"salt": u.salt, "hash": u.hash} for u in await store.list_users()}
 
 
-async def check_login(store: Store, admin_password: str, user: str, password: str) -> bool:
+async def save_user(store: DashboardUsers, name: str, password: str) -> None:
+    """Create the user `name`, or reset its password."""
+    await store.put_user(DashboardUser(name, **hash_password(password)))
+
+
+async def check_login(store: DashboardUsers, admin_password: str, user: str, password: str) -> bool:
     """Whether the user name and password are right (the admin or a created user)."""
     if user == ADMIN_USER:
         return hmac.compare_digest(password.encode(), admin_password.encode())

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from voice_agent.scenarios.library import all_scenarios, from_conversation, save_scenario
 from voice_agent.scenarios.model import ScenarioError
-from voice_agent.scenarios.runs import LAST_RUN_KEY, ScenarioRuns, load_run
+from voice_agent.scenarios.runs import ScenarioRuns, load_run
 from voice_agent.web.guard import app_services, app_settings, app_store, dashboard_state, page
 from voice_agent.web.hcp_probe import configured_key
 from voice_agent.web.overrides import effective_settings
@@ -51,7 +51,7 @@ async def scenarios_page(request: Request) -> Response:
     """The scenario set and the last run."""
     store = app_store(request)
     scenarios = await all_scenarios(store)
-    last = await store.get_setting(LAST_RUN_KEY)
+    last = await store.last_scenario_run()
     return page(
         request,
         "scenarios.html",

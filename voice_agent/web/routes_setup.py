@@ -13,7 +13,7 @@ from voice_agent.channels.voice import FALLBACK_PATH, STATUS_PATH, VOICE_PATH
 from voice_agent.errors import ConfigError, VaultError
 from voice_agent.settings import Settings
 from voice_agent.web import hcp_probe
-from voice_agent.web.auth import ADMIN_USER, USERS_KEY, hash_password, list_users
+from voice_agent.web.auth import ADMIN_USER, list_users, save_user
 from voice_agent.web.engines import apply_profile
 from voice_agent.web.guard import app_services, app_settings, app_store, page, session_of
 from voice_agent.web.overrides import PROFILE_FIELDS, effective_settings, validate_profile
@@ -144,10 +144,7 @@ async def add_user(
         problem = f"Passwords need at least {MIN_PASSWORD} characters."
     if problem:
         return page(request, "setup.html", await _context(request, error=problem), 400)
-    store = app_store(request)
-    users = await list_users(store)
-    users[name] = hash_password(password)
-    await store.set_setting(USERS_KEY, users)
+    await save_user(app_store(request), name, password)
     log.info("setup: user %s saved by %s", name, session_of(request).user)
     return RedirectResponse("/setup?saved=users", status_code=303)
 
@@ -157,8 +154,5 @@ async def delete_user(
     request: Request, username: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
     """Remove a created user (the admin login cannot be removed here)."""
-    store = app_store(request)
-    users = await list_users(store)
-    users.pop(username.strip(), None)
-    await store.set_setting(USERS_KEY, users)
+    await app_store(request).delete_user(username.strip())
     return RedirectResponse("/setup?saved=users", status_code=303)

@@ -11,8 +11,15 @@ from voice_agent.storage.base import Store
 from voice_agent.storage.engine import create_engine
 from voice_agent.storage.sql.conversations import SqlConversations
 from voice_agent.storage.sql.core import SqlCore, conversations, hcp_writes, messages
+from voice_agent.storage.sql.dashboard import (
+    SqlDashboardUsers,
+    SqlInstallSecrets,
+    SqlScenarioRecords,
+)
 from voice_agent.storage.sql.deliveries import SqlMessages, SqlWebhookEvents
+from voice_agent.storage.sql.followups import SqlDigests, SqlOwnWrites
 from voice_agent.storage.sql.journal import SqlHcpWriteJournal, SqlLeases
+from voice_agent.storage.sql.messaging import SqlOptOuts, SqlSmsThreads
 from voice_agent.storage.sql.office import SqlAttempts, SqlCredentials, SqlSettingOverrides
 from voice_agent.storage.sql.outbox import SqlOutbox
 from voice_agent.storage.sql.reports import SqlRecordings, SqlReports
@@ -32,6 +39,13 @@ class SqlStore(
     SqlAttempts,
     SqlReports,
     SqlRecordings,
+    SqlOptOuts,
+    SqlSmsThreads,
+    SqlDashboardUsers,
+    SqlInstallSecrets,
+    SqlOwnWrites,
+    SqlDigests,
+    SqlScenarioRecords,
     Store,
 ):
     """The product's storage on one async SQLAlchemy engine (see `open_store`)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
@@ -50,6 +50,15 @@ settings_table = cast(Table, t.SettingRow.__table__)
 leases = cast(Table, t.LeaseRow.__table__)
 recordings = cast(Table, t.RecordingRow.__table__)
 attempts_table = cast(Table, t.AttemptRow.__table__)
+opt_outs = cast(Table, t.OptOutRow.__table__)
+sms_threads = cast(Table, t.SmsThreadRow.__table__)
+dashboard_users = cast(Table, t.DashboardUserRow.__table__)
+install_secrets = cast(Table, t.InstallSecretRow.__table__)
+own_writes = cast(Table, t.OwnWriteRow.__table__)
+texted_schedules = cast(Table, t.TextedScheduleRow.__table__)
+digest_marks = cast(Table, t.DigestMarkRow.__table__)
+owner_scenarios = cast(Table, t.OwnerScenarioRow.__table__)
+scenario_runs = cast(Table, t.ScenarioRunRow.__table__)
 
 T = TypeVar("T")
 
@@ -141,8 +150,12 @@ class SqlCore:
 
         return await self._write(work)
 
-    def _upsert(self, table: Table, values: dict[str, Any], keys: list[str]) -> Insert:
-        changes = {k: v for k, v in values.items() if k not in keys}
+    def _upsert(
+        self, table: Table, values: dict[str, Any], keys: list[str], *, only: Iterable[str] = ()
+    ) -> Insert:
+        """Insert `values`, or update the existing row's other columns (or just `only`)."""
+        changed = set(only) or set(values) - set(keys)
+        changes = {k: v for k, v in values.items() if k in changed}
         if self._dialect == "postgresql":
             pg = pg_insert(table).values(values)
             return pg.on_conflict_do_update(index_elements=keys, set_=changes)

@@ -74,9 +74,7 @@ class SqlSettingOverrides(SqlCore):
         await self._write(lambda conn: conn.execute(stmt))
 
     async def all_settings(self) -> JSON:
-        query = select(settings_table.c.key, settings_table.c.value).where(
-            settings_table.c.key.not_like("%:%")  # internal records, not office settings
-        )
+        query = select(settings_table.c.key, settings_table.c.value)
         async with self._tx(read_only=True) as conn:
             rows = (await conn.execute(query.order_by(settings_table.c.key))).all()
         return {r.key: r.value for r in rows}
