@@ -56,6 +56,12 @@ RECORDS: dict[str, Any] = {
     },
 }
 
+# Records the migration cannot read stay in the settings table rather than be lost.
+UNREADABLE: dict[str, Any] = {
+    "hcp-own-write:job_bad": "not a time",
+    "digest-done:daily:not-a-date": {"at": T0.isoformat(), "queued": [], "skipped": None},
+}
+
 
 async def _in_transaction(database: Database, work: Any) -> Any:
     url, schema = database
@@ -68,9 +74,8 @@ async def _in_transaction(database: Database, work: Any) -> Any:
 
 
 def _seed(conn: Connection) -> None:
-    rows = [
-        {"key": k, "value": v, "updated_at": T0} for k, v in {**REAL_SETTINGS, **RECORDS}.items()
-    ]
+    seeded = {**REAL_SETTINGS, **RECORDS, **UNREADABLE}
+    rows = [{"key": k, "value": v, "updated_at": T0} for k, v in seeded.items()]
     conn.execute(settings_table.insert(), rows)
 
 
@@ -95,11 +100,11 @@ async def test_records_move_out_of_settings_and_back(empty_database: Database) -
 
     status = await upgrade(url, schema=schema)
     assert (status.before, status.current) == ("0004", head_revision())
-    assert await _in_transaction(empty_database, _settings) == REAL_SETTINGS
+    assert await _in_transaction(empty_database, _settings) == {**REAL_SETTINGS, **UNREADABLE}
 
     store = open_store(url, schema=schema)
     try:
-        assert await store.all_settings() == REAL_SETTINGS
+        assert await store.own_write_at("job_bad") is None
         assert await store.get_opt_out("+15125550142") == OptOut("+15125550142", True, "sms", T0)
         assert await store.get_opt_out("+15125550143") == OptOut("+15125550143", False, "start", T1)
         for n in range(1000, 1600):
@@ -128,7 +133,11 @@ async def test_records_move_out_of_settings_and_back(empty_database: Database) -
         await store.close()
 
     await _in_transaction(empty_database, _downgrade_to_0004(url))
-    assert await _in_transaction(empty_database, _settings) == {**REAL_SETTINGS, **RECORDS}
+    assert await _in_transaction(empty_database, _settings) == {
+        **REAL_SETTINGS,
+        **RECORDS,
+        **UNREADABLE,
+    }
 
 
 async def test_upgrading_an_empty_settings_table_moves_nothing(empty_database: Database) -> None:

@@ -1,8 +1,9 @@
 """One table per record kind that lived in `settings` under a key prefix; rows are moved.
 
 Upgrade creates the tables and moves every prefixed settings row into them (then deletes it
-from `settings`, which keeps only the office's saved settings); downgrade moves them back
-into `settings` in the format the old code wrote, then drops the tables.
+from `settings`, which keeps only the office's saved settings; a row whose value cannot be
+read stays there, logged, rather than be lost); downgrade moves them back into `settings`
+in the format the old code wrote, then drops the tables.
 
     optout:<number>             -> sms_opt_outs
     sms-thread:<number>         -> sms_threads
@@ -22,9 +23,10 @@ Create Date: 2026-12-06
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from alembic import op
@@ -36,6 +38,7 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+log = logging.getLogger(__name__)
 Row = dict[str, Any]
 TIME = UtcDateTime()
 
@@ -69,17 +72,16 @@ def _dict(value: Any) -> Row:
 # -- one Move per record kind: its table, and how a settings row maps to rows and back ----
 
 
-class Move:
-    """Rows of `table` made from settings keys starting with `prefix` (or equal to `key`)."""
+class Move(NamedTuple):
+    """Rows of `table` made from the settings keys `match` names (a prefix if it ends in ":").
 
-    def __init__(
-        self,
-        table: sa.TableClause,
-        match: str,
-        rows: Callable[[str, Any, datetime], Iterator[Row]],
-        back: Callable[[list[Row]], Iterator[tuple[str, Any]]],
-    ) -> None:
-        self.table, self.match, self.rows, self.back = table, match, rows, back
+    `rows` raises ValueError for a value it cannot read; that settings row stays where it is.
+    """
+
+    table: sa.TableClause
+    match: str
+    rows: Callable[[str, Any, datetime], Iterator[Row]]
+    back: Callable[[list[Row]], Iterator[tuple[str, Any]]]
 
     def matches(self, key: str) -> bool:
         return key.startswith(self.match) if self.match.endswith(":") else key == self.match
@@ -139,8 +141,9 @@ def _user_back(rows: list[Row]) -> Iterator[tuple[str, Any]]:
 
 
 def _secret_rows(key: str, value: Any, at: datetime) -> Iterator[Row]:
-    if isinstance(value, str) and value:
-        yield {"name": "session", "value": value}
+    if not isinstance(value, str) or not value:
+        raise ValueError("no install secret (the next start makes a new one)")
+    yield {"name": "session", "value": value}
 
 
 def _secret_back(rows: list[Row]) -> Iterator[tuple[str, Any]]:
@@ -152,8 +155,9 @@ def _secret_back(rows: list[Row]) -> Iterator[tuple[str, Any]]:
 def _time_rows(prefix: str, id_name: str, time_name: str) -> Callable[..., Iterator[Row]]:
     def rows(key: str, value: Any, at: datetime) -> Iterator[Row]:
         when = _time(value)
-        if when is not None:  # the old code read anything else as "no mark"
-            yield {id_name: key.removeprefix(prefix), time_name: when}
+        if when is None:
+            raise ValueError("not a timestamp")
+        yield {id_name: key.removeprefix(prefix), time_name: when}
 
     return rows
 
@@ -371,10 +375,14 @@ def upgrade() -> None:
         move = next((m for m in MOVES if m.matches(key)), None)
         if move is None and key not in DERIVED:
             continue  # a real setting: it stays
-        moved.append(key)
-        if move is None:
+        try:
+            rows = [] if move is None else list(move.rows(key, value, at))
+        except ValueError as exc:
+            log.warning("settings row %r left in place: %s", key, exc)
             continue
-        batches.setdefault(move.table.name, (move.table, []))[1].extend(move.rows(key, value, at))
+        if move is not None:
+            batches.setdefault(move.table.name, (move.table, []))[1].extend(rows)
+        moved.append(key)
     for table, rows in batches.values():
         if rows:
             conn.execute(table.insert(), rows)
