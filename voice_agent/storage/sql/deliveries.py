@@ -7,19 +7,8 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 
 from voice_agent.errors import StorageError
-from voice_agent.storage.base import (
-    JSON,
-    Message,
-    WebhookEvent,
-)
-from voice_agent.storage.sql.core import (
-    SqlCore,
-    changed,
-    messages,
-    new_id,
-    utc_now,
-    webhook_events,
-)
+from voice_agent.storage.base import JSON, Message, WebhookEvent
+from voice_agent.storage.sql.core import SqlCore, changed, messages, new_id, utc_now, webhook_events
 
 
 class SqlMessages(SqlCore):

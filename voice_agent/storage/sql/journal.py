@@ -7,18 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select, update
 
-from voice_agent.storage.base import (
-    JSON,
-    HcpWrite,
-)
-from voice_agent.storage.sql.core import (
-    SqlCore,
-    changed,
-    hcp_writes,
-    leases,
-    new_id,
-    utc_now,
-)
+from voice_agent.storage.base import JSON, HcpWrite
+from voice_agent.storage.sql.core import SqlCore, changed, hcp_writes, leases, new_id, utc_now
 
 
 class SqlHcpWriteJournal(SqlCore):

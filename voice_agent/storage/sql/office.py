@@ -8,10 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, delete, select
 
-from voice_agent.storage.base import (
-    JSON,
-    CredentialRecord,
-)
+from voice_agent.storage.base import JSON, CredentialRecord
 from voice_agent.storage.sql.core import (
     SqlCore,
     attempts_table,

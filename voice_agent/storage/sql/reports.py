@@ -7,13 +7,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, select, update
 
-from voice_agent.storage.base import (
-    Conversation,
-    HcpWrite,
-    Message,
-    OutboxItem,
-    Recording,
-)
+from voice_agent.storage.base import Conversation, HcpWrite, Message, OutboxItem, Recording
 from voice_agent.storage.sql.core import (
     SqlCore,
     changed,
