@@ -21,7 +21,7 @@ from voice_agent.scenarios.runner import ScenarioResult, run_all
 from voice_agent.scenarios.setup import caller_factory
 from voice_agent.scenarios.world import World
 from voice_agent.settings import Settings
-from voice_agent.storage.base import ScenarioRecords, ScenarioRun, Store
+from voice_agent.storage.base import ScenarioRecords, ScenarioRun
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class ScenarioRuns:
 
     async def start(
         self,
-        store: Store,
+        store: ScenarioRecords,
         settings: Settings,
         scenarios: Sequence[Scenario],
         *,
@@ -74,7 +74,7 @@ class ScenarioRuns:
 
     async def _run(
         self,
-        store: Store,
+        store: ScenarioRecords,
         settings: Settings,
         world: World,
         scenarios: list[Scenario],
