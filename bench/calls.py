@@ -155,7 +155,7 @@ def serve(args: argparse.Namespace) -> None:
             if scope["type"] == "http" and scope["path"] == "/bench/stats":
                 stats = {"samples": samples, "cpu": time.process_time(), "lags": lags, "gc": pauses}
                 stats["store"] = timed_store.take()
-                voice = getattr(app.state, "voice", None)
+                voice = app.state.runtime.voice
                 if voice is not None:  # relay turns: prompt received -> first text sent
                     reports, voice.relay_reports = voice.relay_reports or [], []
                     stats["relay"] = [

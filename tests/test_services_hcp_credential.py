@@ -99,7 +99,8 @@ async def test_with_a_vault_key_test_calls_still_use_the_sandbox(settings: Setti
     await Vault(store, KEY).put("hcp", SECRET, allowed_domains=("*.housecallpro.com",))
     await store.close()
     with TestClient(create_app(configured)) as client:
-        services, voice = client.app.state.services, client.app.state.voice  # type: ignore[attr-defined]
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        services, voice = runtime.services, runtime.voice
         assert not services.uses_sandbox
         assert voice.test_engine is not None and voice.test_engine is not services.engine
         assert voice.test_engine.hcp.base_url.host == "sandbox.hcp.test"

@@ -11,24 +11,34 @@ from fastapi import FastAPI
 
 from voice_agent.channels import hcp_webhooks, recording_callback, sms, voice_fallback
 from voice_agent.channels import routes as voice_routes
-from voice_agent.channels.voice_followup import CallFollowUps
-from voice_agent.channels.voice_setup import start_voice
-from voice_agent.followups.runtime import start_messaging
-from voice_agent.recording_purge import start_recording_purge
+from voice_agent.deps import MaybeRuntimeDep
+from voice_agent.errors import StorageError
+from voice_agent.runtime import Runtime
 from voice_agent.services import Services, start_services
 from voice_agent.settings import Settings, load_settings
+from voice_agent.storage.base import Store
 from voice_agent.web import dashboard_router
 from voice_agent.web.errors import install_error_pages
+from voice_agent.web.guard import DashboardState
 
 log = logging.getLogger(__name__)
 
 
-async def _replay_fallback_spool(settings: Settings, running: Services) -> None:
+async def _replay_fallback_spool(settings: Settings, store: Store) -> None:
     """Messages the Fallback URL spooled while the database was down go to the outbox now."""
     try:
-        await voice_fallback.replay_spool(settings, running.store)
+        await voice_fallback.replay_spool(settings, store)
     except Exception:  # a bad spool must not stop the server; the file stays for next time
         log.exception("could not move the fallback spool into the outbox")
+
+
+async def _load_profile(runtime: Runtime) -> None:
+    """Put the office's saved profile in force before the first call."""
+    try:
+        current = await runtime.settings.reload()
+        log.info("business profile applied (%s)", current.business_name)
+    except StorageError as exc:  # e.g. not migrated yet: serve on environment settings
+        log.warning("saved business profile not applied: %s", exc)
 
 
 def create_app(
@@ -39,9 +49,10 @@ def create_app(
 ) -> FastAPI:
     """Build the app; settings come from the environment unless given.
 
-    `services` (store, engine, hcp client; see `voice_agent.services`) are built in the
-    lifespan from `settings` unless given, and closed on shutdown only when built here.
-    They are exposed as `app.state.services`; the voice channel as `app.state.voice`.
+    The lifespan builds the one `Runtime` (`voice_agent.runtime`) over `services` (store,
+    engine, HCP client; see `voice_agent.services`), which are built from `settings` unless
+    given and closed on shutdown only when built here. Handlers reach the runtime's parts
+    through `voice_agent.deps`; it is kept as `app.state.runtime`.
 
     `freeze_startup` (default: when the app builds its own services, i.e. a real server)
     moves everything alive after start-up out of the garbage collector's reach
@@ -56,25 +67,20 @@ def create_app(
         for name, state in settings.components().items():
             log.info("component %s: %s", name, state)
         running = services if services is not None else await start_services(settings)
-        app.state.services = running
-        await _replay_fallback_spool(settings, running)
-        voice = await start_voice(settings, running)
-        app.state.voice = voice
-        messaging = start_messaging(settings, running, run_scheduler=False)
-        CallFollowUps(voice).register(messaging.dispatcher)  # status callback's summary jobs
-        app.state.messaging = messaging
-        if services is None:  # injected services (tests) drive the outbox by hand
-            messaging.scheduler.start()
-        app.state.recordings = start_recording_purge(settings, running, run=services is None)
+        runtime = Runtime(running)
+        await _load_profile(runtime)
+        await _replay_fallback_spool(settings, running.store)
+        # Injected services (tests) drive the outbox by hand; no background sweeps either.
+        await runtime.start(background=services is None)
+        app.state.runtime = runtime
         if freeze:
             gc.collect()
             gc.freeze()
         try:
             yield
         finally:
-            await app.state.messaging.aclose()
-            await app.state.recordings.aclose()
-            await voice.aclose()
+            app.state.runtime = None
+            await runtime.aclose()
             if services is None:
                 await running.aclose()
 
@@ -87,6 +93,8 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    app.state.runtime = None  # set by the lifespan
+    app.state.dashboard = DashboardState()
     app.include_router(voice_routes.router)
     app.include_router(recording_callback.router)
     app.include_router(sms.router)
@@ -95,10 +103,9 @@ def create_app(
     install_error_pages(app)  # HTML error pages for browsers, JSON for API clients
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, object]:
+    async def healthz(running: MaybeRuntimeDep) -> dict[str, object]:
         """Liveness plus which components are real and which are embedded defaults."""
-        running: Services | None = getattr(app.state, "services", None)
-        components = running.components() if running else settings.components()
+        components = running.services.components() if running else settings.components()
         return {"status": "ok", "components": components}
 
     return app

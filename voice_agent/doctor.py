@@ -57,7 +57,7 @@ async def diagnose(
 
 
 async def _with_saved_profile(settings: Settings) -> Settings:
-    from voice_agent.web.overrides import effective_settings
+    from voice_agent.overrides import effective_settings
 
     store = open_store(settings.effective_database_url)
     try:

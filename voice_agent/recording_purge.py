@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from voice_agent.followups.scheduler import FollowupScheduler
 from voice_agent.recordings import PURGE_INTERVAL_SECONDS, TwilioRecordings, purge_expired
-from voice_agent.settings import Settings
+from voice_agent.settings_source import SettingsSource
+from voice_agent.storage.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +28,16 @@ class RecordingPurge:
             await self.twilio.aclose()
 
 
-def start_recording_purge(settings: Settings, services: Any, *, run: bool) -> RecordingPurge:
+def start_recording_purge(source: SettingsSource, store: Store, *, run: bool) -> RecordingPurge:
     """Start the sweep when `run` and Twilio credentials exist (retention may be set later
-    on the Setup page, so each sweep reads it)."""
+    on the Setup page, so each sweep reloads the settings)."""
+    settings = source.base
     if not run or not settings.twilio_account_sid or settings.twilio_auth_token is None:
         return RecordingPurge()
     twilio = TwilioRecordings.from_settings(settings)
 
     async def sweep() -> None:
-        from voice_agent.web.overrides import effective_settings  # the Setup page's value
-
-        current = await effective_settings(settings, services.store)
-        await purge_expired(services.store, twilio, current, datetime.now(UTC))
+        await purge_expired(store, twilio, await source.reload(), datetime.now(UTC))
 
     scheduler = FollowupScheduler(sweep, interval=PURGE_INTERVAL_SECONDS)
     scheduler.start()

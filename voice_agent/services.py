@@ -19,6 +19,7 @@ import httpx
 from pydantic import SecretStr
 
 import hcp
+from hcp import HcpClient
 from hcp.sandbox import SandboxState, create_sandbox_app, seed_demo_company
 from hcp.sandbox.testing import SANDBOX_BASE_URL
 from voice_agent.engine.dialogue import DialogueEngine, EngineLimits, utcnow
@@ -26,6 +27,7 @@ from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.engine.messages import ChatModel
 from voice_agent.logs import register_secret
 from voice_agent.settings import Settings
+from voice_agent.settings_source import SettingsSource
 from voice_agent.storage.base import Store
 from voice_agent.storage.migrate import upgrade
 from voice_agent.storage.sql import open_store
@@ -39,15 +41,41 @@ SANDBOX_FILE = "hcp-sandbox.db"
 
 @dataclass
 class Services:
-    """The running components; close them with `aclose`."""
+    """The running components; close them with `aclose`.
+
+    `settings` are the environment's; `source` adds the office's saved profile and is what
+    every engine reads (see `voice_agent.settings_source`).
+    """
 
     settings: Settings
     store: Store
     hcp: hcp.HcpClient
     model: ChatModel
-    engine: DialogueEngine
+    source: SettingsSource
+    limits: EngineLimits | None = None
+    clock: Callable[[], datetime] = utcnow
     sandbox_state: SandboxState | None = None
     _owned: list[Any] = field(default_factory=list, repr=False)
+    engine: DialogueEngine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = self.build_engine(self.hcp)
+
+    def build_engine(self, hcp_client: HcpClient) -> DialogueEngine:
+        """The one engine builder: a `DialogueEngine` over `hcp_client`.
+
+        Every engine shares the store, the model, the settings source, the limits and the
+        clock; only the HCP account differs (real, sandbox or dry run; see `Runtime.engine`).
+        """
+        return DialogueEngine(
+            store=self.store,
+            hcp_client=hcp_client,
+            model=self.model,
+            settings=self.source,
+            tools=default_registry(),
+            limits=self.limits,
+            clock=self.clock,
+        )
 
     @property
     def uses_sandbox(self) -> bool:
@@ -208,18 +236,18 @@ def build_services(
         else:
             hcp_client, sandbox_state = build_sandbox_client(settings)
             owned.append("sandbox")
-    model = model or build_model(settings)
-    engine = DialogueEngine(
-        store=store,
-        hcp_client=hcp_client,
-        model=model,
-        settings=settings,
-        tools=default_registry(),
-        limits=limits,
-        clock=clock,
-    )
     log.info("services: %s", settings.components())
-    return Services(settings, store, hcp_client, model, engine, sandbox_state, owned)
+    return Services(
+        settings,
+        store,
+        hcp_client,
+        model or build_model(settings),
+        SettingsSource(settings, store),
+        limits,
+        clock,
+        sandbox_state,
+        owned,
+    )
 
 
 async def start_services(settings: Settings) -> Services:

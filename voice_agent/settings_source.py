@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from voice_agent.overrides import effective_settings
 from voice_agent.settings import Settings
 from voice_agent.storage.base import Store
 
@@ -50,8 +51,5 @@ class SettingsSource:
     async def reload(self) -> Settings:
         """Re-read the saved profile over `base` (a store error propagates) and return it."""
         if self._store is not None:
-            # Imported here: importing the dashboard package imports every route module.
-            from voice_agent.web.overrides import effective_settings
-
             self.update(await effective_settings(self.base, self._store))
         return self._current

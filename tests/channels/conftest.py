@@ -198,7 +198,7 @@ async def follow_up(client: httpx.AsyncClient) -> None:
     from voice_agent.channels.voice_followup import run_call_follow_ups
 
     app: FastAPI = client._transport.app  # type: ignore[attr-defined]
-    await run_call_follow_ups(app.state.voice)
+    await run_call_follow_ups(app.state.runtime.voice)
 
 
 def signed(url: str, params: dict[str, str], token: str = TOKEN) -> dict[str, str]:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from voice_agent import deps
 from voice_agent.app import create_app
 from voice_agent.channels import voice_fallback
 from voice_agent.channels.twilio_sim import SimulatedCall
@@ -108,11 +109,12 @@ class DownStore:
 
 
 async def test_with_the_database_down_the_message_is_spooled_then_queued(
-    vsettings: Settings, store: SqlStore, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+    vsettings: Settings, store: SqlStore, engine: FakeEngine
 ) -> None:
     down = DownStore(store)
-    monkeypatch.setattr(voice_fallback, "running_store", lambda state: down)
     async with serving(vsettings, store, engine) as client:
+        app = client._transport.app  # type: ignore[attr-defined]
+        app.dependency_overrides[deps.maybe_store] = lambda: down
         sim = sim_for(client)
         first = await sim.post("/twilio/voice/fallback", sim.base_params())
         done = await sim.post("/twilio/voice/fallback/message", recorded(sim))
@@ -120,7 +122,6 @@ async def test_with_the_database_down_the_message_is_spooled_then_queued(
         assert "Thank you" in done.body
         assert await store.list_outbox() == []
         assert voice_fallback.spool_path(vsettings).exists()
-    monkeypatch.undo()
     async with serving(vsettings, store, engine):  # the next start-up moves the spool
         pass
     kinds = sorted(o.kind for o in await store.list_outbox())

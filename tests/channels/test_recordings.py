@@ -215,10 +215,10 @@ async def test_server_sweep_uses_the_retention_saved_on_the_setup_page(
     settings: Settings, store: SqlStore, fake_twilio: FakeTwilioServer
 ) -> None:
     import asyncio
-    from types import SimpleNamespace
 
     from voice_agent.recording_purge import start_recording_purge
     from voice_agent.recordings import from_callback
+    from voice_agent.settings_source import SettingsSource
 
     configured = recorded(settings, fake_twilio)  # RECORDING_RETENTION_DAYS: 90 by default
     async with serving(configured, store) as client:
@@ -232,7 +232,7 @@ async def test_server_sweep_uses_the_retention_saved_on_the_setup_page(
     await store.record_recording(replace(made, created_at=datetime.now(UTC) - timedelta(days=5)))
     await store.set_setting("recording_retention_days", "3")  # saved on the Setup page
 
-    purge = start_recording_purge(configured, SimpleNamespace(store=store), run=True)
+    purge = start_recording_purge(SettingsSource(configured, store), store, run=True)
     try:
         for _ in range(100):
             if fake_twilio.deleted:

@@ -50,7 +50,7 @@ async def test_booking_call_streams_tokens_with_a_filler_and_ends_with_end(
         assert after.dial is None and after.hung_up and "Goodbye" in after.text
         ended = await call.webhooks.hang_up(duration=95)
         assert ended.status == 200
-        await run_call_follow_ups(world.app.state.voice)  # the job the callback queued
+        await run_call_follow_ups(world.app.state.runtime.voice)  # the job the callback queued
 
     [conversation] = await store.list_conversations()
     assert conversation.status == "completed" and conversation.outcome == "booked"

@@ -40,7 +40,7 @@ def app_of(client: httpx.AsyncClient) -> FastAPI:
 
 async def run_follow_ups(client: httpx.AsyncClient, store: SqlStore) -> DispatchReport:
     """Run the due "call_ended" jobs as the server's dispatcher would (other kinds wait)."""
-    return await run_call_follow_ups(app_of(client).state.voice)
+    return await run_call_follow_ups(app_of(client).state.runtime.voice)
 
 
 def booking_engine(engine: FakeEngine, store: SqlStore, job: dict[str, Any] = JOB) -> None:
@@ -157,7 +157,7 @@ async def test_callback_does_no_hcp_work_and_the_job_writes_the_note_once(
     call, client: httpx.AsyncClient, engine: FakeEngine, store: SqlStore, monkeypatch
 ) -> None:
     """HCP (the sandbox) is only asked by the outbox job, once, whatever Twilio repeats."""
-    hcp = app_of(client).state.voice.hcp
+    hcp = app_of(client).state.runtime.voice.hcp
     job = (await hcp.jobs.list(page_size=1)).items[0]
     booking_engine(engine, store, job.model_dump(mode="json"))
     notes_asked: list[str] = []
@@ -190,7 +190,8 @@ async def test_callback_does_no_hcp_work_and_the_job_writes_the_note_once(
 
     # the same job delivered again (a lease expired mid-run) writes nothing twice
     ended = CallEnded.from_payload(queued.payload)
-    await CallFollowUps(app_of(client).state.voice).handle(ended, queued, datetime.now(UTC))
+    voice = app_of(client).state.runtime.voice
+    await CallFollowUps(voice).handle(ended, queued, datetime.now(UTC))
     assert notes_asked == [job.id]
     assert len((await hcp.jobs.get(job.id)).notes) == before + 1
     assert len([i for i in await store.list_outbox() if i.kind == "sms"]) == 1

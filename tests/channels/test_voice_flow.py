@@ -97,7 +97,7 @@ async def test_slow_turn_gets_a_filler_then_the_answer(
 ) -> None:
     engine.gate = asyncio.Event()
     heard: list[str] = []
-    voice = client._transport.app.state.voice  # type: ignore[attr-defined]
+    voice = client._transport.app.state.runtime.voice  # type: ignore[attr-defined]
 
     async def speak(text: str) -> None:  # while the filler plays, the work finishes
         heard.append(text)
@@ -271,7 +271,7 @@ async def test_slow_caller_lookup_still_greets_at_once(
 async def test_slow_storage_at_the_greeting_still_greets_in_time(
     client: httpx.AsyncClient, call, store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    voice = client._transport.app.state.voice  # type: ignore[attr-defined]
+    voice = client._transport.app.state.runtime.voice  # type: ignore[attr-defined]
     database_free = asyncio.Event()
     create = store.create_conversation
 
@@ -374,7 +374,7 @@ async def test_duplicate_on_another_worker_follows_the_claim_and_runs_nothing_tw
         async with serving(voice_settings(tmp_path), store, engine_b) as client_b:
             sim.client = client_b
             duplicate = asyncio.create_task(sim.post("/twilio/voice/turn?seq=1", params))
-            voice_b = client_b._transport.app.state.voice  # type: ignore[attr-defined]
+            voice_b = client_b._transport.app.state.runtime.voice  # type: ignore[attr-defined]
             for _ in range(500):  # B's own task follows A's claim
                 if voice_b.runner.task(f"{sim.call_sid}:1") is not None:
                     break
@@ -403,7 +403,7 @@ async def test_a_slow_claim_write_does_not_hold_up_the_filler(
 
     monkeypatch.setattr(store, "record_webhook_event", slow_claim)
 
-    voice = client._transport.app.state.voice  # type: ignore[attr-defined]
+    voice = client._transport.app.state.runtime.voice  # type: ignore[attr-defined]
 
     async def speak(text: str) -> None:  # the caller hears the filler; the database frees up
         database_free.set()
@@ -434,7 +434,7 @@ async def test_a_slow_lookup_of_the_call_gets_a_filler_and_loses_nothing(
     speech: str,
     answer: str | None,
 ) -> None:
-    voice = client._transport.app.state.voice  # type: ignore[attr-defined]
+    voice = client._transport.app.state.runtime.voice  # type: ignore[attr-defined]
     database_free = asyncio.Event()
     find = store.find_conversation
 
@@ -478,24 +478,27 @@ async def test_open_questions_get_no_keypad_hint(call, engine: FakeEngine) -> No
 async def test_test_mode_calls_use_a_separate_sandbox_engine_when_hcp_is_real(
     tmp_path: Path, store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voice_agent.channels import voice_setup
+    import voice_agent.runtime as runtime_module
     from voice_agent.services import build_services
 
-    async def no_hints(services: object, settings: object) -> tuple[str, ...]:
+    async def no_hints(hcp: object, settings: object) -> tuple[str, ...]:
         return ()  # the real HCP client must not be called (no network in tests)
 
-    monkeypatch.setattr(voice_setup, "load_hints", no_hints)
+    monkeypatch.setattr(runtime_module, "load_hints", no_hints)
 
     settings = voice_settings(
         tmp_path, hcp_api_key="test-hcp-key-not-real", hcp_base_url="https://api.housecallpro.com"
     )
     services = build_services(settings, store)
-    voice = await voice_setup.start_voice(settings, services)
+    runtime = runtime_module.Runtime(services)
+    await runtime.start(background=False)
+    voice = runtime.voice
+    assert voice is not None
     try:
         assert voice.test_engine is not voice.engine
         assert voice.test_hcp is not voice.hcp
         assert voice.test_hcp is not None
         assert voice.test_hcp.base_url.host == "sandbox.hcp.test"
     finally:
-        await voice.aclose()
+        await runtime.aclose()
         await services.aclose()

@@ -23,7 +23,7 @@ def test_app_serves_sms_and_hcp_webhooks(tmp_path: Path) -> None:
     )
     asyncio.run(upgrade(settings.effective_database_url))
     with TestClient(create_app(settings)) as client:
-        runtime = client.app.state.messaging  # type: ignore[attr-defined]
+        runtime = client.app.state.runtime.messaging  # type: ignore[attr-defined]
         assert isinstance(runtime, MessagingRuntime)
         assert runtime.scheduler.running  # started with the app's own services
         assert runtime.sender is None  # no TWILIO_PHONE_NUMBER: texts wait in the outbox

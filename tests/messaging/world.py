@@ -20,6 +20,7 @@ from hcp.sandbox import create_sandbox_app
 from hcp.sandbox.seed import seed_demo_company
 from hcp.sandbox.store import SandboxState
 from hcp.sandbox.testing import SANDBOX_BASE_URL, FakeClock
+from voice_agent import deps
 from voice_agent.channels import hcp_webhooks, sms
 from voice_agent.followups.gateway import FollowupHcp
 from voice_agent.followups.runtime import MessagingRuntime, build_runtime
@@ -56,7 +57,7 @@ def messaging_app(settings: Settings, runtime: MessagingRuntime) -> FastAPI:
     """The agent's SMS and HCP webhook routes (what create_app mounts)."""
     app = FastAPI()
     app.state.settings = settings
-    app.state.messaging = runtime
+    app.dependency_overrides[deps.messaging] = lambda: runtime
     app.include_router(sms.router)
     app.include_router(hcp_webhooks.router)
     return app

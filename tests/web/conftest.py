@@ -11,7 +11,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from voice_agent.runtime import Runtime
 from voice_agent.settings import Settings
+from voice_agent.settings_source import SettingsSource
 from voice_agent.storage import SqlStore
 from voice_agent.web import dashboard_router
 from voice_agent.web.auth import LoginLimiter
@@ -57,10 +59,10 @@ def clock() -> Clock:
 
 
 def build_app(settings: Settings, services: Any, clock: Clock | None = None) -> FastAPI:
-    """The dashboard alone, with services and state set as the real lifespan would."""
+    """The dashboard alone, with the runtime and state set as `create_app` would."""
     app = FastAPI()
     app.state.settings = settings
-    app.state.services = services
+    app.state.runtime = Runtime(services)
     app.state.dashboard = DashboardState(limiter=LoginLimiter(clock=clock or Clock()))
     app.include_router(dashboard_router())
     install_error_pages(app)
@@ -69,7 +71,8 @@ def build_app(settings: Settings, services: Any, clock: Clock | None = None) -> 
 
 @pytest.fixture
 def services(store: SqlStore, web_settings: Settings) -> FakeServices:
-    return FakeServices(store=store, engine=ScriptedEngine(store, web_settings))
+    source = SettingsSource(web_settings, store)
+    return FakeServices(store=store, engine=ScriptedEngine(store, source))
 
 
 @pytest.fixture

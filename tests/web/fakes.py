@@ -8,6 +8,7 @@ from typing import Any
 
 from voice_agent.engine.events import Event, TextDelta, ToolFinished, ToolStarted
 from voice_agent.settings import Settings
+from voice_agent.settings_source import SettingsSource
 from voice_agent.storage.base import Conversation, NewConversation, Store
 
 
@@ -25,8 +26,12 @@ class ScriptedEngine:
     """Greets, then books on "book", echoing otherwise; records turns, tools and HCP writes."""
 
     store: Store
-    settings: Settings
+    source: SettingsSource
     turns: list[str] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.source.current()
 
     async def start(self, new: NewConversation) -> Started:
         conversation, created = await self.store.create_conversation(new)
@@ -75,7 +80,11 @@ class FakeServices:
     store: Store
     engine: ScriptedEngine
     hcp: Any = None
+    source: SettingsSource = field(init=False)
     uses_sandbox: bool = True  # the scripted engine stands for the sandbox-backed one
+
+    def __post_init__(self) -> None:
+        self.source = self.engine.source
 
     async def aclose(self) -> None:
         await self.store.close()

@@ -1,41 +1,52 @@
-"""Saved profile settings reach every running engine and the voice channel."""
+"""A profile saved on the Setup page reaches every engine mode through the one settings source."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
+import pytest
+from pydantic import SecretStr
 
+import voice_agent.runtime as runtime_module
+from voice_agent.runtime import Mode, Runtime
+from voice_agent.services import build_services
 from voice_agent.settings import Settings
 from voice_agent.storage.sql import SqlStore
-from voice_agent.web.engines import apply_saved_settings
+
+MODES: tuple[Mode, ...] = ("voice", "sms", "test_call", "test_line", "dry_run")
 
 
-class Holder:
-    """Anything that holds settings (an engine, the voice channel)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-
-async def test_saved_profile_reaches_every_engine_and_the_voice_channel(
-    settings: Settings, store: SqlStore
+async def test_a_saved_setting_reaches_every_engine_mode_through_the_source(
+    settings: Settings, store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await store.set_setting("business_name", "Saved Plumbing")
-    applied: list[Any] = []
-    # Services offering an `apply_settings` (nothing defines it; the old code then returned
-    # early and left the voice channel and the dashboard's engines on the old settings).
-    services = SimpleNamespace(store=store, engine=Holder(settings), apply_settings=applied.append)
-    voice = SimpleNamespace(engine=services.engine, test_engine=Holder(settings), settings=settings)
-    dashboard = SimpleNamespace(sandbox_engine=Holder(settings), dry_run_engine=Holder(settings))
-    app = SimpleNamespace(
-        state=SimpleNamespace(
-            settings=settings, services=services, voice=voice, dashboard=dashboard
-        )
+    async def no_hints(hcp: object, settings: object) -> tuple[str, ...]:
+        return ()  # the real HCP client must not be called (no network in tests)
+
+    monkeypatch.setattr(runtime_module, "load_hints", no_hints)
+    real = settings.model_copy(
+        update={
+            "hcp_api_key": SecretStr("test-hcp-key-not-real"),
+            "hcp_base_url": "https://api.housecallpro.com",
+            "test_numbers": ("+15125550142",),
+        }
     )
+    services = build_services(real, store)
+    runtime = Runtime(services)
+    await runtime.start(background=False)
+    try:
+        engines = {mode: await runtime.engine(mode) for mode in MODES}
+        assert len({id(engine) for engine in engines.values()}) == 3  # live, sandbox, dry run
+        assert runtime.voice is not None and runtime.voice.test_engine is engines["test_call"]
+        changes: list[Settings] = []
+        runtime.settings.subscribe(changes.append)
 
-    effective = await apply_saved_settings(app)
+        await store.set_setting("business_name", "Saved Plumbing")
+        await runtime.settings.reload()
 
-    assert effective.business_name == "Saved Plumbing"
-    holders = (services.engine, voice.test_engine, dashboard.sandbox_engine)
-    for holder in (*holders, dashboard.dry_run_engine, voice):
-        assert holder.settings is effective
+        for mode, engine in engines.items():
+            assert engine.settings.business_name == "Saved Plumbing", mode
+        assert runtime.voice.settings.business_name == "Saved Plumbing"
+        assert [s.business_name for s in changes] == ["Saved Plumbing"]
+        await runtime.settings.reload()  # nothing changed: nobody is told again
+        assert len(changes) == 1
+    finally:
+        await runtime.aclose()
+        await services.aclose()

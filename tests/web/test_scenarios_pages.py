@@ -116,7 +116,7 @@ async def test_with_a_real_account_the_page_runs_in_dry_run_and_writes_nothing(
     before = {c: len(account.all(c)) for c in ("customers", "jobs", "notes")}
     services = build_services(settings, store)
     app = build_app(settings, services)
-    app.state.dashboard.hcp_transport = httpx.ASGITransport(
+    app.state.runtime.hcp_transport = httpx.ASGITransport(
         app=create_sandbox_app(state=account, api_key=key)
     )
     try:
@@ -129,6 +129,7 @@ async def test_with_a_real_account_the_page_runs_in_dry_run_and_writes_nothing(
             run = await finished(client, started.headers["location"].rsplit("/", 1)[-1])
     finally:
         await app.state.dashboard.aclose()
+        await app.state.runtime.aclose()
         await services.aclose()
     assert run["status"] == "finished" and run["mode"] == "dry-run"
     by_name = {r["name"]: r for r in run["results"]}

@@ -52,7 +52,7 @@ async def test_numbers_page_counts_unbooked_calls_by_reason(
 async def test_setup_page_sets_recording_retention(
     admin: httpx.AsyncClient, store: SqlStore, web_settings: Settings
 ) -> None:
-    from voice_agent.web.overrides import effective_settings
+    from voice_agent.overrides import effective_settings
 
     from .conftest import csrf_of
 

@@ -42,7 +42,7 @@ async def test_probe_uses_the_environment_key_and_reports_hcp_verdict(
 ) -> None:
     settings = web_settings.model_copy(update={"hcp_api_key": SecretStr(ENV_KEY)})
     seen: list[httpx.Request] = []
-    ok = await hcp_probe.probe(services, settings, services.store, transport=_hcp(200, seen))
+    ok = await hcp_probe.probe(services.hcp, settings, services.store, transport=_hcp(200, seen))
     assert ok == {
         "ok": True,
         "source": "environment",
@@ -50,7 +50,9 @@ async def test_probe_uses_the_environment_key_and_reports_hcp_verdict(
     }
     assert seen[0].url.path == "/company"
     assert seen[0].headers["authorization"] == f"Token {ENV_KEY}"
-    refused = await hcp_probe.probe(services, settings, services.store, transport=_hcp(401, seen))
+    refused = await hcp_probe.probe(
+        services.hcp, settings, services.store, transport=_hcp(401, seen)
+    )
     assert refused["ok"] is False and refused["message"].startswith("HCP refused the key")
     assert ENV_KEY not in str(refused)
 
@@ -59,13 +61,15 @@ async def test_probe_prefers_the_vault_key(web_settings: Settings, services: Fak
     settings = web_settings.model_copy(update={"hcp_api_key": SecretStr(ENV_KEY)})
     await hcp_probe.store_key(services.store, settings, "test-hcp-key-not-real-vault")
     seen: list[httpx.Request] = []
-    result = await hcp_probe.probe(services, settings, services.store, transport=_hcp(200, seen))
+    result = await hcp_probe.probe(
+        services.hcp, settings, services.store, transport=_hcp(200, seen)
+    )
     assert result["source"] == "vault"
     assert seen[0].headers["authorization"] == "Token test-hcp-key-not-real-vault"
 
 
 async def test_probe_without_key_or_sandbox(web_settings: Settings, services: FakeServices) -> None:
-    result = await hcp_probe.probe(services, web_settings, services.store)
+    result = await hcp_probe.probe(services.hcp, web_settings, services.store)
     assert result == {
         "ok": False,
         "source": "none",

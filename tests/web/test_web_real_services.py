@@ -114,7 +114,7 @@ async def test_dry_run_reads_hcp_and_sends_no_write(
     hcp_app = create_sandbox_app(state=sandbox_state, api_key=SANDBOX_KEY)
     services = build_services(settings, store)
     app = build_app(settings, services)
-    app.state.dashboard.hcp_transport = httpx.ASGITransport(app=hcp_app)
+    app.state.runtime.hcp_transport = httpx.ASGITransport(app=hcp_app)
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -132,7 +132,7 @@ async def test_dry_run_reads_hcp_and_sends_no_write(
             assert f'href="/calls/{conversation_id}/hcp/' in page
             assert "pro.housecallpro.com" not in page
     finally:
-        await app.state.dashboard.aclose()
+        await app.state.runtime.aclose()
         await services.aclose()
     assert len(sandbox_state.all("customers")) == customers_before
     assert not any("Rivera" in json.dumps(c) for c in sandbox_state.all("customers"))
@@ -150,7 +150,7 @@ async def test_with_real_hcp_the_test_line_still_uses_a_sandbox(
             assert (await login(client)).status_code == 303
             token = csrf_of((await client.get("/test-line")).text)
             conversation_id, events = await _run(client, "sandbox", token)
-            engine = app.state.dashboard.sandbox_engine
+            engine = await app.state.runtime.engine("test_line")
             assert engine is not None and engine is not services.engine
             assert any(
                 e["type"] == "tool_finished"
@@ -159,7 +159,7 @@ async def test_with_real_hcp_the_test_line_still_uses_a_sandbox(
                 for e in events
             )
     finally:
-        await app.state.dashboard.aclose()
+        await app.state.runtime.aclose()
         await services.aclose()
 
 
@@ -174,6 +174,6 @@ async def test_the_saved_profile_reaches_the_engines_at_startup(
     try:
         async with app.router.lifespan_context(app):
             assert services.engine.settings.business_name == "Saved Before Restart LLC"
-            assert app.state.voice.settings.business_name == "Saved Before Restart LLC"
+            assert app.state.runtime.voice.settings.business_name == "Saved Before Restart LLC"
     finally:
         await services.aclose()

@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 import hcp
+from voice_agent.deps import MessagingDep, SettingsDep
 from voice_agent.errors import VaultError
 from voice_agent.followups.events import PROVIDER
 from voice_agent.followups.runtime import MessagingRuntime
@@ -67,10 +68,10 @@ def _verify(secrets: list[str], body: bytes, headers: Any, now: float) -> hcp.We
 
 
 @router.post("/hcp/webhooks")
-async def hcp_webhook(request: Request) -> JSONResponse:
+async def hcp_webhook(
+    request: Request, runtime: MessagingDep, settings: SettingsDep
+) -> JSONResponse:
     """Receive one HCP webhook delivery."""
-    runtime: MessagingRuntime = request.app.state.messaging
-    settings: Settings = request.app.state.settings
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
         raise HTTPException(status_code=413, detail="request body too large")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from voice_agent.channels.twilio_auth import TwilioForm
+from voice_agent.deps import StoreDep
 from voice_agent.recordings import RECORDING_PATH, from_callback
 
 log = logging.getLogger(__name__)
@@ -19,9 +20,8 @@ router = APIRouter(tags=["twilio voice"])
 
 
 @router.post(RECORDING_PATH)
-async def recording_status(request: Request, params: TwilioForm) -> Response:
+async def recording_status(params: TwilioForm, store: StoreDep) -> Response:
     """Store the recording against the call's conversation."""
-    store = request.app.state.services.store
     call_sid = params.get("CallSid", "")
     conversation = await store.find_conversation("voice", call_sid) if call_sid else None
     if conversation is None:

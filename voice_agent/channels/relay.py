@@ -21,7 +21,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from fastapi import APIRouter, Request, Response, WebSocket
+from fastapi import APIRouter, Response, WebSocket
 from starlette.websockets import WebSocketDisconnect
 from twilio.request_validator import RequestValidator
 
@@ -46,6 +46,7 @@ from voice_agent.channels.voice import (
     lang_query,
     url,
 )
+from voice_agent.deps import MaybeRuntimeDep, SettingsDep, VoiceDep
 from voice_agent.engine.i18n import t
 from voice_agent.engine.session import Session
 from voice_agent.settings import Settings
@@ -97,17 +98,13 @@ def verify_upgrade(websocket: WebSocket, settings: Settings) -> str | None:
     return None
 
 
-def _voice(app: Any) -> VoiceChannel | None:
-    voice: VoiceChannel | None = getattr(app.state, "voice", None)
-    return voice
-
-
 @router.websocket(RELAY_PATH)
-async def relay_socket(websocket: WebSocket) -> None:
+async def relay_socket(
+    websocket: WebSocket, settings: SettingsDep, running: MaybeRuntimeDep
+) -> None:
     """One ConversationRelay session; refused before `accept` unless Twilio signed it."""
-    settings: Settings = websocket.app.state.settings
     refused = verify_upgrade(websocket, settings)
-    voice = _voice(websocket.app)
+    voice = running.voice if running is not None else None
     if refused is not None or voice is None:
         client = websocket.client.host if websocket.client else "?"
         log.warning("security: refused relay upgrade reason=%s client=%s", refused, client)
@@ -331,9 +328,6 @@ async def rescue(voice: VoiceChannel, sid: str) -> str:
 
 
 @router.post(RELAY_DONE_PATH)
-async def relay_action(request: Request, params: TwilioForm) -> Response:
+async def relay_action(params: TwilioForm, voice: VoiceDep) -> Response:
     """`<Connect action>`: the relay session is over (signed form)."""
-    voice = _voice(request.app)
-    if voice is None:
-        return Response(status_code=503)
     return Response(content=await relay_done(voice, params), media_type="application/xml")

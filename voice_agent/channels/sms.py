@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
 from voice_agent import phones
 from voice_agent.carddata import mask_card_data
 from voice_agent.channels.twilio_auth import TwilioForm
-from voice_agent.followups.runtime import MessagingRuntime
+from voice_agent.deps import MessagingDep, SettingsDep
 from voice_agent.outbox import Outbox, SmsReceived
 
 log = logging.getLogger(__name__)
@@ -37,11 +37,10 @@ def _empty() -> Response:
 
 
 @router.post("/twilio/sms")
-async def inbound_sms(request: Request, params: TwilioForm) -> Response:
+async def inbound_sms(params: TwilioForm, runtime: MessagingDep, settings: SettingsDep) -> Response:
     """A text from a customer: record it, queue the turn, answer nothing yet."""
-    runtime: MessagingRuntime = request.app.state.messaging
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
-    sender = phones.e164(params.get("From"), request.app.state.settings.phone_region)
+    sender = phones.e164(params.get("From"), settings.phone_region)
     if not sid or sender is None:
         log.info(
             "sms ignored: no MessageSid or unusable From (%s)", phones.mask(params.get("From"))
@@ -69,9 +68,8 @@ async def inbound_sms(request: Request, params: TwilioForm) -> Response:
 
 
 @router.post("/twilio/sms/status")
-async def sms_status(request: Request, params: TwilioForm) -> Response:
+async def sms_status(params: TwilioForm, runtime: MessagingDep) -> Response:
     """Delivery status callback for one of our messages."""
-    runtime: MessagingRuntime = request.app.state.messaging
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
     status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
     if sid and status in _STATUS_RANK:

@@ -43,6 +43,7 @@ from voice_agent.engine.i18n import t, t_all
 from voice_agent.operations import can_call_back
 from voice_agent.outbox import Outbox, SendSms
 from voice_agent.settings import Settings
+from voice_agent.settings_source import SettingsSource
 from voice_agent.speech import FILLERS, LOW_CONFIDENCE, REPROMPTS, STILL_WORKING, for_speech, pick
 from voice_agent.storage.base import Conversation, NewConversation, Store
 
@@ -153,7 +154,7 @@ class VoiceChannel:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | SettingsSource,
         store: Store,
         engine: VoiceEngine,
         *,
@@ -163,7 +164,7 @@ class VoiceChannel:
         test_hcp: HcpClient | None = None,
         closers: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
-        self.settings = settings
+        self.source = settings if isinstance(settings, SettingsSource) else SettingsSource(settings)
         self.store = store
         self.engine = engine
         self.hcp = hcp
@@ -182,8 +183,13 @@ class VoiceChannel:
         self.relay_reports: list[Any] | None = None  # per-turn timings, when a bench asks
 
     @property
+    def settings(self) -> Settings:
+        """The settings in force now (the Setup page may change them at run time)."""
+        return self.source.current()
+
+    @property
     def style(self) -> VoiceStyle:
-        """The English voice (settings may be replaced at run time by the dashboard)."""
+        """The English voice."""
         hints = self.hints
         if self.settings.spanish_enabled:
             hints = (*hints, SPANISH_HINTS[0])

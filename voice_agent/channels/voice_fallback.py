@@ -207,12 +207,6 @@ async def replay_spool(settings: Settings, store: Store) -> int:
     return len(lines)
 
 
-def running_store(app_state: Any) -> Store | None:
-    """The store when the app's services started; None when start-up never finished."""
-    services = getattr(app_state, "services", None)
-    return getattr(services, "store", None)
-
-
 def log_fallback(params: TwilioParams) -> None:
     """One error line per fallback hit (number masked)."""
     log.error(

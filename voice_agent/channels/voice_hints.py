@@ -8,6 +8,7 @@ import logging
 import re
 from typing import Any
 
+from hcp import HcpClient
 from voice_agent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,7 @@ TRADE_HINTS = (
 )
 
 
-async def _job_type_names(services: Any) -> list[str]:
-    hcp = getattr(services, "hcp", None)
+async def _job_type_names(hcp: Any) -> list[str]:
     job_types = getattr(hcp, "job_types", None)
     if job_types is None or not hasattr(job_types, "list"):
         return []
@@ -77,11 +77,11 @@ async def _job_type_names(services: Any) -> list[str]:
     return [str(getattr(item, "name", "")) for item in items or () if getattr(item, "name", "")]
 
 
-async def load_hints(services: Any, settings: Settings) -> tuple[str, ...]:
+async def load_hints(hcp: HcpClient | None, settings: Settings) -> tuple[str, ...]:
     """Business name, the company's job types from HCP (best effort, bounded) and trade words."""
     names: list[str] = []
     try:
-        names = await asyncio.wait_for(_job_type_names(services), HINTS_TIMEOUT_SECONDS)
+        names = await asyncio.wait_for(_job_type_names(hcp), HINTS_TIMEOUT_SECONDS)
     except Exception as exc:  # hints are an optimisation; never block start-up on them
         log.warning("speech hints: job types unavailable (%s)", type(exc).__name__)
     return (settings.business_name, *names, *TRADE_HINTS)

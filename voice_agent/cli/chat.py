@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from voice_agent.engine.dialogue import DialogueEngine
 from voice_agent.engine.events import (
     EndConversation,
     FallbackTaken,
@@ -29,7 +30,7 @@ from voice_agent.engine.events import (
     Transfer,
 )
 from voice_agent.logs import configure_logging
-from voice_agent.services import Services, start_services
+from voice_agent.runtime import running
 from voice_agent.settings import Settings, load_settings
 from voice_agent.storage.base import NewConversation
 
@@ -50,14 +51,11 @@ def register(app: typer.Typer) -> None:
 
 
 async def _run(*, settings_caller: str, test_mode: bool, settings: Settings) -> None:
-    services = await start_services(settings)
-    try:
-        await _converse(services, settings_caller, test_mode, sys.stdin)
-    finally:
-        await services.aclose()
+    async with running(settings) as runtime:
+        await _converse(await runtime.engine("voice"), settings_caller, test_mode, sys.stdin)
 
 
-async def _converse(services: Services, caller: str, test_mode: bool, stdin: TextIO) -> None:
+async def _converse(engine: DialogueEngine, caller: str, test_mode: bool, stdin: TextIO) -> None:
     interactive = stdin.isatty()
     console = Console(highlight=False) if interactive else None
     new = NewConversation(
@@ -66,7 +64,7 @@ async def _converse(services: Services, caller: str, test_mode: bool, stdin: Tex
         caller=caller,
         test_mode=test_mode,
     )
-    started = await services.engine.start(new)
+    started = await engine.start(new)
     _say(console, started.greeting)
     try:
         while True:
@@ -77,19 +75,19 @@ async def _converse(services: Services, caller: str, test_mode: bool, stdin: Tex
                 continue
             if console is None:
                 typer.echo(f"Caller: {line.strip()}")
-            if await _turn(services, console, started.conversation.id, line.strip()):
+            if await _turn(engine, console, started.conversation.id, line.strip()):
                 return
     finally:
-        await _hang_up(services, started.conversation.id)
+        await _hang_up(engine, started.conversation.id)
 
 
 async def _turn(
-    services: Services, console: Console | None, conversation_id: str, text: str
+    engine: DialogueEngine, console: Console | None, conversation_id: str, text: str
 ) -> bool:
     """One caller turn: print the agent's reply (one line); True when the call is over."""
     reply: list[str] = []
     finished = False
-    async for event in services.engine.respond(conversation_id, text):
+    async for event in engine.respond(conversation_id, text):
         if isinstance(event, TextDelta):
             reply.append(event.text)
             continue
@@ -105,11 +103,11 @@ async def _turn(
     return finished
 
 
-async def _hang_up(services: Services, conversation_id: str) -> None:
+async def _hang_up(engine: DialogueEngine, conversation_id: str) -> None:
     """End of input is a hang-up: a conversation still open is recorded as ended."""
-    conversation = await services.store.get_conversation(conversation_id)
+    conversation = await engine.store.get_conversation(conversation_id)
     if conversation is not None and conversation.status == "active":
-        await services.store.update_conversation(
+        await engine.store.update_conversation(
             conversation_id, status="completed", ended_at=datetime.now(UTC)
         )
 

@@ -24,7 +24,7 @@ from voice_agent.storage.sql import open_store
 
 
 async def _run(day: date | None, preview: bool) -> tuple[Period, Digest | DigestResult]:
-    from voice_agent.web.overrides import effective_settings  # the dashboard's saved profile
+    from voice_agent.overrides import effective_settings  # the dashboard's saved profile
 
     base = load_settings()
     store = open_store(base.effective_database_url)

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from voice_agent.followups.runtime import messaging_runtime
 from voice_agent.messaging.dispatcher import DispatchReport
-from voice_agent.services import start_services
+from voice_agent.runtime import running
 from voice_agent.settings import load_settings
 from voice_agent.storage.base import OutboxItem
 
@@ -19,21 +19,17 @@ followups = typer.Typer(help="SMS follow-ups, reminders and the outbox.", no_arg
 
 
 async def _run_once() -> DispatchReport:
-    services = await start_services(load_settings())
-    runtime = messaging_runtime(services.settings, services)
-    try:
-        return await runtime.run_once()
-    finally:
-        await runtime.aclose()
-        await services.aclose()
+    async with running(load_settings()) as runtime:
+        messaging = messaging_runtime(runtime.settings, runtime.services)
+        try:
+            return await messaging.run_once()
+        finally:
+            await messaging.aclose()
 
 
 async def _outbox() -> list[OutboxItem]:
-    services = await start_services(load_settings())
-    try:
-        return await services.store.list_outbox()
-    finally:
-        await services.aclose()
+    async with running(load_settings()) as runtime:
+        return await runtime.store.list_outbox()
 
 
 @followups.command("run-once")

@@ -45,6 +45,7 @@ from voice_agent.operations.journal import utcnow as wall_clock
 from voice_agent.operations.messages import send_pay_link
 from voice_agent.outcomes import derive as derive_outcome
 from voice_agent.settings import Settings
+from voice_agent.settings_source import SettingsSource
 from voice_agent.storage.base import (
     Conversation,
     NewConversation,
@@ -175,7 +176,8 @@ class DialogueEngine:
         store: Conversation state, turns, tool calls, writes and outbox.
         hcp_client: The HCP client (real or sandbox).
         model: The dialogue policy (OpenAI or guided intake).
-        settings: Business profile and timeouts.
+        settings: Business profile and timeouts, or the `SettingsSource` they are read from
+            at each use (the running app's, so a saved profile applies at once).
         tools: The tools the model may call (the app passes `voice_agent.tools`' registry).
         fallback: Policy used when `model` fails (default: guided intake).
         limits: Round, time and length bounds.
@@ -188,7 +190,7 @@ class DialogueEngine:
         store: Store,
         hcp_client: hcp.HcpClient,
         model: ChatModel,
-        settings: Settings,
+        settings: Settings | SettingsSource,
         tools: Toolbox,
         fallback: ChatModel | None = None,
         limits: EngineLimits | None = None,
@@ -197,13 +199,18 @@ class DialogueEngine:
         self.store = store
         self.hcp = hcp_client
         self.model = model
-        self.settings = settings
+        self.source = settings if isinstance(settings, SettingsSource) else SettingsSource(settings)
         self.tools = tools
         self.fallback = fallback or GuidedIntakeModel()
         self.limits = limits or EngineLimits()
         self.clock = clock
         self.cache = ReferenceCache()
         self.model_seconds = 0.0  # time spent waiting on models, for benchmarks
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force now (read from the source at each use)."""
+        return self.source.current()
 
     # -- start -------------------------------------------------------------------------------
 

@@ -2,12 +2,7 @@
 
 from voice_agent.followups.config import FollowupConfig
 from voice_agent.followups.gateway import ClientGateway, FollowupHcp
-from voice_agent.followups.runtime import (
-    MessagingRuntime,
-    build_runtime,
-    messaging_runtime,
-    start_messaging,
-)
+from voice_agent.followups.runtime import MessagingRuntime, build_runtime, messaging_runtime
 from voice_agent.followups.scheduler import FollowupScheduler
 
 __all__ = [
@@ -18,5 +13,4 @@ __all__ = [
     "MessagingRuntime",
     "build_runtime",
     "messaging_runtime",
-    "start_messaging",
 ]

@@ -1,9 +1,10 @@
 """Wiring: one outbox dispatcher with every SMS and follow-up handler, plus its scheduler.
 
-`build_runtime` is what the app (lifespan) and the CLI (`voice-agent followups run-once`)
-call. Without Twilio credentials no SMS handler is registered, so texts wait in the
-outbox until Twilio is configured instead of failing; likewise e-mail without SMTP_URL
-and EMAIL_FROM. Each run first checks whether an owner digest is due (see `digest`).
+`messaging_runtime` is what the composition root (`voice_agent.runtime`) calls for the app
+and the CLI (`voice-agent followups run-once`). Without Twilio credentials no SMS handler is
+registered, so texts wait in the outbox until Twilio is configured instead of failing;
+likewise e-mail without SMTP_URL and EMAIL_FROM. Each run first checks whether an owner
+digest is due (see `digest`).
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hcp import HcpClient
 from voice_agent.followups.base import Texter, WriteMarks
 from voice_agent.followups.config import FollowupConfig
-from voice_agent.followups.digest import OwnerDigest, SettingsSource, email_ready
+from voice_agent.followups.digest import OwnerDigest, email_ready
 from voice_agent.followups.events import HcpEvents
 from voice_agent.followups.gateway import ClientGateway, FollowupHcp
 from voice_agent.followups.reactions import Reactions
@@ -37,6 +38,7 @@ from voice_agent.messaging.sender import SmsSender, TwilioSmsSender
 from voice_agent.messaging.threads import SmsThreads
 from voice_agent.services import Services
 from voice_agent.settings import Settings
+from voice_agent.settings_source import SettingsSource
 from voice_agent.storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -104,18 +106,6 @@ def email_sender_from_settings(settings: Settings) -> EmailSender | None:
     return SmtpSender.from_url(settings.smtp_url.get_secret_value())
 
 
-def saved_settings(settings: Settings, store: Store) -> SettingsSource:
-    """The environment's settings with the office's saved profile applied, read each time."""
-
-    async def current() -> Settings:
-        # Imported here: the dashboard package is heavy and not needed to build the runtime.
-        from voice_agent.web.overrides import effective_settings
-
-        return await effective_settings(settings, store)
-
-    return current
-
-
 def build_runtime(
     settings: Settings,
     *,
@@ -127,12 +117,13 @@ def build_runtime(
     config: FollowupConfig | None = None,
     worker: str | None = None,
     email_sender: EmailSender | None = None,
-    digest_settings: SettingsSource | None = None,
+    digest_settings: Callable[[], Awaitable[Settings]] | None = None,
 ) -> MessagingRuntime:
     """Build the dispatcher with every handler registered, and its scheduler.
 
     `digest_settings` gives the owner-digest settings at each tick (default: the saved
-    profile over `settings`, so a change on the dashboard applies without a restart).
+    profile over `settings`, re-read each time, so a change on the dashboard applies
+    without a restart).
     """
     clock = clock or (lambda: datetime.now(UTC))
     config = config or FollowupConfig.from_settings(settings)
@@ -187,7 +178,7 @@ def build_runtime(
         ).register(dispatcher)
     else:
         log.info("hcp follow-ups off: no HCP client")
-    digest = OwnerDigest(store, digest_settings or saved_settings(settings, store))
+    digest = OwnerDigest(store, digest_settings or SettingsSource(settings, store).reload)
 
     async def tick() -> DispatchReport:
         await digest.check_safely(clock())
@@ -209,28 +200,15 @@ def build_runtime(
 
 
 def messaging_runtime(
-    settings: Settings, services: Services, *, clock: Clock | None = None
+    source: SettingsSource, services: Services, *, clock: Clock | None = None
 ) -> MessagingRuntime:
-    """The runtime over the app's services (store, HCP client, dialogue engine)."""
-    engine = getattr(services, "engine", None)
+    """The runtime over the app's services: texts are answered by the live engine, and the
+    owner digest reads its settings from `source` (reloaded at each tick)."""
     return build_runtime(
-        settings,
+        source.base,
         store=services.store,
-        hcp=getattr(services, "hcp", None),
-        agent=EngineSmsAgent(engine, services.store) if engine is not None else None,
+        hcp=services.hcp,
+        agent=EngineSmsAgent(services.engine, services.store),
         clock=clock,
+        digest_settings=source.reload,
     )
-
-
-def start_messaging(
-    settings: Settings, services: Services, *, run_scheduler: bool
-) -> MessagingRuntime:
-    """Build the runtime for the app; start its scheduler when asked (inside the lifespan).
-
-    The app runs the scheduler only with services it built itself: tests that inject
-    services drive the outbox by hand (`runtime.run_once()`).
-    """
-    runtime = messaging_runtime(settings, services)
-    if run_scheduler:
-        runtime.scheduler.start()
-    return runtime

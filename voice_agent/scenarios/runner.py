@@ -151,7 +151,7 @@ class _Call:
         if exchange.status != 200:
             raise RuntimeError(f"the status callback answered HTTP {exchange.status}")
         if self.stage.app is not None:  # the follow-up the status callback queued
-            await run_call_follow_ups(self.stage.app.state.voice)
+            await run_call_follow_ups(self.stage.app.state.runtime.voice)
 
 
 async def _evidence(stage: Stage, call: _Call) -> Evidence:

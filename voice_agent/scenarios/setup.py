@@ -15,7 +15,7 @@ class DryRunUnavailable(Exception):
 
 async def owner_settings(base: Settings, store: Store) -> Settings:
     """The settings the owner runs with: environment plus the dashboard's saved profile."""
-    from voice_agent.web.overrides import effective_settings
+    from voice_agent.overrides import effective_settings
 
     return await effective_settings(base, store)
 

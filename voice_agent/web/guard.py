@@ -9,21 +9,22 @@ the router cannot forget it.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from voice_agent.settings import Settings
+from voice_agent import deps
+from voice_agent.recordings import TwilioRecordings
+from voice_agent.scenarios.runs import ScenarioRuns
 from voice_agent.storage.base import Store
 from voice_agent.web import format as fmt
 from voice_agent.web.auth import (
@@ -60,57 +61,39 @@ templates.env.filters.update(
 
 @dataclass
 class DashboardState:
-    """Per-app state: the login limiter, the signing key, a lazily built sandbox engine."""
+    """Per-app state: the login limiter, the signing key, what the dashboard built."""
 
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     keys: dict[str, bytes] = field(default_factory=dict)
-    sandbox_engine: Any = None
-    dry_run_engine: Any = None
-    hcp_transport: Any = None  # the transport dry runs read HCP through (tests inject one)
-    build_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    recordings: TwilioRecordings | None = None  # built on first play or delete
+    scenario_runs: ScenarioRuns | None = None  # built on the first run
     closers: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
-        """Close what the dashboard built (the sandbox engine's client and state)."""
+        """Close what the dashboard built."""
         while self.closers:
             await self.closers.pop()()
-        self.sandbox_engine = None
-        self.dry_run_engine = None
+        self.recordings = None
+        self.scenario_runs = None
 
 
 def dashboard_state(request: Request) -> DashboardState:
-    """The app's `DashboardState`, created on first use."""
-    state = getattr(request.app.state, "dashboard", None)
-    if state is None:
-        state = DashboardState()
-        request.app.state.dashboard = state
-    assert isinstance(state, DashboardState)
+    """The app's `DashboardState` (made by `create_app`)."""
+    state: DashboardState = request.app.state.dashboard
     return state
 
 
-def app_settings(request: Request) -> Settings:
-    """The settings the app was built with (environment defaults)."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def app_services(request: Request) -> Any:
-    """The running `Services` (store, engine, hcp client) from the app's lifespan."""
-    services = getattr(request.app.state, "services", None)
-    if services is None:
-        raise RuntimeError("app.state.services is not set; the app's lifespan builds it")
-    return services
+DashboardDep = Annotated[DashboardState, Depends(dashboard_state)]
 
 
 def app_store(request: Request) -> Store:
-    """The store of the running services."""
-    store: Store = app_services(request).store
-    return store
+    """The running store, for the guard itself (handlers take `StoreDep`)."""
+    return deps.runtime(request).store
 
 
 def admin_password(request: Request) -> str | None:
     """`ADMIN_PASSWORD`, or None when the dashboard is not set up."""
-    secret = app_settings(request).admin_password
+    secret = deps.settings(request).admin_password
     value = secret.get_secret_value() if secret is not None else ""
     return value or None
 
@@ -127,7 +110,7 @@ async def session_key(request: Request, password: str) -> bytes:
 
 def secure_cookies(request: Request) -> bool:
     """Cookies are `Secure` when the public URL is https."""
-    url = app_settings(request).public_base_url
+    url = deps.settings(request).public_base_url
     return url is not None and url.scheme == "https"
 
 

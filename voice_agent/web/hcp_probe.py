@@ -46,24 +46,26 @@ def _company_name(company: Any) -> str:
 
 
 async def probe(
-    services: Any,
+    sandbox: HcpClient | None,
     settings: Settings,
     store: Store,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> dict[str, Any]:
-    """Ask HCP for the company record with the configured key; `{"ok", "message", "source"}`."""
+    """Ask HCP for the company record with the configured key; `{"ok", "message", "source"}`.
+
+    Without a key, `sandbox` (the running services' client, when there is one) is asked.
+    """
 
     try:
         key, source = await configured_key(store, settings)
     except VaultError as exc:
         return {"ok": False, "source": "vault", "message": f"Cannot read the stored key: {exc}"}
     if key is None:
-        client = getattr(services, "hcp", None)
-        if client is None:
+        if sandbox is None:
             return {"ok": False, "source": "none", "message": "No HCP key and no sandbox running."}
         try:
-            company = await client.company.get()
+            company = await sandbox.company.get()
         except HcpError as exc:
             return {"ok": False, "source": "sandbox", "message": f"Sandbox failed: {exc}"}
         return {

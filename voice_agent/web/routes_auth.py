@@ -11,14 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
+from voice_agent.deps import StoreDep
 from voice_agent.web.auth import SESSION_COOKIE, SESSION_SECONDS, check_login, sign_session
 from voice_agent.web.errors import error_response
 from voice_agent.web.guard import (
+    DashboardDep,
     GuardedRoute,
     admin_password,
-    app_store,
     current_session,
-    dashboard_state,
     page,
     secure_cookies,
     session_key,
@@ -80,6 +80,8 @@ async def login_form(request: Request, next: str = "/") -> Response:
 @public.post("/login")
 async def login(
     request: Request,
+    store: StoreDep,
+    state: DashboardDep,
     username: Annotated[str, Form(max_length=100)] = "admin",
     password: Annotated[str, Form(max_length=500)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
@@ -92,8 +94,7 @@ async def login(
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie.encode(), csrf_token.encode()):
         raise HTTPException(status_code=403, detail="CSRF token missing or wrong; reload the page")
-    limiter = dashboard_state(request).limiter
-    store = app_store(request)
+    limiter = state.limiter
     client = _client(request)
     wait = await limiter.retry_after(store, client)
     if wait:

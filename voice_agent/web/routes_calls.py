@@ -8,10 +8,12 @@ from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request, Response
 
+from voice_agent.deps import SettingsDep, StoreDep
 from voice_agent.outcomes import OUTCOMES, is_unbooked, unbooked_reason
+from voice_agent.settings import Settings
 from voice_agent.storage.base import Channel, Conversation, Store, Turn
 from voice_agent.web import format as fmt
-from voice_agent.web.guard import app_settings, app_store, page
+from voice_agent.web.guard import page
 from voice_agent.web.routes_auth import guarded
 
 PAGE_SIZE = 50
@@ -22,9 +24,9 @@ UNBOOKED = "unbooked"  # the outcome filter's value for calls without a booking 
 _ROLE_ORDER = {"system": 0, "caller": 1, "tool": 2, "agent": 3}
 
 
-def is_sandbox(request: Request) -> bool:
+def is_sandbox(settings: Settings) -> bool:
     """Whether HCP writes go to the embedded sandbox (links then point into the dashboard)."""
-    return app_settings(request).components()["hcp"].startswith("sandbox")
+    return settings.components()["hcp"].startswith("sandbox")
 
 
 def _row(conversation: Conversation, now: datetime) -> dict[str, Any]:
@@ -111,6 +113,8 @@ async def filtered_conversations(
 @guarded.get("/")
 async def calls_list(
     request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
     channel: str = "",
     outcome: str = "",
     test: str = "",
@@ -121,11 +125,11 @@ async def calls_list(
     """Every call, SMS thread and test-line session, newest first, with filters and search."""
     now = datetime.now(UTC)
     rows = await filtered_conversations(
-        app_store(request), channel=channel, outcome=outcome, test=test, q=q, period=period, now=now
+        store, channel=channel, outcome=outcome, test=test, q=q, period=period, now=now
     )
     page_no = max(1, page_no)
     shown = rows[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]
-    zone = app_settings(request).zone
+    zone = settings.zone
     return page(
         request,
         "calls.html",
@@ -157,9 +161,10 @@ async def calls_list(
     )
 
 
-async def conversation_context(request: Request, conversation_id: str) -> dict[str, Any]:
+async def conversation_context(
+    store: Store, settings: Settings, conversation_id: str
+) -> dict[str, Any]:
     """Everything the conversation page shows, in transcript order."""
-    store = app_store(request)
     conversation = await store.get_conversation(conversation_id)
     if conversation is None:
         raise HTTPException(status_code=404, detail="no such conversation")
@@ -167,7 +172,7 @@ async def conversation_context(request: Request, conversation_id: str) -> dict[s
     tools = await store.list_tool_calls(conversation_id)
     writes = await store.list_hcp_writes(conversation_id)
     messages = await store.list_messages(conversation_id)
-    sandbox = is_sandbox(request) or conversation.test_mode  # test mode never writes to HCP
+    sandbox = is_sandbox(settings) or conversation.test_mode  # test mode never writes to HCP
     items: list[tuple[tuple[int, int, float], dict[str, Any]]] = []
     metas = fmt.turn_metas(turns)
     languages = turn_languages(turns)
@@ -199,7 +204,7 @@ async def conversation_context(request: Request, conversation_id: str) -> dict[s
         "unbooked": unbooked_reason(conversation),
         "fallbacks": fmt.fallbacks(conversation, metas),
         "totals": totals,
-        "zone": app_settings(request).zone,
+        "zone": settings.zone,
         "local_time": fmt.local_time,
         "sandbox": sandbox,
     }
@@ -226,30 +231,36 @@ def conversation_language(conversation: Conversation, languages: dict[int, str])
 
 
 @guarded.get("/calls/{conversation_id}")
-async def conversation_page(request: Request, conversation_id: str) -> Response:
+async def conversation_page(
+    request: Request, store: StoreDep, settings: SettingsDep, conversation_id: str
+) -> Response:
     """One conversation: transcript, tool calls, HCP writes, SMS, fallbacks, latency and cost."""
-    context = await conversation_context(request, conversation_id)
+    context = await conversation_context(store, settings, conversation_id)
     return page(request, "conversation.html", context)
 
 
 @guarded.get("/calls/{conversation_id}/live")
-async def conversation_live(request: Request, conversation_id: str) -> Response:
+async def conversation_live(
+    request: Request, store: StoreDep, settings: SettingsDep, conversation_id: str
+) -> Response:
     """The conversation's body alone; the page polls it while the call is in progress."""
-    context = await conversation_context(request, conversation_id)
+    context = await conversation_context(store, settings, conversation_id)
     response = page(request, "_conversation_body.html", context)
     response.headers["X-Conversation-Status"] = context["conversation"].status
     return response
 
 
 @guarded.get("/calls/{conversation_id}/hcp/{write_id}")
-async def hcp_record(request: Request, conversation_id: str, write_id: str) -> Response:
+async def hcp_record(
+    request: Request, store: StoreDep, settings: SettingsDep, conversation_id: str, write_id: str
+) -> Response:
     """An HCP write as recorded (request and HCP's answer); the sandbox's record link."""
-    writes = await app_store(request).list_hcp_writes(conversation_id)
+    writes = await store.list_hcp_writes(conversation_id)
     write = next((w for w in writes if w.id == write_id), None)
     if write is None:
         raise HTTPException(status_code=404, detail="no such HCP write")
     return page(
         request,
         "hcp_record.html",
-        {"write": write, "conversation_id": conversation_id, "sandbox": is_sandbox(request)},
+        {"write": write, "conversation_id": conversation_id, "sandbox": is_sandbox(settings)},
     )

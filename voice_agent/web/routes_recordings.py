@@ -11,34 +11,32 @@ from fastapi import HTTPException, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
+from voice_agent.deps import SettingsDep, StoreDep
 from voice_agent.recordings import (
     RecordingsUnavailable,
     TwilioRecordings,
     delete_recording,
     is_recording_sid,
 )
-from voice_agent.storage.base import Recording
-from voice_agent.web.guard import app_settings, app_store, dashboard_state
+from voice_agent.settings import Settings
+from voice_agent.storage.base import Recording, Store
+from voice_agent.web.guard import DashboardDep, DashboardState
 from voice_agent.web.routes_auth import guarded
 
-CLIENT_KEY = "recordings_client"
 
-
-def twilio_recordings(request: Request) -> TwilioRecordings:
+def twilio_recordings(state: DashboardState, settings: Settings) -> TwilioRecordings:
     """The app's Twilio recordings client (built once; closed with the dashboard)."""
-    client: TwilioRecordings | None = getattr(request.app.state, CLIENT_KEY, None)
-    if client is None:
+    if state.recordings is None:
         try:
-            client = TwilioRecordings.from_settings(app_settings(request))
+            state.recordings = TwilioRecordings.from_settings(settings)
         except RecordingsUnavailable as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from None
-        setattr(request.app.state, CLIENT_KEY, client)
-        dashboard_state(request).closers.append(client.aclose)
-    return client
+        state.closers.append(state.recordings.aclose)
+    return state.recordings
 
 
-async def _recording(request: Request, conversation_id: str, sid: str) -> Recording:
-    found = await app_store(request).get_recording(sid) if is_recording_sid(sid) else None
+async def _recording(store: Store, conversation_id: str, sid: str) -> Recording:
+    found = await store.get_recording(sid) if is_recording_sid(sid) else None
     if found is None or found.conversation_id != conversation_id:
         raise HTTPException(status_code=404, detail="no such recording")
     if found.status == "deleted":
@@ -47,10 +45,17 @@ async def _recording(request: Request, conversation_id: str, sid: str) -> Record
 
 
 @guarded.get("/calls/{conversation_id}/recordings/{sid}")
-async def play_recording(request: Request, conversation_id: str, sid: str) -> Response:
+async def play_recording(
+    request: Request,
+    conversation_id: str,
+    sid: str,
+    store: StoreDep,
+    settings: SettingsDep,
+    state: DashboardDep,
+) -> Response:
     """The recording's audio, fetched from Twilio by the server."""
-    recording = await _recording(request, conversation_id, sid)
-    media = await twilio_recordings(request).open_media(
+    recording = await _recording(store, conversation_id, sid)
+    media = await twilio_recordings(state, settings).open_media(
         recording.sid, range_header=request.headers.get("range")
     )
     if media.status not in (200, 206):
@@ -67,9 +72,11 @@ async def play_recording(request: Request, conversation_id: str, sid: str) -> Re
 
 
 @guarded.post("/calls/{conversation_id}/recordings/{sid}/delete")
-async def remove_recording(request: Request, conversation_id: str, sid: str) -> Response:
+async def remove_recording(
+    conversation_id: str, sid: str, store: StoreDep, settings: SettingsDep, state: DashboardDep
+) -> Response:
     """Delete the recording at Twilio and here, then back to the conversation."""
-    recording = await _recording(request, conversation_id, sid)
-    if not await delete_recording(app_store(request), twilio_recordings(request), recording.sid):
+    recording = await _recording(store, conversation_id, sid)
+    if not await delete_recording(store, twilio_recordings(state, settings), recording.sid):
         raise HTTPException(status_code=502, detail="Twilio did not delete the recording")
     return RedirectResponse(f"/calls/{conversation_id}", status_code=303)

@@ -14,12 +14,14 @@ from typing import Annotated, Any
 from fastapi import Form, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from voice_agent.deps import RuntimeDep, SettingsDep, StoreDep
+from voice_agent.overrides import effective_settings
 from voice_agent.scenarios.library import all_scenarios, from_conversation, save_scenario
 from voice_agent.scenarios.model import ScenarioError
 from voice_agent.scenarios.runs import ScenarioRuns, load_run
-from voice_agent.web.guard import app_services, app_settings, app_store, dashboard_state, page
+from voice_agent.storage.base import Store
+from voice_agent.web.guard import DashboardDep, DashboardState, page
 from voice_agent.web.hcp_probe import configured_key
-from voice_agent.web.overrides import effective_settings
 from voice_agent.web.routes_auth import guarded
 
 EXAMPLE = """name: Caller outside the area is not booked
@@ -36,20 +38,18 @@ expect:
 """
 
 
-def scenario_runs(request: Request) -> ScenarioRuns:
+def scenario_runs(state: DashboardState) -> ScenarioRuns:
     """The app's run starter (built once; its tasks are cancelled with the dashboard)."""
-    runs: ScenarioRuns | None = getattr(request.app.state, "scenario_runs", None)
-    if runs is None:
-        runs = ScenarioRuns()
-        request.app.state.scenario_runs = runs
-        dashboard_state(request).closers.append(runs.aclose)
-    return runs
+    if state.scenario_runs is None:
+        state.scenario_runs = ScenarioRuns()
+        state.closers.append(state.scenario_runs.aclose)
+    return state.scenario_runs
 
 
 @guarded.get("/scenarios")
-async def scenarios_page(request: Request) -> Response:
+async def scenarios_page(request: Request, runtime: RuntimeDep) -> Response:
     """The scenario set and the last run."""
-    store = app_store(request)
+    store = runtime.store
     scenarios = await all_scenarios(store)
     last = await store.last_scenario_run()
     return page(
@@ -58,66 +58,68 @@ async def scenarios_page(request: Request) -> Response:
         {
             "scenarios": scenarios,
             "last_run": str(last) if last else None,
-            "dry_run": not app_services(request).uses_sandbox,
+            "dry_run": not runtime.services.uses_sandbox,
         },
     )
 
 
 @guarded.post("/scenarios/run")
-async def run_scenarios(request: Request) -> Response:
+async def run_scenarios(
+    runtime: RuntimeDep, settings: SettingsDep, state: DashboardDep
+) -> Response:
     """Start a run of the whole set and open its results page."""
-    store = app_store(request)
-    settings = await effective_settings(app_settings(request), store)
+    store = runtime.store
+    effective = await effective_settings(settings, store)
     key: str | None = None
-    if not app_services(request).uses_sandbox:  # the real account: dry-run, nothing written
-        key, _ = await configured_key(store, settings)
-    run_id = await scenario_runs(request).start(
+    if not runtime.services.uses_sandbox:  # the real account: dry-run, nothing written
+        key, _ = await configured_key(store, effective)
+    run_id = await scenario_runs(state).start(
         store,
-        settings,
+        effective,
         await all_scenarios(store),
         dry_run_key=key,
-        hcp_transport=dashboard_state(request).hcp_transport,
+        hcp_transport=runtime.hcp_transport,
     )
     return RedirectResponse(f"/scenarios/runs/{run_id}", status_code=303)
 
 
-async def _run(request: Request, run_id: str) -> dict[str, Any]:
-    run = await load_run(app_store(request), run_id)
+async def _run(store: Store, run_id: str) -> dict[str, Any]:
+    run = await load_run(store, run_id)
     if run is None:
         raise HTTPException(status_code=404, detail="no such run")
     return run
 
 
 @guarded.get("/scenarios/runs/{run_id}")
-async def run_page(request: Request, run_id: str) -> Response:
+async def run_page(request: Request, store: StoreDep, run_id: str) -> Response:
     """A run's results; the page polls the JSON below until the run is over."""
-    return page(request, "scenario_run.html", {"run": await _run(request, run_id)})
+    return page(request, "scenario_run.html", {"run": await _run(store, run_id)})
 
 
 @guarded.get("/api/scenarios/runs/{run_id}")
-async def run_progress(request: Request, run_id: str) -> Response:
+async def run_progress(request: Request, store: StoreDep, run_id: str) -> Response:
     """A run's progress as JSON (status, results so far)."""
-    run = await _run(request, run_id)
+    run = await _run(store, run_id)
     results = [{k: v for k, v in r.items() if k != "transcript"} for r in run["results"]]
     return JSONResponse({**run, "results": results})
 
 
 @guarded.get("/scenarios/runs/{run_id}/{index}")
-async def run_transcript(request: Request, run_id: str, index: int) -> Response:
+async def run_transcript(request: Request, store: StoreDep, run_id: str, index: int) -> Response:
     """One scenario's call, transcript first, like a real call's page."""
-    run = await _run(request, run_id)
+    run = await _run(store, run_id)
     if not 0 <= index < len(run["results"]):
         raise HTTPException(status_code=404, detail="no such result")
     return page(request, "scenario_transcript.html", {"run": run, "result": run["results"][index]})
 
 
 @guarded.get("/scenarios/new")
-async def new_scenario(request: Request) -> Response:
+async def new_scenario(request: Request, store: StoreDep) -> Response:
     """The scenario editor; `?from=<conversation id>` starts from a real conversation."""
     source = request.query_params.get("from", "")
     text = EXAMPLE
     if source:
-        made = await from_conversation(app_store(request), source)
+        made = await from_conversation(store, source)
         if made is None:
             raise HTTPException(status_code=404, detail="no such conversation")
         text = made
@@ -126,11 +128,11 @@ async def new_scenario(request: Request) -> Response:
 
 @guarded.post("/scenarios/new")
 async def create_scenario(
-    request: Request, text: Annotated[str, Form(max_length=20_000)]
+    request: Request, store: StoreDep, text: Annotated[str, Form(max_length=20_000)]
 ) -> Response:
     """Save the scenario, or show the editor again with what is wrong."""
     try:
-        await save_scenario(app_store(request), text)
+        await save_scenario(store, text)
     except ScenarioError as exc:
         context = {"text": text, "error": str(exc), "source": ""}
         return page(request, "scenario_new.html", context, status_code=422)

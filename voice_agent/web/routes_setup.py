@@ -10,13 +10,14 @@ from fastapi import Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from voice_agent.channels.voice import FALLBACK_PATH, STATUS_PATH, VOICE_PATH
+from voice_agent.deps import RuntimeDep, SettingsDep, StoreDep
 from voice_agent.errors import ConfigError, VaultError
+from voice_agent.overrides import PROFILE_FIELDS, effective_settings, validate_profile
 from voice_agent.settings import Settings
+from voice_agent.storage.base import Store
 from voice_agent.web import hcp_probe
 from voice_agent.web.auth import ADMIN_USER, list_users, save_user
-from voice_agent.web.engines import apply_profile
-from voice_agent.web.guard import app_services, app_settings, app_store, page, session_of
-from voice_agent.web.overrides import PROFILE_FIELDS, effective_settings, validate_profile
+from voice_agent.web.guard import page, session_of
 from voice_agent.web.routes_auth import guarded
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,9 @@ def _form_value(settings: Settings, stored: dict[str, Any], name: str) -> str:
     return "" if value is None else str(value)
 
 
-async def _context(request: Request, **extra: Any) -> dict[str, Any]:
-    store = app_store(request)
-    settings = app_settings(request)
+async def _context(
+    request: Request, store: Store, settings: Settings, **extra: Any
+) -> dict[str, Any]:
     stored = await store.all_settings()
     effective = await effective_settings(settings, store)
     credential = await store.get_credential("hcp")
@@ -75,63 +76,72 @@ async def _context(request: Request, **extra: Any) -> dict[str, Any]:
 
 
 @guarded.get("/setup")
-async def setup_page(request: Request, saved: str = "") -> Response:
+async def setup_page(
+    request: Request, store: StoreDep, settings: SettingsDep, saved: str = ""
+) -> Response:
     """The setup page."""
     message = {
         "profile": "Business profile saved.",
         "hcp": "HCP key saved.",
         "users": "Users saved.",
     }
-    return page(request, "setup.html", await _context(request, message=message.get(saved)))
+    return page(
+        request, "setup.html", await _context(request, store, settings, message=message.get(saved))
+    )
 
 
 @guarded.post("/setup/profile")
-async def save_profile(request: Request) -> Response:
+async def save_profile(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> Response:
     """Validate and store the business profile; the agent uses it from the next conversation."""
     form = await request.form()
     values = {name: str(form.get(name) or "") for name in PROFILE_FIELDS}
     try:
-        cleaned = validate_profile(app_settings(request), values)
+        cleaned = validate_profile(settings, values)
     except ConfigError as exc:
-        context = await _context(request, error=str(exc))
+        context = await _context(request, runtime.store, settings, error=str(exc))
         context["profile"] = values
         return page(request, "setup.html", context, status_code=400)
-    store = app_store(request)
     for name, value in cleaned.items():
-        await store.set_setting(name, value)
-    await apply_profile(request)
+        await runtime.store.set_setting(name, value)
+    await runtime.settings.reload()  # every engine reads it from the next turn
     log.info("setup: business profile saved by %s", session_of(request).user)
     return RedirectResponse("/setup?saved=profile", status_code=303)
 
 
 @guarded.post("/setup/hcp-key")
 async def save_hcp_key(
-    request: Request, api_key: Annotated[str, Form(max_length=500)] = ""
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    api_key: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Store (or replace) the HCP API key encrypted in the vault; it is never shown again."""
     key = api_key.strip()
     if len(key) < 8 or any(ch.isspace() for ch in key):
-        context = await _context(request, error="That does not look like an HCP API key.")
+        problem = "That does not look like an HCP API key."
+        context = await _context(request, store, settings, error=problem)
         return page(request, "setup.html", context, status_code=400)
-    settings = app_settings(request)
     try:
-        await hcp_probe.store_key(app_store(request), settings, key)
+        await hcp_probe.store_key(store, settings, key)
     except VaultError as exc:
-        return page(request, "setup.html", await _context(request, error=str(exc)), 400)
+        context = await _context(request, store, settings, error=str(exc))
+        return page(request, "setup.html", context, 400)
     log.info("setup: HCP key replaced by %s", session_of(request).user)
     return RedirectResponse("/setup?saved=hcp", status_code=303)
 
 
 @guarded.post("/api/hcp/test")
-async def test_hcp(request: Request) -> Response:
+async def test_hcp(runtime: RuntimeDep, settings: SettingsDep) -> Response:
     """Call HCP (or the sandbox) with the configured key and report whether it answered."""
-    result = await hcp_probe.probe(app_services(request), app_settings(request), app_store(request))
+    result = await hcp_probe.probe(runtime.services.hcp, settings, runtime.store)
     return JSONResponse(result)
 
 
 @guarded.post("/setup/users")
 async def add_user(
     request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -143,16 +153,17 @@ async def add_user(
     elif len(password) < MIN_PASSWORD:
         problem = f"Passwords need at least {MIN_PASSWORD} characters."
     if problem:
-        return page(request, "setup.html", await _context(request, error=problem), 400)
-    await save_user(app_store(request), name, password)
+        context = await _context(request, store, settings, error=problem)
+        return page(request, "setup.html", context, 400)
+    await save_user(store, name, password)
     log.info("setup: user %s saved by %s", name, session_of(request).user)
     return RedirectResponse("/setup?saved=users", status_code=303)
 
 
 @guarded.post("/setup/users/delete")
 async def delete_user(
-    request: Request, username: Annotated[str, Form(max_length=100)] = ""
+    store: StoreDep, username: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
     """Remove a created user (the admin login cannot be removed here)."""
-    await app_store(request).delete_user(username.strip())
+    await store.delete_user(username.strip())
     return RedirectResponse("/setup?saved=users", status_code=303)

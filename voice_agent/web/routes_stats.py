@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 
+from voice_agent.deps import SettingsDep, StoreDep
 from voice_agent.outcomes import unbooked_reason
 from voice_agent.storage.base import CALL_CHANNELS, Conversation, Store
 from voice_agent.web import format as fmt
-from voice_agent.web.guard import app_settings, app_store, page
+from voice_agent.web.guard import page
 from voice_agent.web.routes_auth import guarded
 
 STATS_PERIODS = {"7": 7, "30": 30, "90": 90}
@@ -131,12 +132,17 @@ def chart(per_day: dict[date, list[int]]) -> dict[str, Any]:
 
 
 @guarded.get("/stats")
-async def stats_page(request: Request, period: str = "30", include_test: str = "") -> Response:
+async def stats_page(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    period: str = "30",
+    include_test: str = "",
+) -> Response:
     """Calls answered, bookings, booking rate, transfers, messages, silence and cost."""
     days = STATS_PERIODS.get(period, 30)
     now = datetime.now(UTC)
-    store = app_store(request)
-    zone = app_settings(request).zone
+    zone = settings.zone
     rows = await store.list_conversations(limit=1000)
     if not include_test:
         rows = [c for c in rows if not c.test_mode]

@@ -9,22 +9,21 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import Request, Response
+from fastapi import Response
 from fastapi.responses import JSONResponse
 
 from voice_agent import __version__
+from voice_agent.deps import SettingsDep, StoreDep
 from voice_agent.doctor import diagnose
-from voice_agent.web.guard import app_settings, app_store
-from voice_agent.web.overrides import effective_settings
+from voice_agent.overrides import effective_settings
 from voice_agent.web.routes_auth import guarded
 
 
 @guarded.get("/api/doctor")
-async def doctor_view(request: Request) -> Response:
+async def doctor_view(settings: SettingsDep, store: StoreDep) -> Response:
     """Every component's state as the server sees it, with the fix for what is broken."""
-    settings = app_settings(request)
     checks = await diagnose(settings)
-    effective = await effective_settings(settings, app_store(request))
+    effective = await effective_settings(settings, store)
     return JSONResponse(
         {
             "version": __version__,

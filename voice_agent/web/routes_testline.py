@@ -18,6 +18,8 @@ from fastapi import HTTPException, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from voice_agent.deps import RuntimeDep, SettingsDep, StoreDep
+from voice_agent.engine.dialogue import DialogueEngine
 from voice_agent.engine.events import (
     EndConversation,
     Event,
@@ -28,11 +30,11 @@ from voice_agent.engine.events import (
     ToolStarted,
     Transfer,
 )
+from voice_agent.errors import ConfigError
 from voice_agent.phones import e164
+from voice_agent.runtime import Runtime
 from voice_agent.storage.base import NewConversation
-from voice_agent.web.engines import apply_profile, dry_run_engine, sandbox_engine
-from voice_agent.web.guard import app_settings, app_store, page
-from voice_agent.web.overrides import effective_settings
+from voice_agent.web.guard import page
 from voice_agent.web.routes_auth import guarded
 
 log = logging.getLogger(__name__)
@@ -76,10 +78,18 @@ def _e164(raw: str, region: str) -> str:
     return number
 
 
+async def _engine(runtime: Runtime, dry: bool) -> DialogueEngine:
+    """The dry-run engine (409 without an HCP key) or the sandbox one."""
+    try:
+        return await runtime.engine("dry_run" if dry else "test_line")
+    except ConfigError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+
+
 @guarded.get("/test-line")
-async def test_line_page(request: Request) -> Response:
+async def test_line_page(request: Request, runtime: RuntimeDep) -> Response:
     """The test line page (chat, speech in/out, live tool calls) and the phone test setup."""
-    effective = await effective_settings(app_settings(request), app_store(request))
+    effective = await runtime.settings.reload()
     return page(
         request,
         "test_line.html",
@@ -88,18 +98,22 @@ async def test_line_page(request: Request) -> Response:
             "test_numbers": effective.test_numbers,
             "twilio_number": effective.twilio_phone_number,
             "dry_run_available": effective.hcp_api_key is not None
-            or await app_store(request).get_credential("hcp") is not None,
+            or await runtime.store.get_credential("hcp") is not None,
         },
     )
 
 
 @guarded.post("/api/test-line/start")
-async def start(request: Request, body: StartRequest) -> Response:
-    """Start a conversation as `caller`; answers the greeting and the conversation id."""
-    caller = _e164(body.caller, app_settings(request).phone_region)
+async def start(body: StartRequest, runtime: RuntimeDep, settings: SettingsDep) -> Response:
+    """Start a conversation as `caller`; answers the greeting and the conversation id.
+
+    The saved profile is reloaded first, so a worker that has not seen a save yet catches
+    up before its next test conversation.
+    """
+    caller = _e164(body.caller, settings.phone_region)
     dry = body.mode == "dry-run"
-    engine = await (dry_run_engine(request) if dry else sandbox_engine(request))
-    await apply_profile(request)
+    engine = await _engine(runtime, dry)
+    await runtime.settings.reload()
     prefix = DRY_RUN_EXTERNAL if dry else SANDBOX_EXTERNAL
     new = NewConversation(
         channel="web", external_id=f"{prefix}{uuid.uuid4().hex}", caller=caller, test_mode=True
@@ -124,13 +138,15 @@ async def _stream(events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
 
 
 @guarded.post("/api/test-line/{conversation_id}/say")
-async def say(request: Request, conversation_id: str, body: SayRequest) -> Response:
+async def say(
+    conversation_id: str, body: SayRequest, runtime: RuntimeDep, store: StoreDep
+) -> Response:
     """Run one caller turn; streams `{"type": ...}` NDJSON lines, ending with `done`."""
-    conversation = await app_store(request).get_conversation(conversation_id)
+    conversation = await store.get_conversation(conversation_id)
     if conversation is None or conversation.channel != "web":
         raise HTTPException(status_code=404, detail="no such test-line conversation")
     dry = conversation.external_id.startswith(DRY_RUN_EXTERNAL)
-    engine = await (dry_run_engine(request) if dry else sandbox_engine(request))
+    engine = await _engine(runtime, dry)
     events = engine.respond(conversation_id, body.text, turn_key=None)
     return StreamingResponse(
         _stream(events),

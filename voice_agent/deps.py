@@ -1,0 +1,89 @@
+"""Typed FastAPI dependencies: what request handlers receive from the running app.
+
+`create_app` keeps the environment's settings as `app.state.settings` and, once its
+lifespan has built it, the one `Runtime` as `app.state.runtime`; nothing else is read from
+`app.state`. Handlers declare what they need with the `Annotated` aliases below
+(`store: StoreDep`); tests may swap a provider through `app.dependency_overrides`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
+from starlette.requests import HTTPConnection
+
+from voice_agent.channels.voice import VoiceChannel
+from voice_agent.followups.runtime import MessagingRuntime
+from voice_agent.runtime import Runtime
+from voice_agent.services import Services
+from voice_agent.settings import Settings
+from voice_agent.settings_source import SettingsSource
+from voice_agent.storage.base import Store
+
+
+def settings(conn: HTTPConnection) -> Settings:
+    """The environment's settings the app was built with (the saved profile: `SourceDep`)."""
+    value: Settings = conn.app.state.settings
+    return value
+
+
+def maybe_runtime(conn: HTTPConnection) -> Runtime | None:
+    """The running `Runtime`, or None before the lifespan built it (or when start-up failed)."""
+    value: Runtime | None = conn.app.state.runtime
+    return value
+
+
+def runtime(conn: HTTPConnection) -> Runtime:
+    """The running `Runtime`; 503 while the app has none."""
+    running = maybe_runtime(conn)
+    if running is None:
+        raise HTTPException(status_code=503, detail="not started")
+    return running
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+MaybeRuntimeDep = Annotated[Runtime | None, Depends(maybe_runtime)]
+SettingsDep = Annotated[Settings, Depends(settings)]
+
+
+def services(running: RuntimeDep) -> Services:
+    """Store, HCP client, model and the live engine."""
+    return running.services
+
+
+def store(running: RuntimeDep) -> Store:
+    """The store."""
+    return running.store
+
+
+def maybe_store(running: MaybeRuntimeDep) -> Store | None:
+    """The store, or None when start-up never finished (the voice Fallback URL still works)."""
+    return running.store if running is not None else None
+
+
+def source(running: RuntimeDep) -> SettingsSource:
+    """The settings in force: the environment plus the office's saved profile."""
+    return running.settings
+
+
+def voice(running: RuntimeDep) -> VoiceChannel:
+    """The voice channel; 503 while it is not running."""
+    if running.voice is None:
+        raise HTTPException(status_code=503, detail="voice channel not started")
+    return running.voice
+
+
+def messaging(running: RuntimeDep) -> MessagingRuntime:
+    """The SMS and follow-up machinery; 503 while it is not running."""
+    if running.messaging is None:
+        raise HTTPException(status_code=503, detail="messaging not started")
+    return running.messaging
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+StoreDep = Annotated[Store, Depends(store)]
+MaybeStoreDep = Annotated[Store | None, Depends(maybe_store)]
+SourceDep = Annotated[SettingsSource, Depends(source)]
+VoiceDep = Annotated[VoiceChannel, Depends(voice)]
+MessagingDep = Annotated[MessagingRuntime, Depends(messaging)]
