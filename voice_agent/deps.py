@@ -4,6 +4,10 @@
 lifespan has built it, the one `Runtime` as `app.state.runtime`; nothing else is read from
 `app.state`. Handlers declare what they need with the `Annotated` aliases below
 (`store: StoreDep`); tests may swap a provider through `app.dependency_overrides`.
+
+The providers are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker
+thread, a thread hop per provider per request on the calls' hot path. `app_settings` and
+`app_runtime` are the plain accessors for code outside a handler (the dashboard's guard).
 """
 
 from __future__ import annotations
@@ -22,24 +26,34 @@ from voice_agent.settings_source import SettingsSource
 from voice_agent.storage.base import Store
 
 
-def settings(conn: HTTPConnection) -> Settings:
+def app_settings(conn: HTTPConnection) -> Settings:
     """The environment's settings the app was built with (the saved profile: `SourceDep`)."""
     value: Settings = conn.app.state.settings
     return value
 
 
-def maybe_runtime(conn: HTTPConnection) -> Runtime | None:
+def app_runtime(conn: HTTPConnection) -> Runtime:
+    """The running `Runtime`; 503 while the app has none."""
+    running: Runtime | None = conn.app.state.runtime
+    if running is None:
+        raise HTTPException(status_code=503, detail="not started")
+    return running
+
+
+async def settings(conn: HTTPConnection) -> Settings:
+    """The environment's settings the app was built with."""
+    return app_settings(conn)
+
+
+async def maybe_runtime(conn: HTTPConnection) -> Runtime | None:
     """The running `Runtime`, or None before the lifespan built it (or when start-up failed)."""
     value: Runtime | None = conn.app.state.runtime
     return value
 
 
-def runtime(conn: HTTPConnection) -> Runtime:
+async def runtime(conn: HTTPConnection) -> Runtime:
     """The running `Runtime`; 503 while the app has none."""
-    running = maybe_runtime(conn)
-    if running is None:
-        raise HTTPException(status_code=503, detail="not started")
-    return running
+    return app_runtime(conn)
 
 
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
@@ -47,34 +61,34 @@ MaybeRuntimeDep = Annotated[Runtime | None, Depends(maybe_runtime)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 
 
-def services(running: RuntimeDep) -> Services:
+async def services(running: RuntimeDep) -> Services:
     """Store, HCP client, model and the live engine."""
     return running.services
 
 
-def store(running: RuntimeDep) -> Store:
+async def store(running: RuntimeDep) -> Store:
     """The store."""
     return running.store
 
 
-def maybe_store(running: MaybeRuntimeDep) -> Store | None:
+async def maybe_store(running: MaybeRuntimeDep) -> Store | None:
     """The store, or None when start-up never finished (the voice Fallback URL still works)."""
     return running.store if running is not None else None
 
 
-def source(running: RuntimeDep) -> SettingsSource:
+async def source(running: RuntimeDep) -> SettingsSource:
     """The settings in force: the environment plus the office's saved profile."""
     return running.settings
 
 
-def voice(running: RuntimeDep) -> VoiceChannel:
+async def voice(running: RuntimeDep) -> VoiceChannel:
     """The voice channel; 503 while it is not running."""
     if running.voice is None:
         raise HTTPException(status_code=503, detail="voice channel not started")
     return running.voice
 
 
-def messaging(running: RuntimeDep) -> MessagingRuntime:
+async def messaging(running: RuntimeDep) -> MessagingRuntime:
     """The SMS and follow-up machinery; 503 while it is not running."""
     if running.messaging is None:
         raise HTTPException(status_code=503, detail="messaging not started")

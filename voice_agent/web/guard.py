@@ -83,17 +83,22 @@ def dashboard_state(request: Request) -> DashboardState:
     return state
 
 
-DashboardDep = Annotated[DashboardState, Depends(dashboard_state)]
+async def dashboard(request: Request) -> DashboardState:
+    """`dashboard_state` as a dependency (async: no worker-thread hop)."""
+    return dashboard_state(request)
+
+
+DashboardDep = Annotated[DashboardState, Depends(dashboard)]
 
 
 def app_store(request: Request) -> Store:
     """The running store, for the guard itself (handlers take `StoreDep`)."""
-    return deps.runtime(request).store
+    return deps.app_runtime(request).store
 
 
 def admin_password(request: Request) -> str | None:
     """`ADMIN_PASSWORD`, or None when the dashboard is not set up."""
-    secret = deps.settings(request).admin_password
+    secret = deps.app_settings(request).admin_password
     value = secret.get_secret_value() if secret is not None else ""
     return value or None
 
@@ -110,7 +115,7 @@ async def session_key(request: Request, password: str) -> bytes:
 
 def secure_cookies(request: Request) -> bool:
     """Cookies are `Secure` when the public URL is https."""
-    url = deps.settings(request).public_base_url
+    url = deps.app_settings(request).public_base_url
     return url is not None and url.scheme == "https"
 
 
