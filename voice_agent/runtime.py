@@ -27,6 +27,7 @@ from hcp import HcpClient
 from voice_agent.channels.voice import VoiceChannel
 from voice_agent.channels.voice_followup import CallFollowUps
 from voice_agent.channels.voice_hints import load_hints
+from voice_agent.dryrun import DryRunTransport
 from voice_agent.engine.dialogue import DialogueEngine
 from voice_agent.errors import ConfigError
 from voice_agent.followups.runtime import MessagingRuntime, messaging_runtime
@@ -35,6 +36,7 @@ from voice_agent.services import Services, build_sandbox_client, start_services
 from voice_agent.settings import DEFAULT_HCP_BASE_URL, Settings
 from voice_agent.settings_source import SettingsSource
 from voice_agent.storage.base import Store
+from voice_agent.vault import configured_key
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +92,6 @@ class Runtime:
             return self._sandbox
 
     async def _dry_run_client(self) -> HcpClient:
-        # Imported here: the dashboard package imports every route module, which import us.
-        from voice_agent.web.dryrun import DryRunTransport
-        from voice_agent.web.hcp_probe import configured_key
-
         settings = self.settings.base
         key, _ = await configured_key(self.store, settings)
         if key is None:

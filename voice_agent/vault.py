@@ -203,3 +203,14 @@ class Vault:
                 f"or copied from another row, or {KEY_ENV} is wrong; store it again"
             ) from None
         return plaintext.decode()
+
+
+async def configured_key(store: Store, settings: Settings) -> tuple[str | None, str]:
+    """The HCP key in use and where it came from ("vault", "environment" or "none")."""
+    if settings.voice_agent_master_key is not None and await store.get_credential("hcp"):
+        secret = await Vault.from_settings(store, settings).get_secret("hcp")
+        if secret is not None:
+            return secret.get_secret_value(), "vault"
+    if settings.hcp_api_key is not None:
+        return settings.hcp_api_key.get_secret_value(), "environment"
+    return None, "none"

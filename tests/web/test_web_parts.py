@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from pydantic import SecretStr
 
+from voice_agent.dryrun import DryRunTransport, is_dry_run_id
 from voice_agent.settings import Settings
 from voice_agent.storage import SqlStore
 from voice_agent.storage.base import Turn
@@ -18,7 +19,6 @@ from voice_agent.web.auth import (
     read_session,
     sign_session,
 )
-from voice_agent.web.dryrun import DryRunTransport, is_dry_run_id
 from voice_agent.web.format import turn_metas
 
 from .conftest import Clock

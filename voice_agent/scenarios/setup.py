@@ -7,6 +7,7 @@ from typing import Any
 from voice_agent.scenarios.runner import CallerFactory, llm_callers, scripted
 from voice_agent.settings import Settings
 from voice_agent.storage.base import Store
+from voice_agent.vault import configured_key
 
 
 class DryRunUnavailable(Exception):
@@ -22,8 +23,6 @@ async def owner_settings(base: Settings, store: Store) -> Settings:
 
 async def dry_run_key(store: Store, settings: Settings) -> str:
     """The real HCP key for a dry run; `DryRunUnavailable` when there is none."""
-    from voice_agent.web.hcp_probe import configured_key
-
     key, _ = await configured_key(store, settings)
     if key is None:
         raise DryRunUnavailable("dry-run needs an HCP API key (voice-agent credentials set hcp)")

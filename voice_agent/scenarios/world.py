@@ -28,6 +28,7 @@ from pydantic import SecretStr
 
 import hcp
 from hcp.sandbox import SandboxState, seed_demo_company
+from voice_agent.dryrun import DryRunTransport
 from voice_agent.services import SANDBOX_FILE, Services, build_sandbox_client, build_services
 from voice_agent.settings import DEFAULT_HCP_BASE_URL, Settings
 from voice_agent.storage.migrate import upgrade
@@ -133,8 +134,6 @@ class World:
     def _hcp(self, settings: Settings) -> tuple[hcp.HcpClient, SandboxState | None]:
         if self.dry_run_key is None:
             return build_sandbox_client(settings)
-        from voice_agent.web.dryrun import DryRunTransport  # (voice_agent.web imports us)
-
         inner = self.hcp_transport or httpx.AsyncHTTPTransport()
         client = hcp.HcpClient(
             self.dry_run_key,

@@ -14,7 +14,7 @@ from hcp import HcpClient, HcpError
 from voice_agent.errors import VaultError
 from voice_agent.settings import DEFAULT_HCP_BASE_URL, Settings
 from voice_agent.storage.base import CredentialRecord, Store
-from voice_agent.vault import Vault
+from voice_agent.vault import Vault, configured_key
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +25,6 @@ async def store_key(store: Store, settings: Settings, key: str) -> CredentialRec
     """Encrypt and store (or replace) the HCP key; `VaultError` without a master key."""
     vault = Vault.from_settings(store, settings)
     return await vault.put("hcp", key, allowed_domains=settings.hcp_allowed_domains)
-
-
-async def configured_key(store: Store, settings: Settings) -> tuple[str | None, str]:
-    """The HCP key in use and where it came from ("vault", "environment" or "none")."""
-    if settings.voice_agent_master_key is not None and await store.get_credential("hcp"):
-        secret = await Vault.from_settings(store, settings).get_secret("hcp")
-        if secret is not None:
-            return secret.get_secret_value(), "vault"
-    if settings.hcp_api_key is not None:
-        return settings.hcp_api_key.get_secret_value(), "environment"
-    return None, "none"
 
 
 def _company_name(company: Any) -> str:

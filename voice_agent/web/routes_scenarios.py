@@ -20,8 +20,8 @@ from voice_agent.scenarios.library import all_scenarios, from_conversation, save
 from voice_agent.scenarios.model import ScenarioError
 from voice_agent.scenarios.runs import ScenarioRuns, load_run
 from voice_agent.storage.base import Store
+from voice_agent.vault import configured_key
 from voice_agent.web.guard import DashboardDep, DashboardState, page
-from voice_agent.web.hcp_probe import configured_key
 from voice_agent.web.routes_auth import guarded
 
 EXAMPLE = """name: Caller outside the area is not booked
