@@ -14,6 +14,7 @@ stored caller text with the same key.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterator
@@ -43,6 +44,7 @@ STALE_AFTER_SECONDS = 16.0  # an unfinished claim this old belongs to a dead wor
 SHUTDOWN_GRACE_SECONDS = 5.0  # on shutdown, running turns get this long to finish
 POLL_SECONDS = 0.1  # how often a follower re-reads a claim held elsewhere
 RETAIN_SECONDS = 120.0  # finished local results kept for continuations and duplicates
+PRUNE_STEPS = 8  # at most this many old turns dropped per new one (they start one by one)
 
 
 _waits: ContextVar[list[float] | None] = ContextVar("voice_engine_waits", default=None)
@@ -154,7 +156,8 @@ class TurnRunner:
             payload = {"conversation_id": conversation_id, "text": text, **meta}
             previous = self._latest.get(conversation_id)
             work = self._claim_and_run(conversation_id, key, text, payload, previous)
-            self._latest[conversation_id] = self._start(key, work).task
+            task = self._latest[conversation_id] = self._start(key, work).task
+            task.add_done_callback(lambda _: self._forget_latest(conversation_id, task))
 
     async def outcome(self, conversation_id: str, key: str, timeout: float) -> TurnOutcome | None:
         """The turn's outcome, waiting at most `timeout` seconds; None if not ready yet.
@@ -259,11 +262,15 @@ class TurnRunner:
             received_at = received_at.replace(tzinfo=UTC)
         return datetime.now(UTC) - received_at > timedelta(seconds=self._stale_after)
 
+    def _forget_latest(self, conversation_id: str, task: asyncio.Task[TurnOutcome]) -> None:
+        if self._latest.get(conversation_id) is task:
+            del self._latest[conversation_id]
+
     def _prune(self) -> None:
+        """Drop turns finished over `RETAIN_SECONDS` ago, oldest started first, stopping at
+        the first one still kept (a few steps per start, not a walk over every turn)."""
         cutoff = time.monotonic() - RETAIN_SECONDS
-        for conversation_id, task in list(self._latest.items()):
-            if task.done():
-                del self._latest[conversation_id]
-        for key, running in list(self._running.items()):
-            if running.finished_at is not None and running.finished_at < cutoff:
-                del self._running[key]
+        for key, running in list(itertools.islice(self._running.items(), PRUNE_STEPS)):
+            if running.finished_at is None or running.finished_at >= cutoff:
+                break
+            del self._running[key]
