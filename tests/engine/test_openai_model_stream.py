@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from voice_agent.engine.messages import ChatMessage, ChatModelError, ToolCall, ToolSchema
-from voice_agent.engine.openai_model import OpenAIChatModel, _sse_data
+from voice_agent.engine.openai_model import OpenAIChatModel, _lines, _sse_data
 from voice_agent.testing import FakeOpenAIServer, Reply
 
 KEY = "test-openai-key-not-real"
@@ -147,3 +147,20 @@ async def test_sse_data_joins_lines_and_flushes_the_last_event() -> None:
             yield line
 
     assert [d async for d in _sse_data(lines())] == ["a\nb", " c"]
+
+
+async def test_lines_split_on_lf_crlf_and_cr_across_chunk_boundaries() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for piece in [b"data: a\n\ndata: b\r", b"\n\r\ndata: \xc3", b"\xa9\rx\r", b"\r", b"tail"]:
+            yield piece
+
+    assert [line async for line in _lines(chunks())] == [
+        "data: a",
+        "",
+        "data: b",  # a CRLF cut between two chunks is one line end
+        "",
+        "data: \u00e9",  # a character cut between two chunks
+        "x",
+        "",
+        "tail",
+    ]

@@ -10,9 +10,9 @@ Hot path: the request still goes through the SDK client (auth, headers, status e
 connection handling), but the already-plain `messages` and `tools` ride in `extra_body`, which
 the SDK sends as-is, instead of the typed arguments it walks and re-builds on every call (about
 8 ms of CPU for a 13-tool, 13-message request). The answer is read with
-`with_streaming_response` and each SSE chunk parsed with `json.loads` instead of being built
-into a pydantic `ChatCompletionChunk` (about 0.12 ms a chunk). Together this cuts the CPU of
-one streamed request by about 3x.
+`with_streaming_response`, split into lines from the raw bytes, and each SSE chunk parsed with
+`json.loads` instead of being built into a pydantic `ChatCompletionChunk` (about 0.12 ms a
+chunk). Together this cuts the CPU of one streamed request by about 3x.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -172,7 +173,7 @@ class OpenAIChatModel:
         )
         acc = _Accumulator()
         async with request as response:
-            async for data in _sse_data(response.iter_lines()):
+            async for data in _sse_data(_lines(response.iter_bytes())):
                 if data.startswith("[DONE]"):
                     continue  # keep reading to the end so the connection can be reused
                 chunk = json.loads(data)
@@ -185,6 +186,24 @@ class OpenAIChatModel:
                     except Exception as exc:
                         raise _HookError(exc) from exc
         return acc.result()
+
+
+async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
+    """The lines of a byte stream, ended by LF, CRLF or CR (one pass per chunk, not the
+    HTTP library's three stacked decoders)."""
+    rest = b""
+    async for chunk in chunks:
+        data = rest + chunk
+        held = data.endswith(b"\r")  # maybe half of a CRLF: wait for the next chunk
+        *lines, rest = _EOL.split(data[:-1] if held else data)
+        rest += b"\r" if held else b""
+        for line in lines:
+            yield line.decode(errors="replace")
+    if rest:
+        yield rest.removesuffix(b"\r").decode(errors="replace")
+
+
+_EOL = re.compile(rb"\r\n|\r|\n")
 
 
 async def _sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
