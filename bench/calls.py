@@ -1,9 +1,10 @@
 """Load benchmark for the Twilio voice channel: N concurrent simulated phone calls.
 
 The script starts a fake OpenAI-compatible server (configurable time to first token and
-token rate) in one child process and the real app under uvicorn on 127.0.0.1 in another
-(SQLite by default, the HCP sandbox in-process with injected latency, the OpenAI model
-pointed at the fake). Then N simulated callers in this process, signed exactly like Twilio,
+token rate) in one child process, the seeded HCP sandbox with injected latency in another
+(like the real HCP, its CPU is not the server's), and the real app under uvicorn on
+127.0.0.1 in a third (SQLite by default, HCP and the OpenAI model pointed at the fakes).
+Then N simulated callers in this process, signed exactly like Twilio,
 talk to it over real HTTP: greeting, several turns (every other one makes the fake model
 call a tool, so fillers and continuations happen), and the status callback.
 
@@ -95,9 +96,6 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     import hcp
-    from hcp.sandbox import SandboxState, create_sandbox_app, seed_demo_company
-    from hcp.sandbox.faults import FaultRule, Faults
-    from hcp.sandbox.testing import SANDBOX_BASE_URL
     from voice_agent.app import create_app
     from voice_agent.channels.voice_turns import engine_wait_meter
     from voice_agent.services import build_services
@@ -135,15 +133,8 @@ def serve(args: argparse.Namespace) -> None:
         schema = args.pg_schema or None
         await upgrade(settings.effective_database_url, schema=schema)
         store = open_store(settings.effective_database_url, schema=schema)
-        state = SandboxState.open(None)
-        seed_demo_company(state)
-        faults = Faults([FaultRule("latency", seconds=args.hcp_latency)])
-        sandbox = create_sandbox_app(state=state, api_key="sandbox", faults=faults)
         client = hcp.HcpClient(
-            "sandbox",
-            base_url=SANDBOX_BASE_URL,
-            allowed_domains=(httpx.URL(SANDBOX_BASE_URL).host,),
-            transport=httpx.ASGITransport(app=sandbox),
+            "sandbox", base_url=args.hcp_url, allowed_domains=(httpx.URL(args.hcp_url).host,)
         )
         timed_store = StoreTimer(store)
         services = build_services(settings, timed_store, hcp_client=client)  # type: ignore[arg-type]
@@ -196,7 +187,6 @@ def serve(args: argparse.Namespace) -> None:
             watcher.cancel()
             await services.aclose()
             await store.close()
-            state.close()
 
     import cProfile
 
@@ -519,21 +509,62 @@ def serve_fake_llm(args: argparse.Namespace) -> None:
     print(json.dumps({"requests": len(fake.requests), "cpu": cpu}), flush=True)
 
 
+def serve_sandbox(args: argparse.Namespace) -> None:
+    """Child process: the seeded HCP sandbox with its latency; prints its URL, then (stdin
+    closed) its CPU seconds."""
+    import uvicorn
+
+    from hcp.sandbox import SandboxState, create_sandbox_app, seed_demo_company
+    from hcp.sandbox.faults import FaultRule, Faults
+
+    state = SandboxState.open(None)
+    seed_demo_company(state)
+    faults = Faults([FaultRule("latency", seconds=args.hcp_latency)])
+    app = create_sandbox_app(state=state, api_key="sandbox", faults=faults)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)  # requests wait in the backlog until the server takes the socket
+
+    async def main() -> None:
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        print(f"http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+        started = time.process_time()
+        await asyncio.to_thread(sys.stdin.read)  # until the parent closes our stdin
+        server.should_exit = True
+        await serving
+        print(json.dumps({"cpu": time.process_time() - started}), flush=True)
+
+    asyncio.run(main())
+    state.close()
+
+
 async def start_fake_llm(args: argparse.Namespace) -> tuple[asyncio.subprocess.Process, str]:
     """The fake LLM in its own process (so its CPU does not slow the callers) and its URL."""
-    command = [sys.executable, __file__, "--fake-llm", "--seed", str(args.seed)]
+    command = ["--fake-llm", "--seed", str(args.seed)]
     command += ["--ttft", str(args.ttft), "--tokens-per-second", str(args.tokens_per_second)]
+    return await start_child(command, "the fake LLM")
+
+
+async def start_sandbox(args: argparse.Namespace) -> tuple[asyncio.subprocess.Process, str]:
+    """The HCP sandbox in its own process, like the real HCP not the server's CPU; its URL."""
+    return await start_child(["--sandbox", "--hcp-latency", str(args.hcp_latency)], "the sandbox")
+
+
+async def start_child(options: list[str], name: str) -> tuple[asyncio.subprocess.Process, str]:
+    """This script as a child process with `options`; it prints its URL first."""
     pipe = asyncio.subprocess.PIPE
+    command = [sys.executable, __file__, *options]
     proc = await asyncio.create_subprocess_exec(*command, stdin=pipe, stdout=pipe)
     assert proc.stdout is not None
     url = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip()
     if not url.startswith("http"):
-        raise SystemExit("the fake LLM did not start")
+        raise SystemExit(f"{name} did not start")
     return proc, url
 
 
 async def stop_fake_llm(proc: asyncio.subprocess.Process) -> dict[str, Any]:
-    """Stop the fake LLM; its request count and CPU seconds."""
+    """Stop the fake LLM or the sandbox; its figures (CPU seconds, LLM requests)."""
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.close()
     figures: dict[str, Any] = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
@@ -552,10 +583,12 @@ async def run(args: argparse.Namespace) -> int:
     ports = [free_port() for _ in range(args.workers)]
     base = f"http://127.0.0.1:{ports[0]}"  # the public URL every worker validates against
     fake, fake_url = await start_fake_llm(args)
+    sandbox, hcp_url = await start_sandbox(args)
     data_dir = tempfile.mkdtemp(prefix="bench-calls-")
     common = [
         "--data-dir", data_dir, "--public-base-url", base, "--openai-base-url", fake_url,
         "--budget", str(args.budget), "--hcp-latency", str(args.hcp_latency),
+        "--hcp-url", hcp_url,
         "--engine", args.engine, "--ttft", str(args.ttft),
         "--tokens-per-second", str(args.tokens_per_second), "--transport", args.transport,
     ]  # fmt: skip
@@ -612,11 +645,12 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         await asyncio.gather(*(stop(proc) for proc in procs))
         llm = await stop_fake_llm(fake)
+        hcp_cpu = (await stop_fake_llm(sandbox))["cpu"]
         shutil.rmtree(data_dir, ignore_errors=True)
         if schema:
             await pg_exec(args.postgres, f'DROP SCHEMA "{schema}" CASCADE')
     pauses = (lags, gc_pauses, client_lags)
-    cpus = (cpu, client_cpu, llm["cpu"])
+    cpus = (cpu, client_cpu, llm["cpu"], hcp_cpu)
     measured = report(args, results, stats, elapsed, llm["requests"], cpus, pauses)
     if relay_server:
         print(line("server: prompt -> first text (ms)", relay_server) + " turns without tools")
@@ -633,11 +667,11 @@ def report(
     stats: list[dict[str, Any]],
     elapsed: float,
     llm_requests: int,
-    cpus: tuple[float, float, float],
+    cpus: tuple[float, float, float, float],
     pauses: tuple[list[float], list[float], list[float]],
 ) -> Measured | None:
     """Print the figures; what the targets are checked against (None for relay calls)."""
-    cpu, client_cpu, llm_cpu = cpus
+    cpu, client_cpu, llm_cpu, hcp_cpu = cpus
     lags, gc_pauses, client_lags = pauses
     errors = [r.error for r in results if r.error]
     ok = len(results) - len(errors)
@@ -661,7 +695,8 @@ def report(
     print(
         f"server CPU: {cpu:.1f}s over {elapsed:.1f}s ({100 * cpu / elapsed:.0f}% of one core), "
         f"{1000 * cpu / max(turns, 1):.1f} ms per caller turn; callers "
-        f"{100 * client_cpu / elapsed:.0f}% and fake LLM {100 * llm_cpu / elapsed:.0f}% of one core"
+        f"{100 * client_cpu / elapsed:.0f}%, fake LLM {100 * llm_cpu / elapsed:.0f}% and HCP "
+        f"sandbox {100 * hcp_cpu / elapsed:.0f}% of one core"
     )
     print(f"errors: {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
     print(
@@ -818,6 +853,8 @@ def main() -> int:
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--fake-llm", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--sandbox", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hcp-url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", default="", help=argparse.SUPPRESS)
     parser.add_argument("--openai-base-url", default="", help=argparse.SUPPRESS)
@@ -835,6 +872,9 @@ def main() -> int:
         return 0
     if args.fake_llm:
         serve_fake_llm(args)
+        return 0
+    if args.sandbox:
+        serve_sandbox(args)
         return 0
     return asyncio.run(run(args))
 
