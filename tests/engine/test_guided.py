@@ -118,6 +118,19 @@ async def test_guided_ends_after_hangup_words(make_engine: EngineFactory) -> Non
     assert isinstance(events[-1], EndConversation)
 
 
+@pytest.mark.parametrize("said", ["bye", "oh sorry, wrong number, bye", "goodbye"])
+async def test_goodbye_as_the_first_words_ends_the_call(
+    make_engine: EngineFactory, said: str
+) -> None:
+    engine = make_engine(GuidedIntakeModel())
+    started = await engine.start(
+        NewConversation(channel="voice", external_id="CA-bye", caller="+15551230004")
+    )
+    reply, events = await talk(engine, started.conversation.id, said)
+    assert isinstance(events[-1], EndConversation)
+    assert "Goodbye" in reply
+
+
 @pytest.mark.parametrize(
     ("said", "expected"),
     [

@@ -13,6 +13,7 @@ from datetime import datetime
 from voice_agent.engine.guided.base import MAX_MISSES, Action, actions_since_caller
 from voice_agent.engine.guided.results import after
 from voice_agent.engine.guided.tasks import Tasks
+from voice_agent.engine.intents import is_goodbye
 from voice_agent.engine.messages import Completion
 from voice_agent.engine.questions import pending_questions
 from voice_agent.lines import join_list
@@ -116,6 +117,8 @@ class Policy(Tasks):
         request = classify_request(self.said)
         if asked == "problem" and request in (None, "book") and self.said.strip():
             return self.call("record_problem", problem=self.said.strip())
+        if request is None and is_goodbye(self.said):  # "bye", "wrong number, bye"
+            return self.call("end_call", reason="caller done")
         if request is None or request in ("emergency", "person"):
             return self.missed(self.ask("intent", self.t("guided.ask_intent_again")))
         return self.start(request)
