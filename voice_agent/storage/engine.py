@@ -67,7 +67,7 @@ def create_engine(database_url: str, *, schema: str | None = None) -> AsyncEngin
 
 
 def sqlite_writer_engine(engine: AsyncEngine) -> Engine | None:
-    """A synchronous engine on the same SQLite file, for the store's writer thread.
+    """A synchronous engine on the same SQLite file, for the store's writer and reader threads.
 
     None for PostgreSQL and for in-memory SQLite (one shared connection, see above).
     """

@@ -52,17 +52,14 @@ class SqlConversations(SqlCore):
         return _conversation(row), created
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
-        async with self._tx(read_only=True) as conn:
-            query = select(conversations).where(conversations.c.id == conversation_id)
-            row = (await conn.execute(query)).first()
+        query = select(conversations).where(conversations.c.id == conversation_id)
+        row = await self._read(lambda conn: conn.execute(query).first())
         return None if row is None else _conversation(row)
 
     async def find_conversation(self, channel: Channel, external_id: str) -> Conversation | None:
-        async with self._tx(read_only=True) as conn:
-            query = select(conversations).where(
-                conversations.c.channel == channel, conversations.c.external_id == external_id
-            )
-            row = (await conn.execute(query)).first()
+        c = conversations.c
+        query = select(conversations).where(c.channel == channel, c.external_id == external_id)
+        row = await self._read(lambda conn: conn.execute(query).first())
         return None if row is None else _conversation(row)
 
     async def save_state(self, conversation_id: str, state: JSON, *, expected_version: int) -> int:

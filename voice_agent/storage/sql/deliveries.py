@@ -102,6 +102,5 @@ class SqlWebhookEvents(SqlCore):
     async def get_webhook_event(self, provider: str, event_id: str) -> WebhookEvent | None:
         c = webhook_events.c
         query = select(webhook_events).where(c.provider == provider, c.event_id == event_id)
-        async with self._tx(read_only=True) as conn:
-            row = (await conn.execute(query)).first()
+        row = await self._read(lambda conn: conn.execute(query).first())
         return None if row is None else WebhookEvent(**row._asdict())
