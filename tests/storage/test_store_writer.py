@@ -88,13 +88,13 @@ async def test_another_process_holding_the_lock_does_not_stall_the_event_loop(
 
 async def test_a_started_write_lands_even_if_its_caller_is_cancelled(lite: SqlStore) -> None:
     conv, _ = await lite.create_conversation(_new("CA-3"))
-    insert = lite._turn_insert(conv.id, NewTurn(1, "caller", "said before hanging up"))
+    turn = NewTurn(1, "caller", "said before hanging up")
     started, release = threading.Event(), threading.Event()
 
     def slow_insert(conn: Connection) -> None:
         started.set()
         release.wait(5)  # the caller gives up meanwhile
-        conn.execute(insert)
+        lite._insert_turn(conn, conv.id, turn)
 
     task = asyncio.create_task(lite._write(slow_insert))
     assert await asyncio.to_thread(started.wait, 5)

@@ -18,6 +18,7 @@ wait for the writer).
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Row, Table, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -162,20 +163,19 @@ class SqlCore:
         except OSError as exc:
             raise StorageError(f"database unreachable: {exc}") from exc
 
-    def _insert_ignore(self, table: Table, values: dict[str, Any], keys: list[str]) -> Insert:
-        if self._dialect == "postgresql":
-            return pg_insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
-        return sqlite_insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
+    def _insert_ignore(self, table: Table, keys: list[str], *, returning: bool = False) -> Insert:
+        """INSERT … ON CONFLICT (`keys`) DO NOTHING; executed with the row's values."""
+        return _insert_ignore(self._dialect, table, tuple(keys), returning)
 
     async def _insert_or_get(
         self, table: Table, values: dict[str, Any], keys: list[str]
     ) -> tuple[Row[Any], bool]:
         """Insert `values` unless a row with the same `keys` exists: the row, and if it is new."""
-        stmt = self._insert_ignore(table, values, keys).returning(*table.c)
+        stmt = self._insert_ignore(table, keys, returning=True)
         existing = select(table).where(*(table.c[k] == values[k] for k in keys))
 
         def work(conn: Connection) -> tuple[Row[Any], bool]:
-            row = conn.execute(stmt).first()
+            row = conn.execute(stmt, values).first()
             if row is None:  # it exists: read the stored one
                 return conn.execute(existing).one(), False
             return row, True
@@ -226,9 +226,25 @@ class SqlCore:
             return (await conn.execute(query)).all()
 
 
-def changed(conn: Connection, stmt: Executable) -> bool:
+def changed(conn: Connection, stmt: Executable, params: JSON | None = None) -> bool:
     """Run a one-row INSERT/UPDATE; True if it changed a row (its row count, no RETURNING)."""
-    return conn.execute(stmt).rowcount > 0
+    return conn.execute(stmt, params).rowcount > 0
+
+
+# The statements of a caller turn are built once and executed with their values: building
+# and cache-keying a statement costs more CPU than SQLite takes to run it.
+
+
+@functools.cache
+def _insert_ignore(dialect: str, table: Table, keys: tuple[str, ...], returning: bool) -> Insert:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return stmt.returning(*table.c) if returning else stmt
+
+
+def param(table: Table, column: str, name: str | None = None) -> Any:
+    """A bound parameter named `name` (default: the column) with the column's type."""
+    return bindparam(name or column, type_=table.c[column].type)
 
 
 def storage_error(exc: DBAPIError) -> StorageError:
