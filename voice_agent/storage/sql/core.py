@@ -82,6 +82,7 @@ class SqlCore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
+        self._postgres = self._dialect == "postgresql"
         # An in-memory SQLite database is one shared connection: one transaction at a time.
         self._serial = asyncio.Lock() if isinstance(engine.pool, StaticPool) else None
         # A SQLite file: this process's writes run one after another on one thread (other
@@ -105,12 +106,14 @@ class SqlCore:
 
     @asynccontextmanager
     async def _tx(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
-        """An async transaction; on SQLite read-only ones start DEFERRED and never wait."""
+        """An async transaction. Read-only ones (one statement) start DEFERRED on SQLite, so
+        they never wait, and run in autocommit on PostgreSQL, saving BEGIN and COMMIT."""
         try:
             async with self._serial or nullcontext():
                 async with self._engine.connect() as conn:
                     if read_only:
-                        await conn.execution_options(**{READ_ONLY: True})
+                        autocommit = {"isolation_level": "AUTOCOMMIT"} if self._postgres else {}
+                        await conn.execution_options(**{READ_ONLY: True}, **autocommit)
                     async with conn.begin():
                         yield conn
         except DBAPIError as exc:
