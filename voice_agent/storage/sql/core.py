@@ -11,7 +11,7 @@ Every write is one synchronous function of a `Connection` run in one transaction
 SQLite file on this process's single writer thread, so a write holds SQLite's one write
 lock only for SQLite's own work instead of across several hand-offs to the event loop.
 The hot point reads of a call (its conversation, a turn's claim) run the same way, whole, on
-a few reader threads (`_read`); the other reads stay on the async engine (WAL readers never
+one reader thread (`_read`); the other reads stay on the async engine (WAL readers never
 wait for the writer).
 """
 
@@ -65,7 +65,7 @@ scenario_runs = cast(Table, t.ScenarioRunRow.__table__)
 
 T = TypeVar("T")
 
-SQLITE_READERS = 4  # reader threads of a SQLite file (WAL readers run side by side)
+SQLITE_READERS = 1  # reader threads of a SQLite file
 
 
 def utc_now() -> datetime:
@@ -92,7 +92,8 @@ class SqlCore:
             ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer") if self._writer else None
         )
         # Hot reads of a SQLite file run whole on a reader thread: one hand-off per read
-        # instead of one per driver call through aiosqlite (about 3x less CPU).
+        # instead of one per driver call through aiosqlite (about 2x less CPU). One thread:
+        # a point read takes ~0.1 ms, and more threads only contend with the loop for the GIL.
         self._readers = (
             ThreadPoolExecutor(SQLITE_READERS, thread_name_prefix="sqlite-reader")
             if self._writer
