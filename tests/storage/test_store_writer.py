@@ -66,6 +66,26 @@ async def test_writes_run_on_one_thread_that_is_not_the_event_loop(lite: SqlStor
     assert names[0] != threading.current_thread().name
 
 
+async def test_hot_reads_run_on_one_reader_thread_and_never_wait_for_a_writer(
+    lite: SqlStore, lite_path: Path
+) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-R"))
+    names = await asyncio.gather(
+        *(lite._read(lambda _conn: threading.current_thread().name) for _ in range(5))
+    )
+    assert len(set(names)) == 1 and names[0].startswith("sqlite-reader")
+    other = sqlite3.connect(lite_path, isolation_level=None)  # a writer mid-transaction
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE conversations SET outcome = 'uncommitted' WHERE id = ?", (conv.id,))
+    try:
+        by_id = await asyncio.wait_for(lite.get_conversation(conv.id), 2)
+        by_sid = await asyncio.wait_for(lite.find_conversation("voice", "CA-R"), 2)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert by_id == by_sid and by_id is not None and by_id.outcome is None
+
+
 async def test_another_process_holding_the_lock_does_not_stall_the_event_loop(
     lite: SqlStore, lite_path: Path
 ) -> None:
@@ -88,13 +108,13 @@ async def test_another_process_holding_the_lock_does_not_stall_the_event_loop(
 
 async def test_a_started_write_lands_even_if_its_caller_is_cancelled(lite: SqlStore) -> None:
     conv, _ = await lite.create_conversation(_new("CA-3"))
-    insert = lite._turn_insert(conv.id, NewTurn(1, "caller", "said before hanging up"))
+    turn = NewTurn(1, "caller", "said before hanging up")
     started, release = threading.Event(), threading.Event()
 
     def slow_insert(conn: Connection) -> None:
         started.set()
         release.wait(5)  # the caller gives up meanwhile
-        conn.execute(insert)
+        lite._insert_turn(conn, conv.id, turn)
 
     task = asyncio.create_task(lite._write(slow_insert))
     assert await asyncio.to_thread(started.wait, 5)

@@ -17,6 +17,8 @@ from voice_agent.settings import normalise_database_url
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 READ_ONLY = "voice_agent_read_only"  # connection execution option: begin a read transaction
+PG_POOL_SIZE = 20  # connections kept per worker: a few hundred calls keep ~10 busy at peaks
+PG_POOL_OVERFLOW = 20
 
 
 def parse_url(database_url: str) -> URL:
@@ -63,11 +65,13 @@ def create_engine(database_url: str, *, schema: str | None = None) -> AsyncEngin
         return engine
     if schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW, **kwargs
+    )
 
 
 def sqlite_writer_engine(engine: AsyncEngine) -> Engine | None:
-    """A synchronous engine on the same SQLite file, for the store's writer thread.
+    """A synchronous engine on the same SQLite file, for the store's writer and reader threads.
 
     None for PostgreSQL and for in-memory SQLite (one shared connection, see above).
     """

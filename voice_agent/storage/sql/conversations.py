@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy import Connection, Row, Update, bindparam, select, update
 
 from voice_agent.errors import StorageError
 from voice_agent.storage.base import (
@@ -23,6 +23,7 @@ from voice_agent.storage.sql.core import (
     changed,
     conversations,
     new_id,
+    param,
     tool_calls,
     turns,
     utc_now,
@@ -52,17 +53,14 @@ class SqlConversations(SqlCore):
         return _conversation(row), created
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
-        async with self._tx(read_only=True) as conn:
-            query = select(conversations).where(conversations.c.id == conversation_id)
-            row = (await conn.execute(query)).first()
+        query = select(conversations).where(conversations.c.id == conversation_id)
+        row = await self._read(lambda conn: conn.execute(query).first())
         return None if row is None else _conversation(row)
 
     async def find_conversation(self, channel: Channel, external_id: str) -> Conversation | None:
-        async with self._tx(read_only=True) as conn:
-            query = select(conversations).where(
-                conversations.c.channel == channel, conversations.c.external_id == external_id
-            )
-            row = (await conn.execute(query)).first()
+        c = conversations.c
+        query = select(conversations).where(c.channel == channel, c.external_id == external_id)
+        row = await self._read(lambda conn: conn.execute(query).first())
         return None if row is None else _conversation(row)
 
     async def save_state(self, conversation_id: str, state: JSON, *, expected_version: int) -> int:
@@ -87,10 +85,9 @@ class SqlConversations(SqlCore):
         unknown = set(fields) - CONVERSATION_FIELDS
         if unknown:
             raise ValueError(f"cannot update conversation fields {sorted(unknown)}")
-        insert_turn = self._turn_insert(conversation_id, turn)
 
         def work(conn: Connection) -> int | None:
-            conn.execute(insert_turn)
+            self._insert_turn(conn, conversation_id, turn)
             version = _save_state(conn, conversation_id, state, expected_version, fields)
             if version is None:
                 stale = _stale(conn, conversation_id, expected_version)
@@ -122,10 +119,11 @@ class SqlConversations(SqlCore):
     async def add_turn(
         self, conversation_id: str, seq: int, role: str, text: str, meta: JSON | None = None
     ) -> bool:
-        stmt = self._turn_insert(conversation_id, NewTurn(seq, role, text, meta or {}))
-        return await self._write(lambda conn: changed(conn, stmt))
+        turn = NewTurn(seq, role, text, meta or {})
+        return await self._write(lambda conn: self._insert_turn(conn, conversation_id, turn))
 
-    def _turn_insert(self, conversation_id: str, turn: NewTurn) -> Insert:
+    def _insert_turn(self, conn: Connection, conversation_id: str, turn: NewTurn) -> bool:
+        """Record `turn` in the current transaction unless it is recorded; True if new."""
         values: dict[str, Any] = {
             "conversation_id": conversation_id,
             "seq": turn.seq,
@@ -134,7 +132,7 @@ class SqlConversations(SqlCore):
             "meta": turn.meta or {},
             "created_at": utc_now(),
         }
-        return self._insert_ignore(turns, values, ["conversation_id", "seq", "role"])
+        return changed(conn, self._insert_ignore(turns, TURN_KEY), values)
 
     async def update_turn(self, conversation_id: str, seq: int, role: str, *, text: str) -> bool:
         c = turns.c
@@ -205,6 +203,23 @@ class SqlConversations(SqlCore):
 CONVERSATION_FIELDS = frozenset(
     {"status", "outcome", "hcp_customer_id", "language", "ended_at", "duration_seconds"}
 )
+TURN_KEY = ["conversation_id", "seq", "role"]
+
+
+@functools.cache
+def _state_update(fields: tuple[str, ...]) -> Update:
+    """Set the state, `fields` and the next version of a conversation at an expected version.
+
+    Built once per set of fields and executed with its values (see `core`).
+    """
+    c = conversations.c
+    values = {f: param(conversations, f, f"new_{f}") for f in (*fields, "state", "updated_at")}
+    return (
+        update(conversations)
+        .where(c.id == bindparam("conversation_id"), c.version == bindparam("expected"))
+        .values(**values, version=c.version + 1)
+        .returning(c.version)
+    )
 
 
 def _save_state(
@@ -215,15 +230,11 @@ def _save_state(
     fields: JSON | None = None,
 ) -> int | None:
     """Bump the version if it is `expected_version`, setting `state` and any `fields`."""
-    c = conversations.c
-    values = {**(fields or {}), "state": state, "version": c.version + 1, "updated_at": utc_now()}
-    stmt = (
-        update(conversations)
-        .where(c.id == conversation_id, c.version == expected_version)
-        .values(values)
-        .returning(c.version)
-    )
-    version = conn.execute(stmt).scalar_one_or_none()
+    values = {**(fields or {}), "state": state, "updated_at": utc_now()}
+    params = {f"new_{k}": v for k, v in values.items()}
+    params |= {"conversation_id": conversation_id, "expected": expected_version}
+    stmt = _state_update(tuple(sorted(fields or ())))
+    version = conn.execute(stmt, params).scalar_one_or_none()
     return None if version is None else int(version)
 
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, bindparam, select, update
 
 from voice_agent.errors import StorageError
 from voice_agent.storage.base import JSON, Message, WebhookEvent
-from voice_agent.storage.sql.core import SqlCore, changed, messages, new_id, utc_now, webhook_events
+from voice_agent.storage.sql.core import (
+    SqlCore,
+    changed,
+    messages,
+    new_id,
+    param,
+    utc_now,
+    webhook_events,
+)
 
 
 class SqlMessages(SqlCore):
@@ -73,19 +82,19 @@ class SqlWebhookEvents(SqlCore):
             "payload": payload,
             "received_at": utc_now(),
         }
-        stmt = self._insert_ignore(webhook_events, values, ["provider", "event_id"])
-        return await self._write(lambda conn: changed(conn, stmt))
+        stmt = self._insert_ignore(webhook_events, ["provider", "event_id"])
+        return await self._write(lambda conn: changed(conn, stmt, values))
 
     async def mark_webhook_processed(
         self, provider: str, event_id: str, error: str | None = None
     ) -> None:
-        c = webhook_events.c
-        stmt = (
-            update(webhook_events)
-            .where(c.provider == provider, c.event_id == event_id)
-            .values(processed_at=utc_now(), error=error)
-        )
-        if not await self._write(lambda conn: changed(conn, stmt)):
+        values = {
+            "event_provider": provider,
+            "event_key": event_id,
+            "at": utc_now(),
+            "failure": error,
+        }
+        if not await self._write(lambda conn: changed(conn, _mark_processed(), values)):
             raise StorageError(f"no {provider} webhook event {event_id}")
 
     async def list_unprocessed_webhooks(self, provider: str) -> list[WebhookEvent]:
@@ -102,6 +111,19 @@ class SqlWebhookEvents(SqlCore):
     async def get_webhook_event(self, provider: str, event_id: str) -> WebhookEvent | None:
         c = webhook_events.c
         query = select(webhook_events).where(c.provider == provider, c.event_id == event_id)
-        async with self._tx(read_only=True) as conn:
-            row = (await conn.execute(query)).first()
+        row = await self._read(lambda conn: conn.execute(query).first())
         return None if row is None else WebhookEvent(**row._asdict())
+
+
+@functools.cache
+def _mark_processed() -> Update:
+    """Mark a webhook event processed (built once, executed with its values; see `core`)."""
+    c = webhook_events.c
+    return (
+        update(webhook_events)
+        .where(c.provider == bindparam("event_provider"), c.event_id == bindparam("event_key"))
+        .values(
+            processed_at=param(webhook_events, "processed_at", "at"),
+            error=param(webhook_events, "error", "failure"),
+        )
+    )

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, Delete, Update, bindparam, delete, or_, select, update
 
 from voice_agent.storage.base import JSON, HcpWrite
-from voice_agent.storage.sql.core import SqlCore, changed, hcp_writes, leases, new_id, utc_now
+from voice_agent.storage.sql.core import (
+    SqlCore,
+    changed,
+    hcp_writes,
+    leases,
+    new_id,
+    param,
+    utc_now,
+)
 
 
 class SqlHcpWriteJournal(SqlCore):
@@ -100,25 +109,43 @@ class SqlLeases(SqlCore):
     """The `Leases` aggregate."""
 
     async def acquire_lease(self, name: str, owner: str, *, now: datetime, until: datetime) -> bool:
-        c = leases.c
         row = {"name": name, "owner": owner, "expires_at": until}
-        insert = self._insert_ignore(leases, row, ["name"])
-        take = (
-            update(leases)
-            .where(c.name == name, or_(c.owner == owner, c.expires_at <= now))
-            .values(owner=owner, expires_at=until)
-        )
+        take = {"lease_name": name, "lease_owner": owner, "now": now, "until": until}
+        insert = self._insert_ignore(leases, ["name"])
 
         def work(conn: Connection) -> bool:
-            return changed(conn, insert) or changed(conn, take)
+            return changed(conn, insert, row) or changed(conn, _take_lease(), take)
 
         return await self._write(work)
 
     async def release_lease(self, name: str, owner: str) -> None:
-        stmt = delete(leases).where(leases.c.name == name, leases.c.owner == owner)
-        await self._write(lambda conn: conn.execute(stmt))
+        await self._write(
+            lambda conn: conn.execute(_release_lease(), {"lease_name": name, "lease_owner": owner})
+        )
 
     async def lease_owner(self, name: str, *, now: datetime) -> str | None:
         query = select(leases.c.owner).where(leases.c.name == name, leases.c.expires_at > now)
         async with self._tx(read_only=True) as conn:
             return (await conn.execute(query)).scalar_one_or_none()
+
+
+# A turn's lease statements are built once and executed with their values (see `core`).
+
+
+@functools.cache
+def _take_lease() -> Update:
+    c = leases.c
+    mine_or_expired = or_(c.owner == bindparam("lease_owner"), c.expires_at <= bindparam("now"))
+    return (
+        update(leases)
+        .where(c.name == bindparam("lease_name"), mine_or_expired)
+        .values(owner=bindparam("lease_owner"), expires_at=param(leases, "expires_at", "until"))
+    )
+
+
+@functools.cache
+def _release_lease() -> Delete:
+    c = leases.c
+    return delete(leases).where(
+        c.name == bindparam("lease_name"), c.owner == bindparam("lease_owner")
+    )

@@ -28,8 +28,8 @@ class SqlOutbox(SqlCore):
             "next_attempt_at": due_at or now,
             "created_at": now,
         }
-        stmt = self._insert_ignore(outbox, values, ["idempotency_key"])
-        return await self._write(lambda conn: changed(conn, stmt))
+        stmt = self._insert_ignore(outbox, ["idempotency_key"])
+        return await self._write(lambda conn: changed(conn, stmt, values))
 
     async def claim_due(
         self, now: datetime, *, worker: str, limit: int = 10, lease_seconds: int = 60

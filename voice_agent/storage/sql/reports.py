@@ -53,7 +53,7 @@ class SqlRecordings(SqlCore):
     async def record_recording(self, recording: Recording) -> bool:
         values = {f: getattr(recording, f) for f in recordings.c.keys()}
         changes = {"status": recording.status, "duration_seconds": recording.duration_seconds}
-        insert = self._insert_ignore(recordings, values, ["sid"])
+        insert = self._insert_ignore(recordings, ["sid"])
         refresh = (
             update(recordings)
             .where(recordings.c.sid == recording.sid, recordings.c.status != "deleted")
@@ -61,7 +61,7 @@ class SqlRecordings(SqlCore):
         )
 
         def work(conn: Connection) -> bool:
-            if changed(conn, insert):
+            if changed(conn, insert, values):
                 return True
             conn.execute(refresh)
             return False
