@@ -155,17 +155,11 @@ class Replies:
             return f"Please reply with a number from 1 to {len(offered)}, or another day."
         start = datetime.fromisoformat(offered[number - 1]["start"])
         end = datetime.fromisoformat(offered[number - 1]["end"])
-        if not await self._still_open(start, end, now):
-            return await self._offer(
-                thread,
-                _purpose(thread.context),
-                start.astimezone(self._zone).date(),
-                now,
-                intro="Sorry, that time was just taken.",
-            )
         try:
+            if not await self._still_open(start, end, now):
+                raise SlotTakenError("That time was just taken.")
             job_id = await self._book(thread.context, start, end, now)
-        except SlotTakenError:
+        except SlotTakenError:  # offer that day's other times
             return await self._offer(
                 thread,
                 _purpose(thread.context),
