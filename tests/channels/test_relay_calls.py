@@ -10,6 +10,7 @@ import pytest
 
 from tests.engine.llm_script import CALLER_LINES, OPENING
 from voice_agent.channels.voice_followup import run_call_follow_ups
+from voice_agent.recordings import RECORDING_PATH
 from voice_agent.storage import SqlStore
 
 from .relay_helpers import ON_CALL, relay_world
@@ -259,3 +260,20 @@ async def test_turns_start_without_reading_storage(
         booked = await call.say("Yes.")
         assert "You're booked" in booked.text or "Read the details back" in booked.text
     assert reads == []
+
+
+async def test_a_recorded_relay_handoff_reports_its_recording_like_any_transfer(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    async with relay_world(tmp_path, store, call_recording=True) as world:
+        call = world.call()
+        await call.answer()
+        await call.open()
+        reply = await call.say("I smell gas in the kitchen")
+        assert reply.end is not None
+        await call.close()
+        transfer = await call.session_over("ended", reply.end)
+        assert transfer.dial == ON_CALL
+        attributes = transfer.dial_attributes or {}
+        assert attributes.get("record")
+        assert attributes.get("recordingStatusCallback", "").endswith(RECORDING_PATH)

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +36,7 @@ from voice_agent.channels.relay_session import (
 from voice_agent.channels.twilio_auth import SIGNATURE_HEADER, TwilioForm
 from voice_agent.channels.voice import (
     CALL_OVER,
+    CALL_SID,
     CONNECTING,
     DIAL_PATH,
     TURN_PATH,
@@ -62,7 +62,6 @@ INTERNAL_ERROR = 1011
 MAX_MESSAGE_CHARS = 16_000
 SETTLE_SECONDS = 8.0  # the rescue waits this long for a turn still running on this worker
 CUT_OFF = "Sorry, we got cut off for a moment."
-_CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 
 router = APIRouter(tags=["twilio conversationrelay"])
 
@@ -211,7 +210,7 @@ class RelaySocket:
         if self.turns is not None:
             return
         sid = str(message.get("callSid", ""))
-        if not _CALL_SID.match(sid):
+        if not CALL_SID.match(sid):
             log.warning("relay: setup without a valid callSid")
             await self.send({"type": "end", "handoffData": json.dumps({"reasonCode": "error"})})
             return
@@ -280,10 +279,11 @@ async def relay_done(voice: VoiceChannel, params: dict[str, str]) -> str:
         return twiml.transfer(
             say or t(CONNECTING, lang),
             number=str(handoff["number"]),
-            caller_id=voice.settings.twilio_phone_number or params.get("To") or None,
+            caller_id=voice.caller_id(params),
             action=url(DIAL_PATH, seq=1, **lang_query(lang)),
             style=style,
             record=voice.settings.call_recording,
+            recording_callback=voice.recording_callback(),
         )
     if reason in (HANDOFF, ENDED):  # a handoff to an unknown number is never dialled
         return twiml.goodbye(say or t(CALL_OVER, lang), style=style)

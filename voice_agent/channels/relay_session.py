@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from voice_agent.channels.voice import KEYS, SPANISH_CHOICE, bounded_speech
+from voice_agent.channels.voice import KEYS, SPANISH_CHOICE, SPANISH_KEY, bounded_speech
 from voice_agent.channels.voice_turns import TURN_LIMIT_SECONDS
 from voice_agent.engine.events import (
     EndConversation,
@@ -99,7 +99,7 @@ def key_text(digit: str, *, first_turn: bool, spanish: bool) -> str | None:
     digit = digit.strip()[:1]
     if not digit:
         return None
-    if digit == "2" and first_turn and spanish:
+    if digit == SPANISH_KEY and first_turn and spanish:
         return SPANISH_CHOICE
     return KEYS.get(digit, digit if digit.isdigit() else None)
 

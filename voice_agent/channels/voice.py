@@ -69,7 +69,7 @@ UNKNOWN_CALLER = phones.UNKNOWN
 Found = str | Conversation | None
 """What starting a turn found: TwiML that ends it, the conversation, or no such call."""
 
-_CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 KEYS = {"1": "yes", "2": "no", "0": "I'd like to talk to a person"}  # keypad meanings
 SPANISH_KEY = "2"  # at the greeting, before any answer: the caller chooses Spanish
 SPANISH_CHOICE = "español"  # what the engine hears when they do
@@ -122,7 +122,7 @@ def url(path: str, **query: int | str) -> str:
 def call_sid_of(params: TwilioParams) -> str:
     """The request's CallSid, or 400."""
     sid = params.get("CallSid", "")
-    if not _CALL_SID.match(sid):
+    if not CALL_SID.match(sid):
         raise HTTPException(status_code=400, detail="missing or malformed CallSid")
     return sid
 
@@ -473,7 +473,7 @@ class VoiceChannel:
             return twiml.transfer(
                 text or t(CONNECTING, lang),
                 number=outcome.transfer_to,
-                caller_id=self._caller_id(params),
+                caller_id=self.caller_id(params),
                 action=url(DIAL_PATH, seq=seq, **lang_query(lang)),
                 style=style,
                 record=self.settings.call_recording,
@@ -529,7 +529,8 @@ class VoiceChannel:
         # Signed by Twilio but unknown here (e.g. the database was reset): start over cleanly.
         return twiml.hold(LOST_CALL, redirect=VOICE_PATH, style=self.style)
 
-    def _caller_id(self, params: TwilioParams) -> str | None:
+    def caller_id(self, params: TwilioParams) -> str | None:
+        """The number a transfer shows the person dialled: ours, else the one called."""
         to = phones.e164_or_unknown(params.get("To"), self.settings.phone_region)
         return self.settings.twilio_phone_number or (None if to == UNKNOWN_CALLER else to)
 
