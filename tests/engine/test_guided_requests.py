@@ -82,6 +82,29 @@ async def test_reschedule_moves_the_visit_and_books_nothing_new(
     assert start_of(moved).astimezone(business.zone).strftime("%A") == "Friday"
 
 
+async def test_a_move_never_offers_the_visit_its_own_time(
+    make_engine: EngineFactory, sandbox_state: SandboxState, hcp_client: hcp.HcpClient
+) -> None:
+    customer = james(sandbox_state)
+    start = datetime(2026, 11, 26, 14, tzinfo=UTC)  # tomorrow 8-10: the first window on offer
+    await hcp_client.jobs.create(
+        {
+            "customer_id": customer["id"],
+            "address_id": customer["addresses"][0]["id"],
+            "schedule": {
+                "scheduled_start": start.isoformat(),
+                "scheduled_end": (start + timedelta(hours=2)).isoformat(),
+            },
+        }
+    )
+    _, replies = await conversation(
+        make_engine(), JAMES, ["I need to reschedule my appointment", "6420 Oak Street"]
+    )
+    seen, offer = replies[2].split("I can move it to", 1)
+    assert "visit visit" not in seen  # a job with no type or description is a "service visit"
+    assert "tomorrow morning" in seen and "tomorrow morning" not in offer
+
+
 async def test_cancel_is_a_request_for_the_office_not_a_booking(
     make_engine: EngineFactory, sandbox_state: SandboxState, james_visit: str, store: SqlStore
 ) -> None:

@@ -58,7 +58,7 @@ async def list_my_appointments(ctx: ToolContext) -> dict[str, Any]:
         upcoming.append(
             {
                 "job_id": job.id,
-                "service": service or job.description or "service visit",
+                "service": service or job.description or "service",
                 "when": spoken_window(ctx, schedule.scheduled_start, schedule.scheduled_end),
             }
         )

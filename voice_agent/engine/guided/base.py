@@ -109,12 +109,23 @@ class Step:
         return self.call(tool, **arguments)
 
     def offer_windows(self, *before: str) -> Completion:
+        if self.state.task == "reschedule":  # never offer the visit the time it already has
+            now = self._moving_when()
+            others = [w for w in self.session.windows if w.spoken != now]
+            self.session.windows = others or self.session.windows
         whens = [w.spoken for w in self.session.windows]
         if self.state.task == "reschedule":
             offer = self.t("guided.move_to", list=join_list(whens, self.lang))
         else:
             offer = self.t("guided.i_have", list=join_list(whens, self.lang))
         return self.ask("window", *before, offer, self.t("guided.ask_window"))
+
+    def _moving_when(self) -> str | None:
+        """When the visit being moved is now, as read back (the same words as a window's)."""
+        for visit in self.state.appointments or []:
+            if visit["job_id"] == self.state.job_id:
+                return visit["when"]
+        return None
 
     def which_appointment(self) -> Completion:
         items = [f"{a['service']} {a['when']}" for a in self.state.appointments or []]
