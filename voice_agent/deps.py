@@ -20,14 +20,12 @@ from starlette.requests import HTTPConnection
 from voice_agent.channels.voice import VoiceChannel
 from voice_agent.followups.runtime import MessagingRuntime
 from voice_agent.runtime import Runtime
-from voice_agent.services import Services
 from voice_agent.settings import Settings
-from voice_agent.settings_source import SettingsSource
 from voice_agent.storage.base import Store
 
 
 def app_settings(conn: HTTPConnection) -> Settings:
-    """The environment's settings the app was built with (the saved profile: `SourceDep`)."""
+    """The environment's settings the app was built with (the saved profile: `runtime.settings`)."""
     value: Settings = conn.app.state.settings
     return value
 
@@ -61,11 +59,6 @@ MaybeRuntimeDep = Annotated[Runtime | None, Depends(maybe_runtime)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 
 
-async def services(running: RuntimeDep) -> Services:
-    """Store, HCP client, model and the live engine."""
-    return running.services
-
-
 async def store(running: RuntimeDep) -> Store:
     """The store."""
     return running.store
@@ -74,11 +67,6 @@ async def store(running: RuntimeDep) -> Store:
 async def maybe_store(running: MaybeRuntimeDep) -> Store | None:
     """The store, or None when start-up never finished (the voice Fallback URL still works)."""
     return running.store if running is not None else None
-
-
-async def source(running: RuntimeDep) -> SettingsSource:
-    """The settings in force: the environment plus the office's saved profile."""
-    return running.settings
 
 
 async def voice(running: RuntimeDep) -> VoiceChannel:
@@ -95,9 +83,7 @@ async def messaging(running: RuntimeDep) -> MessagingRuntime:
     return running.messaging
 
 
-ServicesDep = Annotated[Services, Depends(services)]
 StoreDep = Annotated[Store, Depends(store)]
 MaybeStoreDep = Annotated[Store | None, Depends(maybe_store)]
-SourceDep = Annotated[SettingsSource, Depends(source)]
 VoiceDep = Annotated[VoiceChannel, Depends(voice)]
 MessagingDep = Annotated[MessagingRuntime, Depends(messaging)]

@@ -40,16 +40,17 @@ _KEYED = re.compile(
 _AUTH_SCHEME = re.compile(r"\b(Token|Bearer|Basic) [A-Za-z0-9._~+/=-]{8,}")
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@:]+:[^/\s@]+@")
 
-_secrets: set[str] = set()
+_secrets: tuple[str, ...] = ()  # longest first, so a secret inside another is not half-masked
 _secrets_lock = threading.Lock()
 _MIN_SECRET_LENGTH = 6
 
 
 def register_secret(value: str | None) -> None:
     """Redact this exact value from every later log line (short values are ignored)."""
+    global _secrets
     if value and len(value.strip()) >= _MIN_SECRET_LENGTH:
         with _secrets_lock:
-            _secrets.add(value.strip())
+            _secrets = tuple(sorted({*_secrets, value.strip()}, key=len, reverse=True))
 
 
 def _mask_phone(match: re.Match[str]) -> str:
@@ -58,7 +59,7 @@ def _mask_phone(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """`text` with secrets, phone numbers and e-mail addresses masked."""
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _secrets:
         if secret in text:
             text = text.replace(secret, "[secret]")
     text = _URL_USERINFO.sub(r"\1***@", text)

@@ -16,6 +16,9 @@ MAX_REPLAYS = 20
 MAX_DONE_ACTIONS = 5
 
 
+MAX_VERIFY_ATTEMPTS = 3  # account checks per call (the tool and guided intake share it)
+
+
 class Window(BaseModel):
     """A booking window offered to the caller (UTC times, spoken in local time)."""
 
@@ -68,7 +71,7 @@ class Session(BaseModel):
     matched_customer_id: str | None = None
     first_name: str | None = None
     verified: bool = False
-    verify_attempts: int = 0
+    verify_attempts: int = 0  # at most MAX_VERIFY_ATTEMPTS
     customer_id: str | None = None  # the customer bookings go to (verified, found or created)
     customer_created: bool = False
     address_id: str | None = None

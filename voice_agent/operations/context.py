@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from hcp import HcpClient
 from voice_agent.operations.cache import ReferenceCache
-from voice_agent.operations.journal import Recover, Result, Send, WriteJournal
+from voice_agent.operations.journal import Recover, Result, Send, WriteJournal, utcnow
 from voice_agent.outbox import NotifyOffice, Outbox
 from voice_agent.settings import Settings
 from voice_agent.storage.base import Store
-
-
-def utcnow() -> datetime:
-    """The current time, aware UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass

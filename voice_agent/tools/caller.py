@@ -10,7 +10,7 @@ import hcp
 from hcp.models.customers import Address, Customer
 from voice_agent import phones, verification
 from voice_agent.engine.questions import pending_questions
-from voice_agent.engine.session import Session
+from voice_agent.engine.session import MAX_VERIFY_ATTEMPTS, Session
 from voice_agent.engine.toolbox import ToolContext
 from voice_agent.tools.area import in_service_area, refuse
 from voice_agent.tools.common import (
@@ -25,7 +25,6 @@ from voice_agent.tools.common import (
 from voice_agent.tools.registry import ToolError, tool, writes
 
 log = logging.getLogger(__name__)
-MAX_VERIFY_ATTEMPTS = 3
 
 
 def caller_status(session: Session, intake_pending: Sequence[str] = ()) -> dict[str, Any]:

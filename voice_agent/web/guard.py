@@ -51,7 +51,6 @@ CSP = (
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters.update(
-    mask_phone=fmt.mask_phone,
     phone=fmt.phone_link,
     duration=fmt.format_duration,
     money=fmt.money,

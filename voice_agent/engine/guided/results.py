@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from voice_agent.engine.guided.tasks import MAX_VERIFY_ATTEMPTS
 from voice_agent.engine.messages import Completion
+from voice_agent.engine.session import MAX_VERIFY_ATTEMPTS
 
 if TYPE_CHECKING:
     from voice_agent.engine.guided.base import Action

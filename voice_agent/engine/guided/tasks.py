@@ -6,12 +6,12 @@ from voice_agent.engine.guided.base import Step
 from voice_agent.engine.guided.phrases import area_line, hours_line
 from voice_agent.engine.messages import Completion
 from voice_agent.engine.questions import pending_questions
+from voice_agent.engine.session import MAX_VERIFY_ATTEMPTS
 from voice_agent.lines import join_list
 from voice_agent.understanding.choices import preference
 from voice_agent.understanding.requests import names_work, only_booking
 
 ACCOUNT_TASKS = ("reschedule", "cancel", "balance", "pay", "appointments")
-MAX_VERIFY_ATTEMPTS = 3
 
 
 class Tasks(Step):

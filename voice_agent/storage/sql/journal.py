@@ -125,8 +125,7 @@ class SqlLeases(SqlCore):
 
     async def lease_owner(self, name: str, *, now: datetime) -> str | None:
         query = select(leases.c.owner).where(leases.c.name == name, leases.c.expires_at > now)
-        async with self._tx(read_only=True) as conn:
-            return (await conn.execute(query)).scalar_one_or_none()
+        return await self._read(lambda conn: conn.execute(query).scalar_one_or_none())
 
 
 # A turn's lease statements are built once and executed with their values (see `core`).
