@@ -27,13 +27,17 @@ from hcp import HcpClient
 from voice_agent.channels.voice import VoiceChannel
 from voice_agent.channels.voice_followup import CallFollowUps
 from voice_agent.channels.voice_hints import load_hints
-from voice_agent.dryrun import DryRunTransport
 from voice_agent.engine.dialogue import DialogueEngine
 from voice_agent.errors import ConfigError
 from voice_agent.followups.runtime import MessagingRuntime, messaging_runtime
 from voice_agent.recording_purge import RecordingPurge, start_recording_purge
-from voice_agent.services import Services, build_sandbox_client, start_services
-from voice_agent.settings import DEFAULT_HCP_BASE_URL, Settings
+from voice_agent.services import (
+    Services,
+    build_dry_run_client,
+    build_sandbox_client,
+    start_services,
+)
+from voice_agent.settings import Settings
 from voice_agent.settings_source import SettingsSource
 from voice_agent.storage.base import Store
 from voice_agent.vault import configured_key
@@ -96,14 +100,7 @@ class Runtime:
         key, _ = await configured_key(self.store, settings)
         if key is None:
             raise ConfigError("Dry-run needs an HCP API key.")
-        client = HcpClient(
-            key,
-            base_url=str(settings.hcp_base_url or DEFAULT_HCP_BASE_URL),
-            timeout=settings.hcp_timeout,
-            allowed_domains=settings.hcp_allowed_domains,
-            transport=DryRunTransport(self.hcp_transport or httpx.AsyncHTTPTransport()),
-            proxy=settings.hcp_proxy,
-        )
+        client = build_dry_run_client(settings, key, self.hcp_transport)
         self._closers.append(client.aclose)
         return client
 

@@ -22,11 +22,12 @@ import hcp
 from hcp import HcpClient
 from hcp.sandbox import SandboxState, create_sandbox_app, seed_demo_company
 from hcp.sandbox.testing import SANDBOX_BASE_URL
+from voice_agent.dryrun import DryRunTransport
 from voice_agent.engine.dialogue import DialogueEngine, EngineLimits, utcnow
 from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.engine.messages import ChatModel
 from voice_agent.logs import register_secret
-from voice_agent.settings import Settings
+from voice_agent.settings import DEFAULT_HCP_BASE_URL, Settings
 from voice_agent.settings_source import SettingsSource
 from voice_agent.storage.base import Store
 from voice_agent.storage.migrate import upgrade
@@ -163,7 +164,7 @@ def build_hcp_client(
     else:
         key = settings.hcp_api_key.get_secret_value() if settings.hcp_api_key else SANDBOX_API_KEY
         domains = settings.hcp_allowed_domains
-    base = str(settings.hcp_base_url) if settings.hcp_base_url else "https://api.housecallpro.com"
+    base = str(settings.hcp_base_url or DEFAULT_HCP_BASE_URL)
     if key != SANDBOX_API_KEY:  # the real key (vault or setting) never reaches a log line
         register_secret(key)
     return hcp.HcpClient(
@@ -174,6 +175,15 @@ def build_hcp_client(
         transport=transport,
         proxy=settings.hcp_proxy,
     )
+
+
+def build_dry_run_client(
+    settings: Settings, key: str, inner: httpx.AsyncBaseTransport | None = None
+) -> hcp.HcpClient:
+    """The real HCP account with every write answered locally (`voice_agent.dryrun`)."""
+    credential = HcpCredential(SecretStr(key), settings.hcp_allowed_domains)
+    transport = DryRunTransport(inner or httpx.AsyncHTTPTransport())
+    return build_hcp_client(settings, credential, transport=transport)
 
 
 def build_model(settings: Settings) -> ChatModel:

@@ -28,9 +28,14 @@ from pydantic import SecretStr
 
 import hcp
 from hcp.sandbox import SandboxState, seed_demo_company
-from voice_agent.dryrun import DryRunTransport
-from voice_agent.services import SANDBOX_FILE, Services, build_sandbox_client, build_services
-from voice_agent.settings import DEFAULT_HCP_BASE_URL, Settings
+from voice_agent.services import (
+    SANDBOX_FILE,
+    Services,
+    build_dry_run_client,
+    build_sandbox_client,
+    build_services,
+)
+from voice_agent.settings import Settings
 from voice_agent.storage.migrate import upgrade
 from voice_agent.storage.sql import SqlStore, open_store
 
@@ -134,12 +139,4 @@ class World:
     def _hcp(self, settings: Settings) -> tuple[hcp.HcpClient, SandboxState | None]:
         if self.dry_run_key is None:
             return build_sandbox_client(settings)
-        inner = self.hcp_transport or httpx.AsyncHTTPTransport()
-        client = hcp.HcpClient(
-            self.dry_run_key,
-            base_url=str(settings.hcp_base_url or DEFAULT_HCP_BASE_URL),
-            timeout=settings.hcp_timeout,
-            allowed_domains=settings.hcp_allowed_domains,
-            transport=DryRunTransport(inner),
-        )
-        return client, None
+        return build_dry_run_client(settings, self.dry_run_key, self.hcp_transport), None
