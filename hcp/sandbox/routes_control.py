@@ -252,9 +252,12 @@ async def sent_webhooks(request: Request) -> dict[str, Any]:
 
 
 def _strict_key(value: Any) -> int | None:
-    if value is None or isinstance(value, bool) or value in REFUSALS:
+    try:
         return strict_key_status(value)
-    raise unprocessable("strict_key", f"must be true, false or one of {sorted(REFUSALS)}")
+    except (ValueError, TypeError):  # TypeError: a list or an object is not hashable
+        raise unprocessable(
+            "strict_key", f"must be true, false or one of {sorted(REFUSALS)}"
+        ) from None
 
 
 def _settings(sb: Sandbox) -> dict[str, Any]:

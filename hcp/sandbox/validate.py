@@ -22,18 +22,12 @@ MAX_QUANTITY = 1_000_000
 MAX_MINUTES = 60 * 24 * 31  # arrival windows and service durations: a month at most
 MAX_BUFFER_DAYS = 365
 MAX_SHOW_FOR_DAYS = 90
-MAX_PAGE = 1_000_000
 MAX_LIST = 500
 
 
 def invalid(field: str, message: str = "is invalid") -> ApiError:
     """The 422 for one body field."""
     return unprocessable(field, message)
-
-
-def bad_param(name: str, message: str) -> ApiError:
-    """The 400 for one query parameter."""
-    return ApiError(400, {"message": f"{name} {message}"})
 
 
 def instant(value: Any, field: str) -> datetime:

@@ -116,3 +116,10 @@ async def test_demo_sandbox_helper_takes_the_switch() -> None:
     async with sandbox_client(app) as client:
         assert (await client.get("/service_zones")).status_code == 403
         assert (await client.get("/employees")).status_code == 200
+
+
+@pytest.mark.parametrize("value", [[403], {"status": 403}, "403"])
+async def test_a_strict_key_of_the_wrong_type_is_a_422_not_a_500(app: FastAPI, value: Any) -> None:
+    async with sandbox_client(app) as client:
+        bad = await client.put("/sandbox/settings", json={"strict_key": value})
+        assert bad.status_code == 422 and "strict_key" in bad.text
