@@ -11,6 +11,7 @@ from rich.table import Table
 
 from voice_agent.errors import StorageError
 from voice_agent.logs import configure_logging
+from voice_agent.overrides import effective_settings
 from voice_agent.scenarios import (
     ScenarioError,
     ScenarioResult,
@@ -23,7 +24,6 @@ from voice_agent.scenarios.setup import (
     DryRunUnavailable,
     caller_factory,
     dry_run_key,
-    owner_settings,
 )
 from voice_agent.settings import load_settings
 from voice_agent.storage.migrate import upgrade
@@ -42,7 +42,7 @@ async def _run(files: list[Path], dry_run: bool) -> list[ScenarioResult]:
         await upgrade(base.effective_database_url)
     store = open_store(base.effective_database_url)
     try:
-        settings = await owner_settings(base, store)
+        settings = await effective_settings(base, store)
         key = await dry_run_key(store, settings) if dry_run else None
     finally:
         await store.close()

@@ -14,13 +14,6 @@ class DryRunUnavailable(Exception):
     """Dry-run was asked for but no HCP key is configured (vault or `HCP_API_KEY`)."""
 
 
-async def owner_settings(base: Settings, store: Store) -> Settings:
-    """The settings the owner runs with: environment plus the dashboard's saved profile."""
-    from voice_agent.overrides import effective_settings
-
-    return await effective_settings(base, store)
-
-
 async def dry_run_key(store: Store, settings: Settings) -> str:
     """The real HCP key for a dry run; `DryRunUnavailable` when there is none."""
     key, _ = await configured_key(store, settings)
