@@ -15,6 +15,7 @@ from voice_agent.engine.guided import GuidedIntakeModel
 from voice_agent.settings import Settings
 from voice_agent.storage.base import NewConversation
 from voice_agent.storage.sql import SqlStore
+from voice_agent.understanding.addresses import parse_address
 from voice_agent.understanding.choices import Option, choose
 from voice_agent.understanding.names import parse_name
 
@@ -173,3 +174,16 @@ def test_keyboard_mash_is_not_a_name(said: str) -> None:
 )
 def test_short_or_y_only_names_are_still_names(said: str, expected: tuple[str, str]) -> None:
     assert parse_name(said) == expected
+
+
+@pytest.mark.parametrize(
+    ("said", "street"),
+    [
+        ("calle Oak 6420, Springfield IL 62704", "6420 Oak Street"),
+        ("la calle Oak seis mil cuatrocientos veinte", "6420 Oak Street"),
+        ("avenida Maple 455 Rochester", "455 Maple Avenue"),
+    ],
+)
+def test_a_spanish_address_said_street_first_is_understood(said: str, street: str) -> None:
+    address = parse_address(said, "es")
+    assert address is not None and address.street == street

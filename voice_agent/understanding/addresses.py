@@ -47,6 +47,12 @@ _UNIT = re.compile(
     re.IGNORECASE,
 )
 _IN = re.compile(r"^(?:in|en)\s+", re.IGNORECASE)  # "15 Elm Street in Rochester"
+# Spanish order, street type first and number last: "calle Oak 6420" is 6420 Oak Street.
+_ES_ORDER = re.compile(
+    r"^(?:la\s+)?(?P<type>calle|avenida|camino|bulevar)\s+(?P<name>[^\d,]+?)\s+(?P<number>\d{1,6})\b(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_ES_TYPES = {"calle": "Street", "avenida": "Avenue", "camino": "Road", "bulevar": "Boulevard"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,10 @@ def parse_address(said: str, lang: str = "en") -> SpokenAddress | None:
     """The address in `said`, or None when there is no house number and street name."""
     text = _TAIL.sub("", _LEAD.sub("", said.strip(), count=1))
     text = _regroup(spoken_digits(text, lang))
+    spanish = _ES_ORDER.match(text) if lang == "es" else None
+    if spanish:
+        kind = _ES_TYPES[spanish["type"].lower()]
+        text = f"{spanish['number']} {spanish['name']} {kind}{spanish['rest']}"
     if not text:
         return None
     try:
