@@ -145,6 +145,8 @@ def serve(args: argparse.Namespace) -> None:
         async def timed(scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] == "http" and scope["path"] == "/bench/stats":
                 stats = {"samples": samples, "cpu": time.process_time(), "lags": lags, "gc": pauses}
+                stats["kernel"] = os.times().system
+                stats["threads"] = thread_cpu()
                 stats["store"] = timed_store.take()
                 voice = app.state.runtime.voice
                 if voice is not None:  # relay turns: prompt received -> first text sent
@@ -165,10 +167,13 @@ def serve(args: argparse.Namespace) -> None:
                 await app(scope, receive, send)
                 return
             started = time.perf_counter()
+            sent = dict(scope["headers"]).get(SENT_HEADER)  # the caller's monotonic clock
+            queued = max(0.0, time.monotonic() - float(sent)) if sent else 0.0
             with engine_wait_meter() as waits:
                 await app(scope, receive, send)
             wall = time.perf_counter() - started
-            samples.append({"path": scope["path"], "wall": wall, "engine": sum(waits)})
+            sample = {"path": scope["path"], "wall": wall, "engine": sum(waits), "queued": queued}
+            samples.append(sample)
 
         # The server must keep idle connections longer than the client does (httpx: 5 s), or
         # a request sent on a connection the server is closing fails with ReadError.
@@ -193,13 +198,33 @@ def serve(args: argparse.Namespace) -> None:
     profile = cProfile.Profile(time.thread_time) if args.profile else None  # CPU, not waits
     if profile is not None:
         profile.enable()
+    # The event loop `voice-agent serve` gets: uvicorn's choice (uvloop when installed).
+    loop_factory = uvicorn.Config(None, loop=args.loop).get_loop_factory()  # type: ignore[arg-type]
     try:
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(main())
     except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it shut down on
         pass
     if profile is not None:
         profile.disable()
         profile.dump_stats(args.profile)
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds (user + kernel) of each thread of this process, by thread name."""
+    import threading
+
+    tick = os.sysconf("SC_CLK_TCK")
+    known = {t.native_id: t.name.split("_")[0] for t in threading.enumerate()}
+    names: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            name = known.get(int(task.name)) or (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        names[name] = names.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return names
 
 
 class StoreTimer:
@@ -471,7 +496,13 @@ class SpreadTransport(httpx.AsyncHTTPTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.startswith("/twilio/"):
             request.url = request.url.copy_with(port=self.rng.choice(self.ports))
+            request.headers[SENT_HEADER.decode()] = repr(time.monotonic())
         return await super().handle_async_request(request)
+
+
+SENT_HEADER = b"x-bench-sent"
+"""When the caller sent a webhook (`time.monotonic()`, one clock for all processes on Linux):
+the server reports how long requests waited before the app saw them."""
 
 
 def free_port() -> int:
@@ -591,6 +622,7 @@ async def run(args: argparse.Namespace) -> int:
         "--hcp-url", hcp_url,
         "--engine", args.engine, "--ttft", str(args.ttft),
         "--tokens-per-second", str(args.tokens_per_second), "--transport", args.transport,
+        "--loop", args.loop,
     ]  # fmt: skip
     schema = ""
     database_url = f"sqlite:///{Path(data_dir) / 'bench.db'}"
@@ -609,7 +641,8 @@ async def run(args: argparse.Namespace) -> int:
             command += ["--profile", args.profile]
         procs.append(await asyncio.create_subprocess_exec(*command, env=env))
     stats: list[dict[str, Any]] = []
-    cpu = 0.0
+    cpu = kernel = 0.0  # the server's CPU seconds, and the part of them spent in the kernel
+    threads: dict[str, float] = {}  # ... by thread name
     lags: list[float] = []
     store_waits: dict[str, list[float]] = {}
     relay_server: list[float] = []
@@ -619,9 +652,19 @@ async def run(args: argparse.Namespace) -> int:
         async with httpx.AsyncClient(base_url=base, timeout=20.0) as client:  # set-up and stats
             for proc, port in zip(procs, ports, strict=True):
                 await wait_ready(client, proc, port)
-            for port in ports:  # CPU, lag and GC pauses of starting up are not the calls'
-                cpu -= (await client.get(f"http://127.0.0.1:{port}/bench/stats")).json()["cpu"]
             rng = random.Random(args.seed)
+            if args.warmup:  # first uses (lazy imports, connections, caches) are not per turn
+                warm = argparse.Namespace(**{**vars(args), "ramp": 0.0})
+                await asyncio.gather(
+                    *(one_call(ports, base, warm, random.Random(rng.random()), args.calls + n)
+                      for n in range(args.warmup))
+                )  # fmt: skip
+            for port in ports:  # CPU, lag and GC pauses of starting up are not the calls'
+                baseline = (await client.get(f"http://127.0.0.1:{port}/bench/stats")).json()
+                for name, seconds in baseline["threads"].items():
+                    threads[name] = threads.get(name, 0.0) - seconds
+                cpu -= baseline["cpu"]
+                kernel -= baseline["kernel"]
             started = time.perf_counter()
             client_cpu = time.process_time()
             watcher = asyncio.create_task(watch_loop(client_lags))
@@ -637,6 +680,9 @@ async def run(args: argparse.Namespace) -> int:
                 answer = (await client.get(f"http://127.0.0.1:{port}/bench/stats")).json()
                 stats += answer["samples"]
                 cpu += answer["cpu"]
+                kernel += answer["kernel"]
+                for name, seconds in answer["threads"].items():
+                    threads[name] = threads.get(name, 0.0) + seconds
                 lags += answer["lags"]
                 gc_pauses += answer["gc"]
                 relay_server += answer.get("relay", [])
@@ -650,12 +696,17 @@ async def run(args: argparse.Namespace) -> int:
         if schema:
             await pg_exec(args.postgres, f'DROP SCHEMA "{schema}" CASCADE')
     pauses = (lags, gc_pauses, client_lags)
-    cpus = (cpu, client_cpu, llm["cpu"], hcp_cpu)
+    cpus = (cpu, kernel, client_cpu, llm["cpu"], hcp_cpu)
     measured = report(args, results, stats, elapsed, llm["requests"], cpus, pauses)
     if relay_server:
         print(line("server: prompt -> first text (ms)", relay_server) + " turns without tools")
     for name, waits in sorted(store_waits.items(), key=lambda kv: -sum(kv[1]))[:8]:
         print(line(f"  store.{name} (ms)", waits))
+    turns = max(1, sum(r.turns for r in results))
+    by_thread = sorted(threads.items(), key=lambda kv: -kv[1])
+    print("server CPU per caller turn by thread: " + ", ".join(
+        f"{name} {1000 * seconds / turns:.1f} ms" for name, seconds in by_thread if seconds > 0.05
+    ))  # fmt: skip
     if measured is not None:
         print_targets(args, measured)
     return 0 if all(r.error is None for r in results) else 1
@@ -667,11 +718,11 @@ def report(
     stats: list[dict[str, Any]],
     elapsed: float,
     llm_requests: int,
-    cpus: tuple[float, float, float, float],
+    cpus: tuple[float, float, float, float, float],
     pauses: tuple[list[float], list[float], list[float]],
 ) -> Measured | None:
     """Print the figures; what the targets are checked against (None for relay calls)."""
-    cpu, client_cpu, llm_cpu, hcp_cpu = cpus
+    cpu, kernel, client_cpu, llm_cpu, hcp_cpu = cpus
     lags, gc_pauses, client_lags = pauses
     errors = [r.error for r in results if r.error]
     ok = len(results) - len(errors)
@@ -694,7 +745,8 @@ def report(
     )
     print(
         f"server CPU: {cpu:.1f}s over {elapsed:.1f}s ({100 * cpu / elapsed:.0f}% of one core), "
-        f"{1000 * cpu / max(turns, 1):.1f} ms per caller turn; callers "
+        f"{1000 * cpu / max(turns, 1):.1f} ms per caller turn "
+        f"({1000 * kernel / max(turns, 1):.1f} ms of it in the kernel); callers "
         f"{100 * client_cpu / elapsed:.0f}%, fake LLM {100 * llm_cpu / elapsed:.0f}% and HCP "
         f"sandbox {100 * hcp_cpu / elapsed:.0f}% of one core"
     )
@@ -717,6 +769,7 @@ def report(
         mine = [o for o, s in zip(overhead, stats, strict=True) if s["path"] == path]
         print(line(f"  {name} POST (ms)", mine))
     print(line("server wall time per webhook (ms)", [s["wall"] for s in stats]))
+    print(line("sent -> reached the app (ms)", [s.get("queued", 0.0) for s in stats]))
     print(line("event-loop lag (ms)", lags))
     print(line("garbage-collector pauses (ms)", gc_pauses))
     print(line("callers' event-loop lag (ms)", client_lags))
@@ -731,7 +784,11 @@ def report(
     print(line("longest silence per turn (ms)", [g for r in results for g in r.turn_longest]))
     print(line("total silence per turn (ms)", [g for r in results for g in r.turn_silence]))
     over = sum(g > args.budget for g in gaps)
-    print(f"gaps longer than the {args.budget * 1000:.0f} ms budget: {over} of {len(gaps)}")
+    late = sum(s["wall"] > args.budget for s in stats)
+    print(
+        f"gaps longer than the {args.budget * 1000:.0f} ms budget: {over} of {len(gaps)} "
+        f"(answers that took over the budget inside the app: {late})"
+    )
     print(f"mean silence per gap: {1000 * statistics.fmean(gaps):.1f} ms")
     turn_posts = [o for o, s in zip(overhead, stats, strict=True) if s["path"] == TURN_WEBHOOK]
     return Measured(len(errors), over, len(gaps), pct(turn_posts, 99), 1000 * cpu / max(turns, 1))
@@ -837,6 +894,12 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--warmup",
+        type=int,
+        default=5,
+        help="calls made (and not measured) before the measured ones, as a running server has",
+    )
+    parser.add_argument(
         "--workers", type=int, default=1, help="server processes; each webhook goes to any one"
     )
     parser.add_argument(
@@ -850,6 +913,12 @@ def main() -> int:
         choices=("gather", "relay"),
         default="gather",
         help="gather: a webhook per turn; relay: ConversationRelay WebSocket streaming",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="server event loop; auto is what `voice-agent serve` uses (uvloop when installed)",
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--fake-llm", action="store_true", help=argparse.SUPPRESS)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from voice_agent.channels import hcp_webhooks, recording_callback, sms, voice_fallback
 from voice_agent.channels import routes as voice_routes
+from voice_agent.channels.twilio_auth import ArrivalStamp
 from voice_agent.deps import MaybeRuntimeDep
 from voice_agent.errors import StorageError
 from voice_agent.runtime import Runtime
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(hcp_webhooks.router)
     app.include_router(dashboard_router())  # dashboard and browser test line (voice_agent/web)
     install_error_pages(app)  # HTML error pages for browsers, JSON for API clients
+    app.add_middleware(ArrivalStamp)  # silence budgets count from here
 
     @app.get("/healthz")
     async def healthz(running: MaybeRuntimeDep) -> dict[str, object]:

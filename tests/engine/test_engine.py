@@ -277,3 +277,58 @@ async def test_a_turn_closed_after_its_tools_is_saved_before_close_returns(
     assert stored is not None and saved == [(stored.version, asyncio.current_task())]
     [agent] = [t for t in await store.list_turns(conv) if t.role == "agent" and t.seq == 1]
     assert agent.meta.get("cut_short") is True
+
+
+class _WriteCounter:
+    """The store, counting the writes a turn makes by method."""
+
+    def __init__(self, inner: SqlStore) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self.inner, name)
+        if name in {"release_lease", "finish_turn", "acquire_lease"}:
+
+            async def counted(*args: object, **kwargs: object) -> object:
+                self.calls.append(name)
+                return await attr(*args, **kwargs)
+
+            return counted
+        return attr
+
+
+async def test_the_final_save_lets_the_turn_lease_go_in_the_same_write(
+    make_engine: EngineFactory, store: SqlStore
+) -> None:
+    counter = _WriteCounter(store)
+    engine = make_engine(ScriptedChatModel(say("Sure."), say("Tuesday works.")))
+    engine.store = counter  # type: ignore[assignment]
+    conv = await open_call(engine)
+    counter.calls.clear()
+    await talk(engine, conv, "can someone come out?")
+    assert counter.calls == ["acquire_lease", "finish_turn"]  # no separate release
+    assert await store.lease_owner(f"turn:{conv}", now=datetime.now().astimezone()) is None
+    reply, _ = await talk(engine, conv, "Tuesday?")  # the next turn gets the lease at once
+    assert reply == "Tuesday works."
+
+
+async def test_a_failed_final_save_still_lets_the_lease_go(
+    make_engine: EngineFactory, store: SqlStore
+) -> None:
+    engine = make_engine(ScriptedChatModel(say("Sure.")))
+    conv = await open_call(engine)
+    real = store.finish_turn
+
+    async def broken(*args: object, **kwargs: object) -> int | None:
+        raise RuntimeError("disk full")
+
+    store.finish_turn = broken  # type: ignore[method-assign]
+    try:
+        try:
+            await talk(engine, conv, "hello?")
+        except RuntimeError:
+            pass
+    finally:
+        store.finish_turn = real  # type: ignore[method-assign]
+    assert await store.lease_owner(f"turn:{conv}", now=datetime.now().astimezone()) is None

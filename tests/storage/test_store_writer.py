@@ -137,3 +137,94 @@ async def test_concurrent_writers_all_land(lite: SqlStore) -> None:
     )
     assert all(done)
     assert [t.seq for t in await lite.list_turns(conv.id)] == list(range(40))
+
+
+async def _hold_the_writer(lite: SqlStore) -> tuple[asyncio.Task[None], threading.Event]:
+    """A write that keeps the writer thread busy until the returned event is set."""
+    started, release = threading.Event(), threading.Event()
+
+    def busy(_conn: Connection) -> None:
+        started.set()
+        release.wait(5)
+
+    task = asyncio.create_task(lite._write(busy))
+    assert await asyncio.to_thread(started.wait, 5)
+    return task, release
+
+
+async def test_writes_queued_meanwhile_commit_together(lite: SqlStore) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-G"))
+    assert lite._group is not None
+    holder, release = await _hold_the_writer(lite)
+    before = lite._group.groups
+    writes = [
+        asyncio.create_task(lite.add_turn(conv.id, seq, "caller", f"line {seq}"))
+        for seq in range(10)
+    ]
+    await asyncio.sleep(0.05)  # all ten are queued behind the busy write
+    release.set()
+    await holder
+    assert all(await asyncio.gather(*writes))
+    assert lite._group.groups - before == 2  # the busy write, then the ten in one commit
+    assert [t.seq for t in await lite.list_turns(conv.id)] == list(range(10))
+
+
+async def test_a_failing_write_in_a_group_fails_alone(lite: SqlStore) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-F"))
+    holder, release = await _hold_the_writer(lite)
+
+    def half_done(conn: Connection) -> None:
+        conn.execute(
+            text("UPDATE conversations SET outcome = 'half' WHERE id = :id"), {"id": conv.id}
+        )
+        raise ValueError("body failed")
+
+    first = asyncio.create_task(lite.add_turn(conv.id, 1, "caller", "before"))
+    failing = asyncio.create_task(lite._write(half_done))
+    stale = asyncio.create_task(lite.save_state(conv.id, {"x": 1}, expected_version=99))
+    last = asyncio.create_task(lite.add_turn(conv.id, 2, "caller", "after"))
+    await asyncio.sleep(0.05)
+    release.set()
+    await holder
+    assert await first and await last
+    with pytest.raises(ValueError):
+        await failing
+    with pytest.raises(StaleStateError):
+        await stale
+    stored = await lite.get_conversation(conv.id)
+    assert stored is not None and stored.outcome is None and stored.state == {}
+    assert [t.text for t in await lite.list_turns(conv.id)] == ["before", "after"]
+
+
+async def test_a_queued_write_whose_caller_gave_up_is_dropped(lite: SqlStore) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-C"))
+    holder, release = await _hold_the_writer(lite)
+    dropped = asyncio.create_task(lite.add_turn(conv.id, 1, "caller", "never written"))
+    kept = asyncio.create_task(lite.add_turn(conv.id, 2, "caller", "written"))
+    await asyncio.sleep(0.05)
+    dropped.cancel()
+    release.set()
+    await holder
+    assert await kept
+    assert [t.text for t in await lite.list_turns(conv.id)] == ["written"]
+
+
+async def test_close_lets_the_queued_writes_finish(lite_path: Path) -> None:
+    store = open_store(f"sqlite+aiosqlite:///{lite_path}")
+    conv, _ = await store.create_conversation(_new("CA-Z"))
+    holder, release = await _hold_the_writer(store)
+    writes = [
+        asyncio.create_task(store.add_turn(conv.id, seq, "caller", f"line {seq}"))
+        for seq in range(5)
+    ]
+    await asyncio.sleep(0.05)
+    closing = asyncio.create_task(store.close())
+    release.set()
+    await holder
+    await closing
+    assert all(await asyncio.gather(*writes))
+    reopened = open_store(str(store.engine.url))
+    try:
+        assert len(await reopened.list_turns(conv.id)) == 5
+    finally:
+        await reopened.close()

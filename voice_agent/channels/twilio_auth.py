@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData, UploadFile
+from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 
 from voice_agent import phones
@@ -26,6 +27,7 @@ MAX_BODY_BYTES = 64 * 1024  # Twilio's webhook bodies are a few kilobytes
 MAX_FIELDS = 200
 
 TwilioParams = dict[str, str]
+ARRIVED = "twilio_received"  # request.state: when the request reached the app
 
 
 def public_url(request: Request, settings: Settings) -> str:
@@ -39,8 +41,23 @@ def public_url(request: Request, settings: Settings) -> str:
 
 def received_at(request: Request) -> float | None:
     """When the verified request arrived (`time.monotonic()`), for silence budgets."""
-    value = getattr(request.state, "twilio_received", None)
+    value = getattr(request.state, ARRIVED, None)
     return value if isinstance(value, float) else None
+
+
+class ArrivalStamp:
+    """ASGI middleware: stamps when a request reached the app, before routing, dependencies
+    and the body are read, so a busy moment before the handler counts against the caller's
+    silence budget instead of being added to it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("state", {})[ARRIVED] = time.monotonic()
+        await self.app(scope, receive, send)
+
 
 
 def _settings(request: Request) -> Settings:
@@ -80,7 +97,8 @@ async def verified_twilio_params(request: Request) -> TwilioParams:
             body, 400 for an unreadable one, and 403 (logged as a security event) when the
             signature is missing or wrong.
     """
-    request.state.twilio_received = time.monotonic()
+    if received_at(request) is None:  # an app without `ArrivalStamp` (tests)
+        setattr(request.state, ARRIVED, time.monotonic())
     settings = _settings(request)
     if settings.twilio_auth_token is None:
         raise HTTPException(

@@ -57,7 +57,10 @@ MESSAGE_PATH = "/twilio/voice/message"
 STATUS_PATH = "/twilio/voice/status"
 FALLBACK_PATH = "/twilio/voice/fallback"
 
-RENDER_MARGIN_SECONDS = 0.15  # kept back from the silence budget for loop lag and the answer
+RENDER_MARGIN_SECONDS = 0.25
+"""Kept back from the silence budget for what the handler cannot see: the webhook in flight
+from Twilio, a busy moment before the handler runs (up to 150 ms at 500 calls on one worker,
+`bench/calls.py`), rendering the answer and its way back."""
 MAX_CONTINUE_HOPS = 6  # filler + redirect rounds before the honest fallback line
 MAX_SPEECH_CHARS = 1000
 MIN_CONFIDENCE = 0.3  # below this (and above 0, which means "not reported") re-prompt

@@ -126,6 +126,19 @@ def utcnow() -> datetime:
 
 
 @dataclass
+class _Lease:
+    """A conversation's turn lease, held by one turn until its final save lets it go."""
+
+    name: str
+    owner: str
+    held: bool = True
+
+    def handed(self) -> tuple[str, str] | None:
+        """(name, owner) for the store to let go with the turn's save; None once let go."""
+        return (self.name, self.owner) if self.held else None
+
+
+@dataclass
 class _Turn:
     conversation: Conversation
     session: Session
@@ -144,6 +157,7 @@ class _Turn:
     on_token: TokenHook | None = None
     partial: str = ""  # tokens of the current model answer already streamed to the caller
     caller_saved: asyncio.Future[bool] | None = None  # the caller's words being recorded
+    lease: _Lease | None = None  # the conversation's turn lease, let go with the final save
 
     async def recorded(self) -> None:
         """Wait until the caller's words are stored (before any side effect or the reply)."""
@@ -290,7 +304,7 @@ class DialogueEngine:
         save is still checked against its version); `on_saved` receives it as saved.
         """
         owner = uuid.uuid4().hex
-        async with self._turn_lease(conversation_id, owner):
+        async with self._turn_lease(conversation_id, owner) as lease:
             conversation = await self._load(conversation_id, known)
             session = Session.load(conversation.state)
             if turn_key is not None and turn_key in session.replays:  # a repeated delivery
@@ -300,6 +314,7 @@ class DialogueEngine:
                     yield LanguageIs(session.language)
                 return
             turn = _Turn(conversation, session, session.seq + 1, owner=owner, on_token=on_token)
+            turn.lease = lease
             # Closed here, in the closing task and under the lease: a turn stopped part-way
             # is saved before `aclose()` returns, not later by the loop's finalizer.
             async with aclosing(self._respond(turn, user_text, turn_key, on_saved)) as run:
@@ -307,7 +322,7 @@ class DialogueEngine:
                     yield event
 
     @asynccontextmanager
-    async def _turn_lease(self, conversation_id: str, owner: str) -> AsyncIterator[None]:
+    async def _turn_lease(self, conversation_id: str, owner: str) -> AsyncIterator[_Lease]:
         """Own the conversation for one turn, waiting (bounded by the lease) for the last one.
 
         Turns of one conversation run one at a time (a lease in storage, so across workers
@@ -325,10 +340,12 @@ class DialogueEngine:
                 log.error("conversation %s: previous turn never let go", conversation_id)
                 break
             await asyncio.sleep(TURN_POLL_SECONDS)
+        lease = _Lease(name, owner)
         try:
-            yield
+            yield lease
         finally:
-            await asyncio.shield(self.store.release_lease(name, owner))
+            if lease.held:  # not let go by the turn's final save (see `_save`)
+                await asyncio.shield(self.store.release_lease(name, owner))
 
     async def _respond(
         self,
@@ -363,7 +380,7 @@ class DialogueEngine:
             session.remember_reply(turn_key, Replay(reply=reply, control=turn.control))
         agent_turn = NewTurn(turn.seq, "agent", reply, turn.meta(self.settings))
         await turn.recorded()
-        saved = await self._save(conversation, session, agent_turn)
+        saved = await self._save(conversation, session, agent_turn, turn.lease)
         if saved is not None and on_saved is not None:
             on_saved(saved)
         if session.language != "en" or spoken_before != "en":
@@ -380,7 +397,8 @@ class DialogueEngine:
         said = " ".join(x.strip() for x in turn.texts if x.strip())
         meta = {**turn.meta(self.settings), "cut_short": True}
         await turn.recorded()
-        return await self._save(conversation, session, NewTurn(turn.seq, "agent", said, meta))
+        agent_turn = NewTurn(turn.seq, "agent", said, meta)
+        return await self._save(conversation, session, agent_turn, turn.lease)
 
     async def heard(
         self,
@@ -413,9 +431,14 @@ class DialogueEngine:
         return True
 
     async def _save(
-        self, conversation: Conversation, session: Session, agent_turn: NewTurn
+        self,
+        conversation: Conversation,
+        session: Session,
+        agent_turn: NewTurn,
+        lease: _Lease | None = None,
     ) -> Conversation | None:
-        """Record the agent turn, save the state and update the conversation: one transaction.
+        """Record the agent turn, save the state, update the conversation and let the turn's
+        `lease` go: one transaction.
 
         The conversation as now stored, or None when another write came first.
         """
@@ -445,7 +468,10 @@ class DialogueEngine:
             state,
             expected_version=conversation.version,
             fields=fields,
+            release=lease.handed() if lease is not None else None,
         )
+        if lease is not None:
+            lease.held = False
         if saved is None:
             log.warning(
                 "conversation %s changed during the turn; keeping the other write", conversation.id

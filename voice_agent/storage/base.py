@@ -92,9 +92,11 @@ class Conversations(Protocol):
         *,
         expected_version: int,
         fields: JSON | None = None,
+        release: tuple[str, str] | None = None,
     ) -> int | None:
         """`add_turn`, `save_state` and, if the state was saved, `update_conversation(**fields)`
-        in one transaction; return the new version.
+        in one transaction; return the new version. `release` is a lease (name, owner) let go
+        in the same transaction (`release_lease`), whatever happens to the state.
 
         If another writer saved first the turn is still recorded, the state and fields are
         not, and the result is None (where `save_state` raises `StaleStateError`).

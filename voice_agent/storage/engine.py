@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -65,9 +66,23 @@ def create_engine(database_url: str, *, schema: str | None = None) -> AsyncEngin
         return engine
     if schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-    return create_async_engine(
-        url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW, **kwargs
+    engine = create_async_engine(
+        url, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW, **kwargs
     )
+    event.listen(engine.sync_engine, "checkout", _replace_closed)
+    return engine
+
+
+def _replace_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout: a connection the server closed (a restart) is replaced, not handed out.
+
+    asyncpg notices the server's goodbye on its own, so this is a flag read, not the round trip
+    of `pool_pre_ping` (which, on a busy event loop, cost every store operation a wait). A
+    connection cut without a goodbye still fails its first statement; the pool then drops all
+    its connections.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("connection closed by the server")
 
 
 def sqlite_writer_engine(engine: AsyncEngine) -> Engine | None:

@@ -28,6 +28,7 @@ from voice_agent.storage.sql.core import (
     turns,
     utc_now,
 )
+from voice_agent.storage.sql.journal import let_go
 
 
 class SqlConversations(SqlCore):
@@ -80,6 +81,7 @@ class SqlConversations(SqlCore):
         *,
         expected_version: int,
         fields: JSON | None = None,
+        release: tuple[str, str] | None = None,
     ) -> int | None:
         fields = dict(fields or {})
         unknown = set(fields) - CONVERSATION_FIELDS
@@ -93,6 +95,8 @@ class SqlConversations(SqlCore):
                 stale = _stale(conn, conversation_id, expected_version)
                 if not isinstance(stale, StaleStateError):
                     raise stale
+            if release is not None:
+                let_go(conn, *release)
             return version  # None: the turn stays recorded; the other writer's state wins
 
         return await self._write(work)

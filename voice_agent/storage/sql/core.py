@@ -8,8 +8,9 @@ single write lock and re-checks the due/lease guard, so no two workers get one i
 
 Every write is one synchronous function of a `Connection` run in one transaction by
 `_write`: on PostgreSQL (and in-memory SQLite) through the async engine's `run_sync`; on a
-SQLite file on this process's single writer thread, so a write holds SQLite's one write
-lock only for SQLite's own work instead of across several hand-offs to the event loop.
+SQLite file on this process's single writer thread (`GroupWriter`, which commits the writes
+queued meanwhile together), so a write holds SQLite's one write lock only for SQLite's own
+work instead of across several hand-offs to the event loop.
 The hot point reads of a call (its conversation, a turn's claim) run the same way, whole, on
 one reader thread (`_read`); the other reads stay on the async engine (WAL readers never
 wait for the writer).
@@ -40,6 +41,7 @@ from voice_agent.storage import tables as t
 from voice_agent.storage.base import JSON
 from voice_agent.storage.engine import READ_ONLY, sqlite_writer_engine
 from voice_agent.storage.migrate import SchemaStatus, upgrade_engine
+from voice_agent.storage.sql.writer import GroupWriter
 
 conversations = cast(Table, t.ConversationRow.__table__)
 turns = cast(Table, t.TurnRow.__table__)
@@ -88,9 +90,7 @@ class SqlCore:
         # A SQLite file: this process's writes run one after another on one thread (other
         # processes still queue on SQLite's busy timeout, in that thread, not the event loop).
         self._writer = sqlite_writer_engine(engine)
-        self._writer_thread = (
-            ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer") if self._writer else None
-        )
+        self._group = GroupWriter(self._writer) if self._writer else None
         # Hot reads of a SQLite file run whole on a reader thread: one hand-off per read
         # instead of one per driver call through aiosqlite (about 2x less CPU). One thread:
         # a point read takes ~0.1 ms, and more threads only contend with the loop for the GIL.
@@ -129,18 +129,11 @@ class SqlCore:
         is cancelled meanwhile (it cannot be interrupted half-way); one still queued is
         dropped, as a cancelled async transaction would be.
         """
-        if self._writer_thread is None:
+        if self._group is None:
             async with self._tx() as conn:
                 return await conn.run_sync(work)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer_thread, self._write_now, work)
-
-    def _write_now(self, work: Callable[[Connection], T]) -> T:
-        """The writer thread's transaction (`BEGIN IMMEDIATE` … `COMMIT`)."""
-        assert self._writer is not None
-        try:
-            with self._writer.begin() as conn:
-                return work(conn)
+        try:  # `BEGIN IMMEDIATE` … `COMMIT`, shared with the other writes queued meanwhile
+            return await self._group.run(work)
         except DBAPIError as exc:
             raise storage_error(exc) from exc
         except OSError as exc:
@@ -210,8 +203,8 @@ class SqlCore:
     async def close(self) -> None:
         if self._readers is not None:
             await asyncio.to_thread(self._readers.shutdown)
-        if self._writer_thread is not None and self._writer is not None:
-            await asyncio.to_thread(self._writer_thread.shutdown)  # queued writes finish
+        if self._group is not None and self._writer is not None:
+            await asyncio.to_thread(self._group.close)  # queued writes finish
             self._writer.dispose()
         await self._engine.dispose()
 

@@ -119,9 +119,7 @@ class SqlLeases(SqlCore):
         return await self._write(work)
 
     async def release_lease(self, name: str, owner: str) -> None:
-        await self._write(
-            lambda conn: conn.execute(_release_lease(), {"lease_name": name, "lease_owner": owner})
-        )
+        await self._write(lambda conn: let_go(conn, name, owner))
 
     async def lease_owner(self, name: str, *, now: datetime) -> str | None:
         query = select(leases.c.owner).where(leases.c.name == name, leases.c.expires_at > now)
@@ -140,6 +138,11 @@ def _take_lease() -> Update:
         .where(c.name == bindparam("lease_name"), mine_or_expired)
         .values(owner=bindparam("lease_owner"), expires_at=param(leases, "expires_at", "until"))
     )
+
+
+def let_go(conn: Connection, name: str, owner: str) -> None:
+    """Release lease `name` if `owner` holds it, inside the caller's transaction."""
+    conn.execute(_release_lease(), {"lease_name": name, "lease_owner": owner})
 
 
 @functools.cache
