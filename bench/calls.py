@@ -26,9 +26,12 @@ such silence (what the filler budget bounds) and their sum. Not modelled: Twilio
 recognition and text-to-speech latency, and network time to Twilio.
 
 Server side it reports, per webhook, the overhead (wall time inside the app minus the time
-spent waiting on the engine, which includes the model and HCP), the server process's CPU
-time per turn, and the event-loop lag (how late a 10 ms timer fires), plus errors and
-calls per second. Bounded: every call has a deadline and the run stops after --max-seconds.
+spent waiting on the engine, which includes the model and HCP) and how long it waited before
+the app saw it, the server process's CPU time per turn (by thread, and the part spent in the
+kernel), and the event-loop lag (how late a 10 ms timer fires), plus errors and calls per
+second. `--warmup` calls run first and are not measured (first uses: lazy imports, pools).
+The server runs on the event loop `voice-agent serve` gets (uvloop when installed).
+Bounded: every call has a deadline and the run stops after --max-seconds.
 
 With `--transport relay` the calls run over ConversationRelay instead: the incoming webhook
 answers `<Connect><ConversationRelay>`, then each caller opens the signed WebSocket, sends

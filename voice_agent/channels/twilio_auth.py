@@ -59,7 +59,6 @@ class ArrivalStamp:
         await self.app(scope, receive, send)
 
 
-
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
