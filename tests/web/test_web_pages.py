@@ -357,3 +357,26 @@ async def test_a_worker_that_missed_the_save_catches_up_on_the_next_call(
         "/api/test-line/start", json={"caller": "+15551230001"}, headers={"X-CSRF-Token": token}
     )
     assert started.json()["greeting"] == "Thanks for calling Saved Elsewhere Ltd."
+
+
+async def test_writes_to_the_live_account_are_not_labelled_sandbox_with_a_vault_key(
+    admin: httpx.AsyncClient, services: FakeServices
+) -> None:
+    # The HCP key was saved on the Setup page (the vault): the environment names no key, so
+    # its components still read "sandbox", but the calls' writes went to the live account.
+    from voice_agent.storage.base import NewConversation
+
+    store = services.store
+    call, _ = await store.create_conversation(
+        NewConversation(channel="voice", external_id="CA-live", caller="+15555550123")
+    )
+    conversation_id = call.id
+    write, _ = await store.begin_hcp_write(conversation_id, "create_job", "k-live", {"w": "1"})
+    await store.finish_hcp_write(write.id, status="done", hcp_id="job_9", response={"id": "job_9"})
+    services.uses_sandbox = False
+    page = (await admin.get(f"/calls/{conversation_id}")).text
+    assert "https://pro.housecallpro.com/app/" in page
+    assert f'href="/calls/{conversation_id}/hcp/' not in page
+    assert 'class="badge test">sandbox' not in page
+    record = (await admin.get(f"/calls/{conversation_id}/hcp/{write.id}")).text
+    assert "lives in the HCP sandbox" not in record

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request, Response
 
-from voice_agent.deps import SettingsDep, StoreDep
+from voice_agent.deps import RuntimeDep, SettingsDep, StoreDep
 from voice_agent.outcomes import OUTCOMES, is_unbooked, unbooked_reason
 from voice_agent.settings import Settings
 from voice_agent.storage.base import Channel, Conversation, Store, Turn
@@ -22,11 +22,6 @@ CHANNELS: tuple[Channel, ...] = ("voice", "sms", "web", "console")
 PERIODS = {"day": 1, "week": 7, "month": 30, "quarter": 90}
 UNBOOKED = "unbooked"  # the outcome filter's value for calls without a booking or a message
 _ROLE_ORDER = {"system": 0, "caller": 1, "tool": 2, "agent": 3}
-
-
-def is_sandbox(settings: Settings) -> bool:
-    """Whether HCP writes go to the embedded sandbox (links then point into the dashboard)."""
-    return settings.components()["hcp"].startswith("sandbox")
 
 
 def _row(conversation: Conversation, now: datetime) -> dict[str, Any]:
@@ -162,9 +157,10 @@ async def calls_list(
 
 
 async def conversation_context(
-    store: Store, settings: Settings, conversation_id: str
+    store: Store, settings: Settings, conversation_id: str, *, sandbox: bool
 ) -> dict[str, Any]:
-    """Everything the conversation page shows, in transcript order."""
+    """Everything the conversation page shows, in transcript order. `sandbox`: HCP writes go
+    to the embedded sandbox (their links then point into the dashboard)."""
     conversation = await store.get_conversation(conversation_id)
     if conversation is None:
         raise HTTPException(status_code=404, detail="no such conversation")
@@ -172,7 +168,7 @@ async def conversation_context(
     tools = await store.list_tool_calls(conversation_id)
     writes = await store.list_hcp_writes(conversation_id)
     messages = await store.list_messages(conversation_id)
-    sandbox = is_sandbox(settings) or conversation.test_mode  # test mode never writes to HCP
+    sandbox = sandbox or conversation.test_mode  # test mode never writes to HCP
     items: list[tuple[tuple[int, int, float], dict[str, Any]]] = []
     metas = fmt.turn_metas(turns)
     languages = turn_languages(turns)
@@ -232,19 +228,21 @@ def conversation_language(conversation: Conversation, languages: dict[int, str])
 
 @guarded.get("/calls/{conversation_id}")
 async def conversation_page(
-    request: Request, store: StoreDep, settings: SettingsDep, conversation_id: str
+    request: Request, runtime: RuntimeDep, settings: SettingsDep, conversation_id: str
 ) -> Response:
     """One conversation: transcript, tool calls, HCP writes, SMS, fallbacks, latency and cost."""
-    context = await conversation_context(store, settings, conversation_id)
+    sandbox = runtime.services.uses_sandbox  # what runs, not the environment (a vault key)
+    context = await conversation_context(runtime.store, settings, conversation_id, sandbox=sandbox)
     return page(request, "conversation.html", context)
 
 
 @guarded.get("/calls/{conversation_id}/live")
 async def conversation_live(
-    request: Request, store: StoreDep, settings: SettingsDep, conversation_id: str
+    request: Request, runtime: RuntimeDep, settings: SettingsDep, conversation_id: str
 ) -> Response:
     """The conversation's body alone; the page polls it while the call is in progress."""
-    context = await conversation_context(store, settings, conversation_id)
+    sandbox = runtime.services.uses_sandbox
+    context = await conversation_context(runtime.store, settings, conversation_id, sandbox=sandbox)
     response = page(request, "_conversation_body.html", context)
     response.headers["X-Conversation-Status"] = context["conversation"].status
     return response
@@ -252,15 +250,19 @@ async def conversation_live(
 
 @guarded.get("/calls/{conversation_id}/hcp/{write_id}")
 async def hcp_record(
-    request: Request, store: StoreDep, settings: SettingsDep, conversation_id: str, write_id: str
+    request: Request, runtime: RuntimeDep, conversation_id: str, write_id: str
 ) -> Response:
     """An HCP write as recorded (request and HCP's answer); the sandbox's record link."""
-    writes = await store.list_hcp_writes(conversation_id)
+    writes = await runtime.store.list_hcp_writes(conversation_id)
     write = next((w for w in writes if w.id == write_id), None)
     if write is None:
         raise HTTPException(status_code=404, detail="no such HCP write")
     return page(
         request,
         "hcp_record.html",
-        {"write": write, "conversation_id": conversation_id, "sandbox": is_sandbox(settings)},
+        {
+            "write": write,
+            "conversation_id": conversation_id,
+            "sandbox": runtime.services.uses_sandbox,
+        },
     )
