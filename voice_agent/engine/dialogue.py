@@ -313,8 +313,9 @@ class DialogueEngine:
                 if session.language != "en":
                     yield LanguageIs(session.language)
                 return
-            turn = _Turn(conversation, session, session.seq + 1, owner=owner, on_token=on_token)
-            turn.lease = lease
+            turn = _Turn(
+                conversation, session, session.seq + 1, owner, on_token=on_token, lease=lease
+            )
             # Closed here, in the closing task and under the lease: a turn stopped part-way
             # is saved before `aclose()` returns, not later by the loop's finalizer.
             async with aclosing(self._respond(turn, user_text, turn_key, on_saved)) as run:

@@ -143,9 +143,16 @@ class OpenAIChatModel:
                 answer. An exception raised by `on_text` itself propagates unchanged.
         """
         hook = on_text or self.on_text
-        body: dict[str, Any] = {"messages": to_openai_messages(messages)}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": to_openai_messages(messages),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
         if tools:
             body["tools"] = [to_openai_tool(tool) for tool in tools]
+        if self.max_completion_tokens is not None:
+            body["max_completion_tokens"] = self.max_completion_tokens
         try:
             async with asyncio.timeout(timeout):
                 return await self._stream(body, timeout, hook)
@@ -170,10 +177,6 @@ class OpenAIChatModel:
     ) -> Completion:
         # The SDK's request for a path it has no method for (`client.post`), as for any
         # undocumented endpoint: no walk over the typed arguments, the raw streaming response.
-        body = {"model": self.model, **body, "stream": True}
-        body["stream_options"] = {"include_usage": True}
-        if self.max_completion_tokens is not None:
-            body["max_completion_tokens"] = self.max_completion_tokens
         response = await self._client.post(
             "/chat/completions",
             cast_to=httpx2.Response,

@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request, Response
 
 from voice_agent.deps import RuntimeDep, SettingsDep, StoreDep
 from voice_agent.outcomes import OUTCOMES, is_unbooked, unbooked_reason
+from voice_agent.runtime import Runtime
 from voice_agent.settings import Settings
 from voice_agent.storage.base import Channel, Conversation, Store, Turn
 from voice_agent.web import format as fmt
@@ -157,10 +158,10 @@ async def calls_list(
 
 
 async def conversation_context(
-    store: Store, settings: Settings, conversation_id: str, *, sandbox: bool
+    runtime: Runtime, settings: Settings, conversation_id: str
 ) -> dict[str, Any]:
-    """Everything the conversation page shows, in transcript order. `sandbox`: HCP writes go
-    to the embedded sandbox (their links then point into the dashboard)."""
+    """Everything the conversation page shows, in transcript order."""
+    store = runtime.store
     conversation = await store.get_conversation(conversation_id)
     if conversation is None:
         raise HTTPException(status_code=404, detail="no such conversation")
@@ -168,7 +169,9 @@ async def conversation_context(
     tools = await store.list_tool_calls(conversation_id)
     writes = await store.list_hcp_writes(conversation_id)
     messages = await store.list_messages(conversation_id)
-    sandbox = sandbox or conversation.test_mode  # test mode never writes to HCP
+    # Sandbox writes link into the dashboard. What runs decides (a key may be in the vault,
+    # not the environment); test mode never writes to HCP.
+    sandbox = runtime.services.uses_sandbox or conversation.test_mode
     items: list[tuple[tuple[int, int, float], dict[str, Any]]] = []
     metas = fmt.turn_metas(turns)
     languages = turn_languages(turns)
@@ -231,8 +234,7 @@ async def conversation_page(
     request: Request, runtime: RuntimeDep, settings: SettingsDep, conversation_id: str
 ) -> Response:
     """One conversation: transcript, tool calls, HCP writes, SMS, fallbacks, latency and cost."""
-    sandbox = runtime.services.uses_sandbox  # what runs, not the environment (a vault key)
-    context = await conversation_context(runtime.store, settings, conversation_id, sandbox=sandbox)
+    context = await conversation_context(runtime, settings, conversation_id)
     return page(request, "conversation.html", context)
 
 
@@ -241,8 +243,7 @@ async def conversation_live(
     request: Request, runtime: RuntimeDep, settings: SettingsDep, conversation_id: str
 ) -> Response:
     """The conversation's body alone; the page polls it while the call is in progress."""
-    sandbox = runtime.services.uses_sandbox
-    context = await conversation_context(runtime.store, settings, conversation_id, sandbox=sandbox)
+    context = await conversation_context(runtime, settings, conversation_id)
     response = page(request, "_conversation_body.html", context)
     response.headers["X-Conversation-Status"] = context["conversation"].status
     return response

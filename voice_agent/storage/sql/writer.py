@@ -92,6 +92,8 @@ class GroupWriter:
             self._commit([job for job in group if job[1].set_running_or_notify_cancel()])
 
     def _commit(self, group: list[_Job]) -> None:
+        if not group:  # every caller of the group gave up while it was queued
+            return
         if len(group) == 1:
             self._alone(*group[0])
             return
