@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, text
@@ -228,3 +229,49 @@ async def test_close_lets_the_queued_writes_finish(lite_path: Path) -> None:
         assert len(await reopened.list_turns(conv.id)) == 5
     finally:
         await reopened.close()
+
+
+async def test_a_group_wakes_the_event_loop_once(
+    lite: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-W"))
+    holder, release = await _hold_the_writer(lite)
+    loop = asyncio.get_running_loop()
+    wakeups: list[str] = []
+    real = loop.call_soon_threadsafe
+
+    def counted(callback: Any, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name.startswith("sqlite-writer"):
+            wakeups.append(getattr(callback, "__name__", "?"))
+        return real(callback, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counted)
+    writes = [
+        asyncio.create_task(lite.add_turn(conv.id, seq, "caller", f"line {seq}"))
+        for seq in range(10)
+    ]
+    await asyncio.sleep(0.05)
+    release.set()
+    await holder
+    assert all(await asyncio.gather(*writes))
+    assert len(wakeups) == 2  # the busy write's, then one for the ten
+
+
+async def test_the_writer_keeps_its_connection_and_replaces_a_broken_one(
+    lite: SqlStore,
+) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-K"))
+    assert lite._group is not None
+    first = lite._group._conn
+    await lite.add_turn(conv.id, 1, "caller", "one")
+    assert lite._group._conn is first is not None  # not checked out again per write
+
+    def breaks(conn: Connection) -> None:
+        conn.invalidate()  # what SQLAlchemy does when the driver reports a lost connection
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(sqlite3.OperationalError):
+        await lite._write(breaks)
+    assert await lite.add_turn(conv.id, 2, "caller", "two")
+    assert lite._group._conn is not None and lite._group._conn is not first
+    assert [t.text for t in await lite.list_turns(conv.id)] == ["one", "two"]

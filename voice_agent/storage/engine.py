@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -115,4 +116,12 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         read_only = conn.get_execution_options().get(READ_ONLY, False)
-        conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        begin = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
+        driver = conn.connection.driver_connection
+        if not isinstance(driver, sqlite3.Connection):  # aiosqlite: through SQLAlchemy
+            conn.exec_driver_sql(begin)
+            return
+        try:  # straight to the driver: SQLAlchemy's execution costs more than BEGIN itself
+            driver.execute(begin)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(begin, (), exc, sqlite3.Error) from exc

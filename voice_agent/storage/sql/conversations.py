@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from sqlalchemy import Connection, Row, Update, bindparam, select, update
@@ -20,7 +19,6 @@ from voice_agent.storage.base import (
 )
 from voice_agent.storage.sql.core import (
     SqlCore,
-    changed,
     conversations,
     new_id,
     param,
@@ -29,6 +27,7 @@ from voice_agent.storage.sql.core import (
     utc_now,
 )
 from voice_agent.storage.sql.journal import let_go
+from voice_agent.storage.sql.prepared import changed, prepared, returned
 
 
 class SqlConversations(SqlCore):
@@ -210,7 +209,7 @@ CONVERSATION_FIELDS = frozenset(
 TURN_KEY = ["conversation_id", "seq", "role"]
 
 
-@functools.cache
+@prepared
 def _state_update(fields: tuple[str, ...]) -> Update:
     """Set the state, `fields` and the next version of a conversation at an expected version.
 
@@ -238,7 +237,7 @@ def _save_state(
     params = {f"new_{k}": v for k, v in values.items()}
     params |= {"conversation_id": conversation_id, "expected": expected_version}
     stmt = _state_update(tuple(sorted(fields or ())))
-    version = conn.execute(stmt, params).scalar_one_or_none()
+    version = returned(conn, stmt, params)
     return None if version is None else int(version)
 
 

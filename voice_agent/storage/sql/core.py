@@ -19,7 +19,8 @@ wait for the writer).
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,13 +35,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.sql.expression import Executable
 
 from voice_agent.errors import StorageError
 from voice_agent.storage import tables as t
 from voice_agent.storage.base import JSON
 from voice_agent.storage.engine import READ_ONLY, sqlite_writer_engine
 from voice_agent.storage.migrate import SchemaStatus, upgrade_engine
+from voice_agent.storage.sql.prepared import changed, prepared
 from voice_agent.storage.sql.writer import GroupWriter
 
 conversations = cast(Table, t.ConversationRow.__table__)
@@ -99,6 +100,7 @@ class SqlCore:
             if self._writer
             else None
         )
+        self._reader = threading.local()  # a reader thread's connection
 
     @property
     def engine(self) -> AsyncEngine:
@@ -148,17 +150,24 @@ class SqlCore:
         return await loop.run_in_executor(self._readers, self._read_now, work)
 
     def _read_now(self, work: Callable[[Connection], T]) -> T:
-        """A reader thread's transaction (`BEGIN DEFERRED`: it never waits for the writer)."""
+        """A reader thread's transaction (`BEGIN DEFERRED`: it never waits for the writer),
+        on the thread's own connection, opened once."""
         assert self._writer is not None
+        conn: Connection | None = getattr(self._reader, "conn", None)
         try:
-            with self._writer.connect() as conn:
+            if conn is None:
+                conn = self._reader.conn = self._writer.connect()
                 conn.execution_options(**{READ_ONLY: True})
-                with conn.begin():
-                    return work(conn)
+            with conn.begin():
+                return work(conn)
         except DBAPIError as exc:
             raise storage_error(exc) from exc
         except OSError as exc:
             raise StorageError(f"database unreachable: {exc}") from exc
+        finally:
+            if conn is not None and (conn.invalidated or conn.closed):
+                conn.close()
+                self._reader.conn = None
 
     def _insert_ignore(self, table: Table, keys: list[str], *, returning: bool = False) -> Insert:
         """INSERT … ON CONFLICT (`keys`) DO NOTHING; executed with the row's values."""
@@ -202,11 +211,20 @@ class SqlCore:
 
     async def close(self) -> None:
         if self._readers is not None:
+            with contextlib.suppress(RuntimeError):  # closed before: the pool is shut down
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._readers, self._close_reader)
             await asyncio.to_thread(self._readers.shutdown)
         if self._group is not None and self._writer is not None:
             await asyncio.to_thread(self._group.close)  # queued writes finish
             self._writer.dispose()
         await self._engine.dispose()
+
+    def _close_reader(self) -> None:
+        conn: Connection | None = getattr(self._reader, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._reader.conn = None
 
     async def _update_one(self, table: Table, row_id: str, values: JSON, what: str) -> None:
         stmt = update(table).where(table.c.id == row_id).values(values)
@@ -223,16 +241,11 @@ class SqlCore:
             return (await conn.execute(query)).all()
 
 
-def changed(conn: Connection, stmt: Executable, params: JSON | None = None) -> bool:
-    """Run a one-row INSERT/UPDATE; True if it changed a row (its row count, no RETURNING)."""
-    return conn.execute(stmt, params).rowcount > 0
-
-
 # The statements of a caller turn are built once and executed with their values: building
-# and cache-keying a statement costs more CPU than SQLite takes to run it.
+# and cache-keying a statement costs more CPU than SQLite takes to run it (see `prepared`).
 
 
-@functools.cache
+@prepared
 def _insert_ignore(dialect: str, table: Table, keys: tuple[str, ...], returning: bool) -> Insert:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(table).on_conflict_do_nothing(index_elements=list(keys))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Literal
 
 from sqlalchemy import Update, bindparam, select, update
@@ -11,13 +10,13 @@ from voice_agent.errors import StorageError
 from voice_agent.storage.base import JSON, Message, WebhookEvent
 from voice_agent.storage.sql.core import (
     SqlCore,
-    changed,
     messages,
     new_id,
     param,
     utc_now,
     webhook_events,
 )
+from voice_agent.storage.sql.prepared import changed, prepared
 
 
 class SqlMessages(SqlCore):
@@ -115,7 +114,7 @@ class SqlWebhookEvents(SqlCore):
         return None if row is None else WebhookEvent(**row._asdict())
 
 
-@functools.cache
+@prepared
 def _mark_processed() -> Update:
     """Mark a webhook event processed (built once, executed with its values; see `core`)."""
     c = webhook_events.c

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import Any
 
@@ -11,13 +10,13 @@ from sqlalchemy import Connection, Delete, Update, bindparam, delete, or_, selec
 from voice_agent.storage.base import JSON, HcpWrite
 from voice_agent.storage.sql.core import (
     SqlCore,
-    changed,
     hcp_writes,
     leases,
     new_id,
     param,
     utc_now,
 )
+from voice_agent.storage.sql.prepared import changed, prepared
 
 
 class SqlHcpWriteJournal(SqlCore):
@@ -129,7 +128,7 @@ class SqlLeases(SqlCore):
 # A turn's lease statements are built once and executed with their values (see `core`).
 
 
-@functools.cache
+@prepared
 def _take_lease() -> Update:
     c = leases.c
     mine_or_expired = or_(c.owner == bindparam("lease_owner"), c.expires_at <= bindparam("now"))
@@ -142,10 +141,10 @@ def _take_lease() -> Update:
 
 def let_go(conn: Connection, name: str, owner: str) -> None:
     """Release lease `name` if `owner` holds it, inside the caller's transaction."""
-    conn.execute(_release_lease(), {"lease_name": name, "lease_owner": owner})
+    changed(conn, _release_lease(), {"lease_name": name, "lease_owner": owner})
 
 
-@functools.cache
+@prepared
 def _release_lease() -> Delete:
     c = leases.c
     return delete(leases).where(

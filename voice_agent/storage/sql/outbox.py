@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 
 from voice_agent.storage.base import JSON, OutboxItem
-from voice_agent.storage.sql.core import SqlCore, changed, new_id, outbox, utc_now
+from voice_agent.storage.sql.core import SqlCore, new_id, outbox, utc_now
+from voice_agent.storage.sql.prepared import changed
 
 
 class SqlOutbox(SqlCore):

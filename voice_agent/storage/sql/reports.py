@@ -10,13 +10,13 @@ from sqlalchemy import Connection, select, update
 from voice_agent.storage.base import Conversation, HcpWrite, Message, OutboxItem, Recording
 from voice_agent.storage.sql.core import (
     SqlCore,
-    changed,
     conversations,
     hcp_writes,
     messages,
     outbox,
     recordings,
 )
+from voice_agent.storage.sql.prepared import changed
 
 
 class SqlReports(SqlCore):

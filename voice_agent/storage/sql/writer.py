@@ -18,7 +18,6 @@ import asyncio
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -28,7 +27,9 @@ T = TypeVar("T")
 MAX_GROUP = 64
 """Writes committed together at most (bounds how long another process waits for the lock)."""
 
-_Job = tuple[Callable[[Connection], Any], "Future[Any]"]
+_Future = asyncio.Future[Any]
+_Job = tuple[Callable[[Connection], Any], _Future]
+_Outcome = tuple[_Future, Any, BaseException | None]  # a write's future, result, exception
 
 
 class GroupWriter:
@@ -42,6 +43,7 @@ class GroupWriter:
         self._engine = engine
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._conn: Connection | None = None  # the writer thread's own, kept between groups
         self._lock = threading.Lock()
         self.groups = 0  # transactions committed (for tests and benchmarks)
 
@@ -51,10 +53,10 @@ class GroupWriter:
         Raises:
             Exception: Whatever `work` or the commit raised, for this write alone.
         """
-        future: Future[T] = Future()
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._start()
         self._jobs.put((work, future))
-        return await asyncio.wrap_future(future)
+        return await future
 
     def close(self) -> None:
         """Finish the queued writes and stop the thread (blocking: call it from a thread)."""
@@ -74,6 +76,14 @@ class GroupWriter:
                     self._thread.start()
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _serve(self) -> None:
         stopping = False
         while not stopping:
             first = self._jobs.get()
@@ -89,31 +99,68 @@ class GroupWriter:
                     stopping = True
                     break
                 group.append(job)
-            self._commit([job for job in group if job[1].set_running_or_notify_cancel()])
+            self._commit([job for job in group if not job[1].cancelled()])
 
     def _commit(self, group: list[_Job]) -> None:
         if not group:  # every caller of the group gave up while it was queued
             return
-        if len(group) == 1:
-            self._alone(*group[0])
-            return
-        try:
-            with self._engine.begin() as conn:
-                results = [work(conn) for work, _ in group]
-        except Exception:
-            for job in group:  # rolled back: each on its own, so only the failing one fails
-                self._alone(*job)
-            return
-        self.groups += 1
-        for (_, future), result in zip(group, results, strict=True):
-            future.set_result(result)
+        if len(group) > 1:
+            try:
+                results = self._transaction([work for work, _ in group])
+            except Exception:
+                pass  # rolled back: each on its own below, so only the failing one fails
+            else:
+                self.groups += 1
+                _settle(
+                    [
+                        (future, result, None)
+                        for (_, future), result in zip(group, results, strict=True)
+                    ]
+                )
+                return
+        _settle([self._alone(work, future) for work, future in group])
 
-    def _alone(self, work: Callable[[Connection], Any], future: Future[Any]) -> None:
+    def _alone(self, work: Callable[[Connection], Any], future: _Future) -> _Outcome:
         try:
-            with self._engine.begin() as conn:
-                result = work(conn)
+            (result,) = self._transaction([work])
         except BaseException as exc:  # the caller gets it, whatever it is
-            future.set_exception(exc)
-            return
+            return future, None, exc
         self.groups += 1
-        future.set_result(result)
+        return future, result, None
+
+    def _transaction(self, works: list[Callable[[Connection], Any]]) -> list[Any]:
+        """Run `works` in one transaction on the thread's connection (opened once: checking
+        one out of the pool per group cost more than a small write)."""
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        conn = self._conn
+        try:
+            with conn.begin():
+                return [work(conn) for work in works]
+        except BaseException:
+            if conn.invalidated or conn.closed:  # a broken connection: a new one next time
+                conn.close()
+                self._conn = None
+            raise
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    """Hand the group's results to their event loops: one wake-up per loop, not per write."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
+    for loop, mine in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_deliver, mine)
+        except RuntimeError:  # that loop is closed: nobody is waiting any more
+            pass
+
+
+def _deliver(outcomes: list[_Outcome]) -> None:
+    for future, result, exc in outcomes:
+        if future.done():  # its caller was cancelled while the write ran
+            continue
+        if exc is None:
+            future.set_result(result)
+        else:
+            future.set_exception(exc)

@@ -1,0 +1,135 @@
+"""Prepared statements: a caller turn's writes without SQLAlchemy's per-execution work.
+
+A statement built once by a `@prepared` builder is compiled once per dialect and set of
+parameter names. On the SQLite file's writer and reader threads (the `pysqlite` driver) it
+then runs straight on the driver's connection, inside the transaction SQLAlchemy opened:
+the SQL text and the value conversions (JSON, datetimes) are SQLAlchemy's own, only the
+per-execution machinery is skipped, which costs several times SQLite's work for a one-row
+write. Any other driver, statement or shape of parameters takes `Connection.execute`.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable
+
+S = TypeVar("S", bound=Executable)
+
+_statements: dict[int, Executable] = {}  # the prepared statements, by id (kept alive here)
+_plans: dict[tuple[int, str, frozenset[str]], _Plan | None] = {}
+_lock = threading.Lock()  # plans are made on the writer and reader threads
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A compiled statement: its SQL and, per `?`, the parameter name or constant and the
+    conversion SQLAlchemy would apply."""
+
+    sql: str
+    slots: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+
+    def values(self, params: Mapping[str, Any]) -> list[Any]:
+        out = []
+        for name, constant, convert in self.slots:
+            value = constant if name is None else params[name]
+            out.append(value if convert is None else convert(value))
+        return out
+
+
+def prepared(build: Callable[..., S]) -> Callable[..., S]:
+    """Cache a statement builder (like `functools.cache`) and mark what it builds prepared."""
+
+    @functools.cache
+    @functools.wraps(build)
+    def cached(*args: Any) -> S:
+        stmt = build(*args)
+        _statements[id(stmt)] = stmt
+        return stmt
+
+    return cached
+
+
+def changed(conn: Connection, stmt: Executable, params: Mapping[str, Any] | None = None) -> bool:
+    """Run a one-row INSERT/UPDATE/DELETE; True if it changed a row (no RETURNING)."""
+    cursor = _direct(conn, stmt, params)
+    if cursor is not None:
+        return cursor.rowcount > 0
+    return conn.execute(stmt, params).rowcount > 0
+
+
+def returned(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -> Any:
+    """Run a statement with a one-column RETURNING (or a one-column query): the first row's
+    value, or None when no row came back."""
+    cursor = _direct(conn, stmt, params)
+    if cursor is None:
+        return conn.execute(stmt, params).scalar_one_or_none()
+    rows = cursor.fetchall()
+    if len(rows) > 1:
+        raise ValueError(f"expected at most one row, got {len(rows)}")
+    return rows[0][0] if rows else None
+
+
+def _direct(
+    conn: Connection, stmt: Executable, params: Mapping[str, Any] | None
+) -> sqlite3.Cursor | None:
+    """The statement run on the driver's connection, or None when it must go through
+    SQLAlchemy (not prepared, not `pysqlite`, or a shape the plan does not cover)."""
+    if params is None or id(stmt) not in _statements or conn.dialect.driver != "pysqlite":
+        return None
+    key = (id(stmt), conn.dialect.name, frozenset(params))
+    try:
+        plan = _plans[key]
+    except KeyError:
+        with _lock:
+            plan = _plans.setdefault(key, _compile(stmt, conn.dialect, key[2]))
+    if plan is None:
+        return None
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    values = plan.values(params)
+    try:
+        return driver.execute(plan.sql, values)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(
+            plan.sql, values, exc, sqlite3.Error, hide_parameters=True
+        ) from exc
+
+
+def _compile(stmt: Executable, dialect: Dialect, names: frozenset[str]) -> _Plan | None:
+    """The plan of `stmt` with parameters `names`, or None if SQLAlchemy must run it (it
+    would compute defaults, expand lists, or rename parameters)."""
+    assert isinstance(stmt, ClauseElement)
+    compiled = stmt.compile(dialect=dialect, column_keys=sorted(names))
+    assert isinstance(compiled, SQLCompiler)
+    if (
+        compiled.insert_prefetch
+        or compiled.update_prefetch
+        or compiled.escaped_bind_names
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+        or compiled.positiontup is None
+    ):
+        return None
+    slots: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
+    order: Sequence[str] = compiled.positiontup
+    for name in order:
+        bind = compiled.binds[name]
+        if bind.expanding or bind.callable is not None:
+            return None
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if name in names:
+            slots.append((name, None, convert))
+        elif bind.value is not None or not bind.required:
+            slots.append((None, bind.value, convert))  # a constant of the statement
+        else:
+            return None
+    return _Plan(compiled.string, tuple(slots))
