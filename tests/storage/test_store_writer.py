@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 
 from voice_agent.errors import StorageError
 from voice_agent.storage.base import NewConversation, NewTurn, StaleStateError
 from voice_agent.storage.sql import SqlStore, open_store
+from voice_agent.storage.sql.inline import CHECKPOINT_EVERY
 
 CALLER = "+15555550100"
 
@@ -58,13 +60,44 @@ async def test_failed_writes_roll_back_and_the_writer_carries_on(lite: SqlStore)
     assert await lite.add_turn(conv.id, 1, "caller", "still writable")
 
 
-async def test_writes_run_on_one_thread_that_is_not_the_event_loop(lite: SqlStore) -> None:
+async def test_a_write_runs_at_once_when_the_database_is_free_else_on_the_writer_thread(
+    lite: SqlStore, lite_path: Path
+) -> None:
+    here = threading.current_thread().name
     names = await asyncio.gather(
         *(lite._write(lambda _conn: threading.current_thread().name) for _ in range(5))
     )
-    assert len(set(names)) == 1
-    assert names[0].startswith("sqlite-writer")
-    assert names[0] != threading.current_thread().name
+    assert set(names) == {here}  # no hand-off: the database was free each time
+    other = sqlite3.connect(lite_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        waiting = asyncio.create_task(lite._write(lambda _c: threading.current_thread().name))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    name = await waiting
+    assert name.startswith("sqlite-writer") and name != here
+
+
+async def test_one_write_in_so_many_takes_the_writer_thread_which_checkpoints(
+    lite: SqlStore,
+) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-CP"))
+    assert lite._group is not None and lite._inline is not None
+    before = lite._group.groups
+    for seq in range(2 * CHECKPOINT_EVERY):
+        await lite.add_turn(conv.id, seq, "caller", "x")
+    assert lite._group.groups - before == 2
+    inline = lite._inline._local.writer.connection.dbapi_connection
+    assert inline.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    assert inline.execute("PRAGMA busy_timeout").fetchone() == (0,)
+    threaded = lite._group._conn
+    assert threaded is not None  # the pool's connections still wait for the lock
+    pooled = threaded.connection.dbapi_connection
+    assert pooled is not None and pooled.execute("PRAGMA busy_timeout").fetchone() == (15000,)
+    assert pooled.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
 
 
 async def test_hot_reads_run_on_one_reader_thread_and_never_wait_for_a_writer(
@@ -74,7 +107,7 @@ async def test_hot_reads_run_on_one_reader_thread_and_never_wait_for_a_writer(
     names = await asyncio.gather(
         *(lite._read(lambda _conn: threading.current_thread().name) for _ in range(5))
     )
-    assert len(set(names)) == 1 and names[0].startswith("sqlite-reader")
+    assert set(names) == {threading.current_thread().name}  # right here: no hand-off
     other = sqlite3.connect(lite_path, isolation_level=None)  # a writer mid-transaction
     other.execute("BEGIN IMMEDIATE")
     other.execute("UPDATE conversations SET outcome = 'uncommitted' WHERE id = ?", (conv.id,))
@@ -117,7 +150,8 @@ async def test_a_started_write_lands_even_if_its_caller_is_cancelled(lite: SqlSt
         release.wait(5)  # the caller gives up meanwhile
         lite._insert_turn(conn, conv.id, turn)
 
-    task = asyncio.create_task(lite._write(slow_insert))
+    assert lite._group is not None  # the writer thread (a locked database's writes)
+    task = asyncio.create_task(lite._group.run(slow_insert))
     assert await asyncio.to_thread(started.wait, 5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -144,11 +178,12 @@ async def _hold_the_writer(lite: SqlStore) -> tuple[asyncio.Task[None], threadin
     """A write that keeps the writer thread busy until the returned event is set."""
     started, release = threading.Event(), threading.Event()
 
-    def busy(_conn: Connection) -> None:
+    def busy(conn: Connection) -> None:  # holds SQLite's write lock: other writes queue
         started.set()
         release.wait(5)
 
-    task = asyncio.create_task(lite._write(busy))
+    assert lite._group is not None
+    task = asyncio.create_task(lite._group.run(busy))
     assert await asyncio.to_thread(started.wait, 5)
     return task, release
 
@@ -262,8 +297,11 @@ async def test_the_writer_keeps_its_connection_and_replaces_a_broken_one(
 ) -> None:
     conv, _ = await lite.create_conversation(_new("CA-K"))
     assert lite._group is not None
+    await lite._group.run(
+        lambda conn: lite._insert_turn(conn, conv.id, NewTurn(1, "caller", "one"))
+    )
     first = lite._group._conn
-    await lite.add_turn(conv.id, 1, "caller", "one")
+    await lite._group.run(lambda _conn: None)
     assert lite._group._conn is first is not None  # not checked out again per write
 
     def breaks(conn: Connection) -> None:
@@ -271,7 +309,28 @@ async def test_the_writer_keeps_its_connection_and_replaces_a_broken_one(
         raise sqlite3.OperationalError("disk I/O error")
 
     with pytest.raises(sqlite3.OperationalError):
-        await lite._write(breaks)
-    assert await lite.add_turn(conv.id, 2, "caller", "two")
+        await lite._group.run(breaks)
+    await lite._group.run(
+        lambda conn: lite._insert_turn(conn, conv.id, NewTurn(2, "caller", "two"))
+    )
     assert lite._group._conn is not None and lite._group._conn is not first
     assert [t.text for t in await lite.list_turns(conv.id)] == ["one", "two"]
+
+
+async def test_a_read_sqlite_finds_busy_is_retried_on_the_reader_thread(
+    lite: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conv, _ = await lite.create_conversation(_new("CA-B"))
+    assert lite._inline is not None
+
+    class Busy:  # a connection whose BEGIN meets SQLITE_BUSY
+        def begin(self) -> None:
+            error = sqlite3.OperationalError("database is locked")
+            error.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+            raise OperationalError("BEGIN DEFERRED", (), error)
+
+    monkeypatch.setattr(lite._inline, "_connection", lambda _role: Busy())
+    name = await lite._read(lambda _conn: threading.current_thread().name)
+    assert name.startswith("sqlite-reader")
+    stored = await lite.get_conversation(conv.id)
+    assert stored is not None and stored.id == conv.id

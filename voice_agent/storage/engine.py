@@ -117,7 +117,7 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         begin = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
-        driver = conn.connection.driver_connection
+        driver = conn.connection.dbapi_connection
         if not isinstance(driver, sqlite3.Connection):  # aiosqlite: through SQLAlchemy
             conn.exec_driver_sql(begin)
             return

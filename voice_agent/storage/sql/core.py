@@ -7,13 +7,13 @@ check-then-insert), so concurrent deliveries of the same event write exactly onc
 single write lock and re-checks the due/lease guard, so no two workers get one item.
 
 Every write is one synchronous function of a `Connection` run in one transaction by
-`_write`: on PostgreSQL (and in-memory SQLite) through the async engine's `run_sync`; on a
-SQLite file on this process's single writer thread (`GroupWriter`, which commits the writes
-queued meanwhile together), so a write holds SQLite's one write lock only for SQLite's own
-work instead of across several hand-offs to the event loop.
-The hot point reads of a call (its conversation, a turn's claim) run the same way, whole, on
-one reader thread (`_read`); the other reads stay on the async engine (WAL readers never
-wait for the writer).
+`_write`: on PostgreSQL (and in-memory SQLite) through the async engine's `run_sync`. On a
+SQLite file it runs right on the calling thread when the database is free (`inline`: no
+hand-off, which cost more CPU than the write), and otherwise on this process's single writer
+thread (`GroupWriter`, which waits for the lock there, not on the event loop, and commits the
+writes queued meanwhile together). The hot point reads of a call (its conversation, a
+turn's claim) run the same way (`_read`): here, or on a reader thread when SQLite is busy;
+the other reads stay on the async engine (WAL readers never wait for the writer).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from voice_agent.storage import tables as t
 from voice_agent.storage.base import JSON
 from voice_agent.storage.engine import READ_ONLY, sqlite_writer_engine
 from voice_agent.storage.migrate import SchemaStatus, upgrade_engine
+from voice_agent.storage.sql.inline import BUSY, InlineSqlite
 from voice_agent.storage.sql.prepared import changed, prepared
 from voice_agent.storage.sql.writer import GroupWriter
 
@@ -101,6 +102,8 @@ class SqlCore:
             else None
         )
         self._reader = threading.local()  # a reader thread's connection
+        # ... and first of all on the calling thread, when the database is free (see `inline`)
+        self._inline = InlineSqlite(self._writer) if self._writer else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -127,14 +130,21 @@ class SqlCore:
     async def _write(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one write transaction and return its result.
 
-        On the SQLite writer thread a write that has started finishes even if the caller
-        is cancelled meanwhile (it cannot be interrupted half-way); one still queued is
+        A write that has started finishes even if the caller is cancelled meanwhile (it
+        cannot be interrupted half-way); one still queued for the SQLite writer thread is
         dropped, as a cancelled async transaction would be.
         """
         if self._group is None:
             async with self._tx() as conn:
                 return await conn.run_sync(work)
-        try:  # `BEGIN IMMEDIATE` … `COMMIT`, shared with the other writes queued meanwhile
+        try:
+            if self._inline is not None:  # right here when the database is free
+                result = self._inline.write(work)
+                if result is not BUSY:
+                    await asyncio.sleep(0)  # let the other ready tasks in, as a hand-off would
+                    return cast(T, result)
+            # `BEGIN IMMEDIATE` … `COMMIT` on the writer thread, shared with the writes
+            # queued meanwhile
             return await self._group.run(work)
         except DBAPIError as exc:
             raise storage_error(exc) from exc
@@ -146,6 +156,16 @@ class SqlCore:
         if self._readers is None:
             async with self._tx(read_only=True) as conn:
                 return await conn.run_sync(work)
+        if self._inline is not None:  # right here, unless SQLite is busy
+            try:
+                result = self._inline.read(work)
+            except DBAPIError as exc:
+                raise storage_error(exc) from exc
+            except OSError as exc:
+                raise StorageError(f"database unreachable: {exc}") from exc
+            if result is not BUSY:
+                await asyncio.sleep(0)
+                return cast(T, result)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._read_now, work)
 
@@ -215,6 +235,8 @@ class SqlCore:
                 loop = asyncio.get_running_loop()
                 await loop.run_in_executor(self._readers, self._close_reader)
             await asyncio.to_thread(self._readers.shutdown)
+        if self._inline is not None:
+            self._inline.close()
         if self._group is not None and self._writer is not None:
             await asyncio.to_thread(self._group.close)  # queued writes finish
             self._writer.dispose()

@@ -93,7 +93,7 @@ def _direct(
             plan = _plans.setdefault(key, _compile(stmt, conn.dialect, key[2]))
     if plan is None:
         return None
-    driver = conn.connection.driver_connection
+    driver = conn.connection.dbapi_connection
     assert isinstance(driver, sqlite3.Connection)
     values = plan.values(params)
     try:

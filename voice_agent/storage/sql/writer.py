@@ -1,12 +1,13 @@
-"""`GroupWriter`: this process's writes to a SQLite file, on one thread, committed in groups.
+"""`GroupWriter`: this process's writes to a SQLite file that found it locked, on one thread,
+committed in groups.
 
-SQLite takes one writer at a time, so the store's writes already ran one after another on
-a single thread. Under load they queued there, each paying its own `BEGIN IMMEDIATE` and
-`COMMIT` (about half of a small write's cost). Now the thread takes every write waiting when
-it becomes free and runs them, in arrival order, in one transaction: the same serial order,
-one BEGIN and one COMMIT per group. If any write of a group fails (or the commit does), the
-group is rolled back and each write runs again in its own transaction, so a failure is
-reported to its own caller only and the others still land.
+A write that finds the database free runs at once where it was asked for (`inline`); one
+that finds it locked waits here, on one thread, not on the event loop. Under load they queue
+here; the thread takes every write waiting when it becomes free and runs them, in arrival
+order, in one transaction on its own connection: one BEGIN and one COMMIT per group, and
+one wake-up of the event loop for all their results. If any write of a group fails (or the
+commit does), the group is rolled back and each write runs again in its own transaction, so
+a failure is reported to its own caller only and the others still land.
 
 A write that has started finishes even if its caller stops waiting; one still queued when
 its caller is cancelled is dropped. `close` lets every queued write finish first.
