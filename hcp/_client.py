@@ -31,6 +31,7 @@ from hcp._errors import (
 )
 from hcp._params import QueryParams
 from hcp._retry import is_idempotent, retry_delay, should_retry
+from hcp._transport import AiohttpTransport
 from hcp.resources.company import CompanyResource
 from hcp.resources.customers import CustomersResource
 from hcp.resources.employees import EmployeesResource
@@ -50,6 +51,7 @@ logger = logging.getLogger("hcp")
 SleepFn = Callable[[float], Awaitable[None]]
 Timeout = float | httpx.Timeout
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_MAX_URLS = 1024  # joined URLs remembered per client
 USER_AGENT = "hcp-voice-agent-hcp/0.1"
 
 
@@ -67,7 +69,8 @@ class HcpClient:
         max_retries: Retries after the first attempt for retryable failures.
         allowed_domains: Hosts that may receive the key (see `DomainPolicy`); local test
             hosts such as ``"127.0.0.1"`` work only when listed.
-        transport: Optional httpx transport (tests pass ``httpx.MockTransport``).
+        transport: Optional httpx transport (tests pass ``httpx.MockTransport``); by default
+            `AiohttpTransport` (httpx's own when a `proxy` is set).
         proxy: An ``http(s)://`` proxy to send requests through. Proxies named by the
             environment (``HTTPS_PROXY`` and friends) are never used.
         sleep: Awaitable sleep used between retries (tests inject a recorder).
@@ -105,6 +108,8 @@ class HcpClient:
         self._sleep = sleep
         if proxy is not None and httpx.URL(proxy).scheme not in ("http", "https"):
             raise ValueError("HCP proxy must be an http:// or https:// URL")
+        if transport is None and proxy is None:  # aiohttp's pool; a proxy takes httpx's
+            transport = AiohttpTransport()
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=self.timeout,
@@ -114,6 +119,7 @@ class HcpClient:
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         )
         self._owns_http = True
+        self._urls: dict[str, httpx.URL] = {}
         self._bind_resources()
 
     def _bind_resources(self) -> None:
@@ -242,6 +248,15 @@ class HcpClient:
                 path=path,
             ) from exc
 
+    def _url(self, path: str) -> httpx.URL:
+        """`path` joined to `base_url` (remembered: parsing URLs costs more than a lookup)."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) >= _MAX_URLS:
+                self._urls.clear()
+            url = self._urls[path] = self.base_url.join(path.lstrip("/"))
+        return url
+
     async def _send(
         self,
         method: str,
@@ -251,7 +266,7 @@ class HcpClient:
         timeout: Timeout | None,
     ) -> httpx.Response:
         """One attempt: allow-list check, send, and follow redirects only to allowed hosts."""
-        url = self.base_url.join(path.lstrip("/"))
+        url = self._url(path)
         query: QueryParams | None = params
         budget = _as_timeout(timeout) if timeout is not None else self.timeout
         for _ in range(MAX_REDIRECTS + 1):

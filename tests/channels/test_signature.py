@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
+from starlette.datastructures import Headers
+from starlette.formparsers import FormParser
 
+from voice_agent.channels.twilio_auth import _urlencoded
 from voice_agent.channels.twilio_sim import SimulatedCall
 from voice_agent.phones import mask as mask_number
 from voice_agent.storage import SqlStore
@@ -146,3 +151,43 @@ async def test_rejection_is_logged_without_the_full_number(
     assert messages, "a security event is logged"
     assert all(CALLER not in m and CALLER[2:] not in m for m in messages)
     assert mask_number(CALLER) in messages[0]
+
+
+async def test_an_oversized_body_without_a_length_is_refused(
+    client: httpx.AsyncClient, call, store
+) -> None:
+    params = {**incoming(call()), "Junk": "x" * 100_000}
+    headers = signed(f"{PUBLIC}/twilio/voice", params)
+    body = urlencode(params).encode()
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: sent in chunks
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    response = await client.post("/twilio/voice", content=chunked(), headers=headers)
+    assert response.status_code == 413
+    assert await no_conversations(store)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"SpeechResult=S%C3%AD%2C+ma%C3%B1ana&Confidence=0.9&Digits=&Flag",
+        b"a=1&a=2&b=x+y%2Bz&c=%3D%26&d=\xe9t\xe9&e=%ZZ&&f",
+    ],
+)
+async def test_twilio_bodies_parse_exactly_as_starlette_s_form_parser(body: bytes) -> None:
+    async def stream() -> AsyncIterator[bytes]:
+        yield body
+
+    headers = Headers({"content-type": "application/x-www-form-urlencoded"})
+    expected = await FormParser(headers, stream()).parse()
+    assert list(_urlencoded(body).multi_items()) == list(expected.multi_items())
+
+
+async def test_a_signed_spanish_utterance_is_accepted(call, store: SqlStore) -> None:
+    simulated = call()
+    assert (await simulated.start()).status == 200
+    reply = await simulated.say("Sí, mañana por la mañana está bien")
+    assert reply.status == 200

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from voice_agent.engine.messages import ChatMessage, ChatModelError, ToolCall, ToolSchema
-from voice_agent.engine.openai_model import OpenAIChatModel, _lines, _sse_data
+from voice_agent.engine.openai_model import OpenAIChatModel, _Events
 from voice_agent.testing import FakeOpenAIServer, Reply
 
 KEY = "test-openai-key-not-real"
@@ -141,26 +141,23 @@ async def test_chunks_of_the_wrong_shape_are_malformed(
         await model.complete(HISTORY, [], timeout=5)
 
 
-async def test_sse_data_joins_lines_and_flushes_the_last_event() -> None:
-    async def lines() -> AsyncIterator[str]:
-        for line in ["data: a", "data:b", "", "", "id: 3", ": note", "data:  c"]:
-            yield line
+async def _events(pieces: list[bytes]) -> list[str]:
+    async def chunks() -> AsyncIterator[bytes]:
+        for piece in pieces:
+            yield piece
 
-    assert [d async for d in _sse_data(lines())] == ["a\nb", " c"]
+    return [data async for data in _Events().read(chunks())]
+
+
+async def test_events_join_data_lines_and_flush_the_last_event() -> None:
+    stream = b"data: a\ndata:b\n\n\nid: 3\n: note\ndata:  c"
+    assert await _events([stream]) == ["a\nb", " c"]
+    assert await _events([stream[:9], stream[9:15], stream[15:]]) == ["a\nb", " c"]
 
 
 async def test_lines_split_on_lf_crlf_and_cr_across_chunk_boundaries() -> None:
-    async def chunks() -> AsyncIterator[bytes]:
-        for piece in [b"data: a\n\ndata: b\r", b"\n\r\ndata: \xc3", b"\xa9\rx\r", b"\r", b"tail"]:
-            yield piece
-
-    assert [line async for line in _lines(chunks())] == [
-        "data: a",
-        "",
-        "data: b",  # a CRLF cut between two chunks is one line end
-        "",
-        "data: \u00e9",  # a character cut between two chunks
-        "x",
-        "",
-        "tail",
-    ]
+    pieces = [b"data: a\n\ndata: b\r", b"\n\r\ndata: \xc3", b"\xa9\rx\r", b"\r", b"tail"]
+    # a CRLF cut between two chunks is one line end (else "b" would end twice); a character
+    # cut between two chunks is decoded whole; "x" and "tail" are not data
+    assert await _events(pieces) == ["a", "b", "\u00e9"]
+    assert await _events([b"data: x\r", b"\r", b"data: y"]) == ["x", "y"]  # CR CR: blank

@@ -7,6 +7,7 @@ case, punctuation dropped except apostrophes, whitespace collapsed.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -45,11 +46,14 @@ SAFETY_INSTRUCTIONS: dict[EmergencyKind, str] = {
 """The exact lines spoken first; `prompts/safety.md` carries the same wording for the model."""
 
 
+@functools.lru_cache(maxsize=256)
 def normalise(text: str) -> str:
     """Lower-case, drop accents ("sí" -> "si"), map curly apostrophes, drop other punctuation,
-    collapse whitespace."""
+    collapse whitespace (cached: a turn's text is checked for several intents)."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
     text = re.sub(r"[^a-z0-9' ]+", " ", text)
     return " ".join(text.split())
 

@@ -9,6 +9,7 @@ A lone "no", "sí" or a name like "José" never switches.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Literal
@@ -49,12 +50,16 @@ _ASK_ENGLISH = re.compile(
 
 def fold(text: str) -> str:
     """Lower case, accents removed ("Sí, mañana" -> "si, manana")."""
+    if text.isascii():  # nothing to decompose (most English turns)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z']+", fold(text).replace("\u2019", "'"))
+@functools.lru_cache(maxsize=256)
+def _words(text: str) -> tuple[str, ...]:
+    """The words of `text`, folded (a turn's text is looked at several times: cached)."""
+    return tuple(re.findall(r"[a-z']+", fold(text).replace("\u2019", "'")))
 
 
 def asks_for_spanish(text: str) -> bool:

@@ -186,8 +186,9 @@ class OpenAIChatModel:
             stream_cls=None,
         )
         acc = _Accumulator()
+        events = _Events()
         try:
-            async for data in _sse_data(_lines(response.aiter_bytes())):
+            async for data in events.read(response.aiter_bytes()):
                 if data.startswith("[DONE]"):
                     continue  # keep reading to the end so the connection can be reused
                 chunk = json.loads(data)
@@ -216,46 +217,55 @@ def _refused(exc: BaseException) -> bool:
     return False
 
 
-async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
-    """The lines of a byte stream, ended by LF, CRLF or CR (one pass per chunk, not the
-    HTTP library's three stacked decoders)."""
-    rest = b""
-    async for chunk in chunks:
-        data = rest + chunk
+class _Events:
+    """The `data` of each server-sent event of a byte stream (other fields and comments
+    ignored; lines end with LF, CRLF or CR), parsed a chunk at a time in one loop instead of
+    stacked per-line generators."""
+
+    def __init__(self) -> None:
+        self._rest = b""  # an unfinished line
+        self._data: list[str] = []  # the data lines of the unfinished event
+
+    async def read(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
+        """Each event's data, as soon as its blank line arrives.
+
+        Raises:
+            ChatModelError: The connection broke while reading.
+        """
+        try:
+            async for chunk in chunks:
+                for data in self.feed(chunk):
+                    yield data
+        except (openai.OpenAIError, ChatModelError, _HookError):
+            raise
+        except Exception as exc:  # the HTTP library's read/protocol errors
+            raise ChatModelError(f"model stream broke off ({type(exc).__name__})") from exc
+        for data in self.end():
+            yield data
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """The events that `chunk` completes."""
+        data = self._rest + chunk
         held = data.endswith(b"\r")  # maybe half of a CRLF: wait for the next chunk
         *lines, rest = _EOL.split(data[:-1] if held else data)
-        rest += b"\r" if held else b""
-        for line in lines:
-            yield line.decode(errors="replace")
-    if rest:
-        yield rest.removesuffix(b"\r").decode(errors="replace")
+        self._rest = rest + b"\r" if held else rest
+        events: list[str] = []
+        for raw in lines:
+            if not raw:
+                if self._data:
+                    events.append("\n".join(self._data))
+                    self._data = []
+            elif raw.startswith(b"data:"):
+                value = raw[6:] if raw.startswith(b"data: ") else raw[5:]
+                self._data.append(value.decode(errors="replace"))
+        return events
+
+    def end(self) -> list[str]:
+        """What the end of the stream completes (a last line or event without a blank line)."""
+        return self.feed(b"\n\n")
 
 
 _EOL = re.compile(rb"\r\n|\r|\n")
-
-
-async def _sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
-    """The `data` of each server-sent event in `lines` (other fields and comments ignored).
-
-    Raises:
-        ChatModelError: The connection broke while reading.
-    """
-    data: list[str] = []
-    try:
-        async for line in lines:
-            if not line:
-                if data:
-                    yield "\n".join(data)
-                    data = []
-            elif line.startswith("data:"):
-                value = line[5:]
-                data.append(value[1:] if value.startswith(" ") else value)
-    except (openai.OpenAIError, ChatModelError, _HookError):
-        raise
-    except Exception as exc:  # the HTTP library's read/protocol errors
-        raise ChatModelError(f"model stream broke off ({type(exc).__name__})") from exc
-    if data:
-        yield "\n".join(data)
 
 
 class _HookError(Exception):
