@@ -774,7 +774,9 @@ def report(
     print(line("server wall time per webhook (ms)", [s["wall"] for s in stats]))
     print(line("sent -> reached the app (ms)", [s.get("queued", 0.0) for s in stats]))
     print(line("event-loop lag (ms)", lags))
-    print(line("garbage-collector pauses (ms)", gc_pauses))
+    print(
+        line("garbage-collector pauses (ms)", gc_pauses) + f" total {1000 * sum(gc_pauses):.0f} ms"
+    )
     print(line("callers' event-loop lag (ms)", client_lags))
     if errors:
         for error, count in sorted(

@@ -24,6 +24,10 @@ from voice_agent.web.guard import DashboardState
 
 log = logging.getLogger(__name__)
 
+GC_YOUNG_THRESHOLD = 10_000
+"""Allocations between young collections (CPython's default is 700): a turn allocates
+tens of thousands of short-lived objects, most gone before a collection would find them."""
+
 
 async def _replay_fallback_spool(settings: Settings, store: Store) -> None:
     """Messages the Fallback URL spooled while the database was down go to the outbox now."""
@@ -77,6 +81,7 @@ def create_app(
         if freeze:
             gc.collect()
             gc.freeze()
+            gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         try:
             yield
         finally:
