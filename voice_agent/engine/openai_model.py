@@ -236,7 +236,7 @@ class _Events:
             async for chunk in chunks:
                 for data in self.feed(chunk):
                     yield data
-        except (openai.OpenAIError, ChatModelError, _HookError):
+        except openai.OpenAIError:
             raise
         except Exception as exc:  # the HTTP library's read/protocol errors
             raise ChatModelError(f"model stream broke off ({type(exc).__name__})") from exc

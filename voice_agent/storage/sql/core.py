@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
@@ -101,7 +100,6 @@ class SqlCore:
             if self._writer
             else None
         )
-        self._reader = threading.local()  # a reader thread's connection
         # ... and first of all on the calling thread, when the database is free (see `inline`)
         self._inline = InlineSqlite(self._writer) if self._writer else None
 
@@ -114,7 +112,7 @@ class SqlCore:
     async def _tx(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
         """An async transaction. Read-only ones (one statement) start DEFERRED on SQLite, so
         they never wait, and run in autocommit on PostgreSQL, saving BEGIN and COMMIT."""
-        try:
+        with storage_errors():
             async with self._serial or nullcontext():
                 async with self._engine.connect() as conn:
                     if read_only:
@@ -122,10 +120,6 @@ class SqlCore:
                         await conn.execution_options(**{READ_ONLY: True}, **autocommit)
                     async with conn.begin():
                         yield conn
-        except DBAPIError as exc:
-            raise storage_error(exc) from exc
-        except OSError as exc:
-            raise StorageError(f"database unreachable: {exc}") from exc
 
     async def _write(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one write transaction and return its result.
@@ -137,7 +131,7 @@ class SqlCore:
         if self._group is None:
             async with self._tx() as conn:
                 return await conn.run_sync(work)
-        try:
+        with storage_errors():
             if self._inline is not None:  # right here when the database is free
                 result = self._inline.write(work)
                 if result is not BUSY:
@@ -146,10 +140,6 @@ class SqlCore:
             # `BEGIN IMMEDIATE` … `COMMIT` on the writer thread, shared with the writes
             # queued meanwhile
             return await self._group.run(work)
-        except DBAPIError as exc:
-            raise storage_error(exc) from exc
-        except OSError as exc:
-            raise StorageError(f"database unreachable: {exc}") from exc
 
     async def _read(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one read-only transaction and return its result."""
@@ -157,12 +147,8 @@ class SqlCore:
             async with self._tx(read_only=True) as conn:
                 return await conn.run_sync(work)
         if self._inline is not None:  # right here, unless SQLite is busy
-            try:
+            with storage_errors():
                 result = self._inline.read(work)
-            except DBAPIError as exc:
-                raise storage_error(exc) from exc
-            except OSError as exc:
-                raise StorageError(f"database unreachable: {exc}") from exc
             if result is not BUSY:
                 await asyncio.sleep(0)
                 return cast(T, result)
@@ -170,24 +156,13 @@ class SqlCore:
         return await loop.run_in_executor(self._readers, self._read_now, work)
 
     def _read_now(self, work: Callable[[Connection], T]) -> T:
-        """A reader thread's transaction (`BEGIN DEFERRED`: it never waits for the writer),
-        on the thread's own connection, opened once."""
+        """A reader thread's transaction (`BEGIN DEFERRED`: it never waits for the writer);
+        taken only when SQLite was busy for the inline read."""
         assert self._writer is not None
-        conn: Connection | None = getattr(self._reader, "conn", None)
-        try:
-            if conn is None:
-                conn = self._reader.conn = self._writer.connect()
-                conn.execution_options(**{READ_ONLY: True})
+        with storage_errors(), self._writer.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
             with conn.begin():
                 return work(conn)
-        except DBAPIError as exc:
-            raise storage_error(exc) from exc
-        except OSError as exc:
-            raise StorageError(f"database unreachable: {exc}") from exc
-        finally:
-            if conn is not None and (conn.invalidated or conn.closed):
-                conn.close()
-                self._reader.conn = None
 
     def _insert_ignore(self, table: Table, keys: list[str], *, returning: bool = False) -> Insert:
         """INSERT … ON CONFLICT (`keys`) DO NOTHING; executed with the row's values."""
@@ -231,9 +206,6 @@ class SqlCore:
 
     async def close(self) -> None:
         if self._readers is not None:
-            with contextlib.suppress(RuntimeError):  # closed before: the pool is shut down
-                loop = asyncio.get_running_loop()
-                await loop.run_in_executor(self._readers, self._close_reader)
             await asyncio.to_thread(self._readers.shutdown)
         if self._inline is not None:
             self._inline.close()
@@ -241,12 +213,6 @@ class SqlCore:
             await asyncio.to_thread(self._group.close)  # queued writes finish
             self._writer.dispose()
         await self._engine.dispose()
-
-    def _close_reader(self) -> None:
-        conn: Connection | None = getattr(self._reader, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._reader.conn = None
 
     async def _update_one(self, table: Table, row_id: str, values: JSON, what: str) -> None:
         stmt = update(table).where(table.c.id == row_id).values(values)
@@ -277,6 +243,17 @@ def _insert_ignore(dialect: str, table: Table, keys: tuple[str, ...], returning:
 def param(table: Table, column: str, name: str | None = None) -> Any:
     """A bound parameter named `name` (default: the column) with the column's type."""
     return bindparam(name or column, type_=table.c[column].type)
+
+
+@contextlib.contextmanager
+def storage_errors() -> Iterator[None]:
+    """Database failures inside as `StorageError`: what the driver said, or unreachable."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise storage_error(exc) from exc
+    except OSError as exc:
+        raise StorageError(f"database unreachable: {exc}") from exc
 
 
 def storage_error(exc: DBAPIError) -> StorageError:
