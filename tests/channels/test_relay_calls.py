@@ -37,6 +37,7 @@ async def test_booking_call_streams_tokens_with_a_filler_and_ends_with_end(
         [spoken] = [u for u in windows.utterances if u.text not in windows.fillers]
         assert len(spoken.tokens) > 5 and any(tok.endswith(" ") for tok in spoken.tokens)
         assert spoken.last and windows.end is None
+        assert all(r.stream for r in world.model.requests)  # the relay speaks tokens as they come
 
         read_back = await call.say(CALLER_LINES[1])
         assert read_back.text.startswith("Just to confirm: AC repair at 64 20 Oak Street")

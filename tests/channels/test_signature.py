@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -46,11 +47,16 @@ async def test_valid_signature_is_accepted(call, store: SqlStore) -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"X-Twilio-Signature": ""}, {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}],
-    ids=["missing", "empty", "forged"],
+    [
+        {},
+        {"X-Twilio-Signature": ""},
+        {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"},
+        {"X-Twilio-Signature": "caf\u00e9".encode()},
+    ],
+    ids=["missing", "empty", "forged", "non-ascii"],
 )
 async def test_missing_or_forged_signature_is_refused(
-    client: httpx.AsyncClient, call, store: SqlStore, engine: FakeEngine, headers: dict[str, str]
+    client: httpx.AsyncClient, call, store: SqlStore, engine: FakeEngine, headers: dict[str, Any]
 ) -> None:
     response = await client.post("/twilio/voice", data=incoming(call()), headers=headers)
     assert response.status_code == 403

@@ -44,9 +44,16 @@ async def server() -> AsyncIterator[FakeOpenAIServer]:
         yield fake
 
 
-@pytest.fixture
-async def model(server: FakeOpenAIServer) -> AsyncIterator[OpenAIChatModel]:
-    chat = OpenAIChatModel(api_key=KEY, model="gpt-test", base_url=server.base_url)
+async def _listen(text: str) -> None:
+    """A text hook: with one the model streams, without one it asks for the whole answer."""
+
+
+@pytest.fixture(params=["whole", "streamed"])
+async def model(
+    server: FakeOpenAIServer, request: pytest.FixtureRequest
+) -> AsyncIterator[OpenAIChatModel]:
+    hook = _listen if request.param == "streamed" else None
+    chat = OpenAIChatModel(api_key=KEY, model="gpt-test", base_url=server.base_url, on_text=hook)
     yield chat
     await chat.aclose()
 
@@ -65,7 +72,10 @@ async def test_plain_text_with_usage(server: FakeOpenAIServer, model: OpenAIChat
     tool_words = estimate_tokens(json.dumps(server.requests[0].tools[0]["function"]))
     assert completion.usage == Usage(prompt_tokens=4 + 5 + tool_words, completion_tokens=7)
     (request,) = server.requests
-    assert request.stream and request.body["stream_options"] == {"include_usage": True}
+    if model.on_text is None:  # nobody listens to the tokens: the whole answer in one read
+        assert not request.stream and "stream_options" not in request.body
+    else:
+        assert request.stream and request.body["stream_options"] == {"include_usage": True}
     assert request.body["model"] == "gpt-test"
     assert request.body["max_completion_tokens"] == 300
     assert request.messages == [

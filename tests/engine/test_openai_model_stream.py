@@ -1,4 +1,5 @@
-"""`OpenAIChatModel`'s lean request and stream path: plain bodies, own SSE parsing, keep-alive."""
+"""`OpenAIChatModel`'s lean request and stream path: plain bodies, own SSE parsing, keep-alive
+(the model streams when a text hook listens), and the whole answer read at once otherwise."""
 
 from __future__ import annotations
 
@@ -31,11 +32,72 @@ async def server() -> AsyncIterator[FakeOpenAIServer]:
         yield fake
 
 
+async def _listen(text: str) -> None:
+    """A text hook: the model streams when one is set."""
+
+
 @pytest.fixture
 async def model(server: FakeOpenAIServer) -> AsyncIterator[OpenAIChatModel]:
+    chat = OpenAIChatModel(api_key=KEY, model="gpt-test", base_url=server.base_url, on_text=_listen)
+    yield chat
+    await chat.aclose()
+
+
+@pytest.fixture
+async def whole(server: FakeOpenAIServer) -> AsyncIterator[OpenAIChatModel]:
+    """The same model without a hook: it asks for the whole answer."""
     chat = OpenAIChatModel(api_key=KEY, model="gpt-test", base_url=server.base_url)
     yield chat
     await chat.aclose()
+
+
+def answer(message: dict[str, object], **extra: object) -> str:
+    body = {"id": "c1", "object": "chat.completion", "model": "gpt-whole", **extra}
+    body["choices"] = [{"index": 0, "message": message, "finish_reason": "stop"}]
+    return json.dumps(body)
+
+
+async def test_without_a_hook_the_whole_answer_is_asked_for_and_read_at_once(
+    server: FakeOpenAIServer, whole: OpenAIChatModel
+) -> None:
+    calls = [
+        {"id": "call_1", "type": "function", "function": {"name": "tool_0", "arguments": "{}"}},
+        {
+            "id": "call_2",
+            "type": "function",
+            "function": {"name": "tool_2", "arguments": '{"a":1}'},
+        },
+    ]
+    usage = {"prompt_tokens": 11, "completion_tokens": 4}
+    server.enqueue(Reply.malformed(answer({"content": "One moment.", "tool_calls": calls},
+                                          usage=usage)), "Second.")  # fmt: skip
+    completion = await whole.complete(HISTORY, TOOLS, timeout=5)
+    body = server.requests[0].body
+    assert body["stream"] is False and "stream_options" not in body
+    assert completion.content == "One moment." and completion.model == "gpt-whole"
+    assert completion.tool_calls == (
+        ToolCall("call_1", "tool_0", "{}"), ToolCall("call_2", "tool_2", '{"a":1}')
+    )  # fmt: skip
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (11, 4)
+    assert (await whole.complete(HISTORY, TOOLS, timeout=5)).content == "Second."
+    assert server.connections == 1  # the connection is reused
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ('["not", "an", "answer"]', "malformed"),
+        ('{"error": {"message": "overloaded"}}', "reported an error"),
+        ('{"choices": [{"message": {"tool_calls": ["x"]}}]}', "malformed"),
+        ('{"choices": []}', "empty answer"),
+    ],
+)
+async def test_a_whole_answer_of_the_wrong_shape_is_a_model_error(
+    server: FakeOpenAIServer, whole: OpenAIChatModel, raw: str, reason: str
+) -> None:
+    server.enqueue(Reply.malformed(raw))
+    with pytest.raises(ChatModelError, match=reason):
+        await whole.complete(HISTORY, [], timeout=5)
 
 
 async def test_the_wire_body_carries_history_tools_and_options_once(
@@ -161,3 +223,10 @@ async def test_lines_split_on_lf_crlf_and_cr_across_chunk_boundaries() -> None:
     # cut between two chunks is decoded whole; "x" and "tail" are not data
     assert await _events(pieces) == ["a", "b", "\u00e9"]
     assert await _events([b"data: x\r", b"\r", b"data: y"]) == ["x", "y"]  # CR CR: blank
+
+
+async def test_a_whole_refusal_is_the_answer(
+    server: FakeOpenAIServer, whole: OpenAIChatModel
+) -> None:
+    server.enqueue(Reply.malformed(answer({"content": None, "refusal": "I can't help with that."})))
+    assert (await whole.complete(HISTORY, [], timeout=5)).content == "I can't help with that."

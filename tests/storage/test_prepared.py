@@ -14,10 +14,10 @@ from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, ins
 from sqlalchemy.exc import IntegrityError
 
 from voice_agent.errors import StorageError
-from voice_agent.storage.base import NewConversation, NewTurn
+from voice_agent.storage.base import Conversation, NewConversation, NewTurn
 from voice_agent.storage.sql import SqlStore, open_store
 from voice_agent.storage.sql import prepared as prepared_module
-from voice_agent.storage.sql.core import turns
+from voice_agent.storage.sql.core import conversations, turns
 from voice_agent.storage.sql.prepared import changed, prepared
 
 
@@ -64,6 +64,40 @@ async def test_a_turn_s_writes_run_on_the_driver_and_read_back_typed(
     assert (turn.text, turn.meta) == ("Hello", {"filler": True})
     assert isinstance(turn.created_at, datetime) and turn.created_at.tzinfo is not None
     assert abs(turn.created_at - datetime.now(UTC)).total_seconds() < 60
+
+
+async def test_a_call_s_reads_run_on_the_driver_and_equal_sqlalchemy_s(
+    lite: SqlStore, driver_runs: list[str]
+) -> None:
+    conv, _ = await lite.create_conversation(NewConversation("voice", "CA-R", "+15555550100"))
+    state = {"stage": "booking", "name": "Zoë", "ok": True, "n": None}
+    await lite.finish_turn(
+        conv.id, NewTurn(1, "agent", "Hi"), state, expected_version=conv.version,
+        fields={"outcome": "booked", "ended_at": datetime(2026, 12, 6, 15, 30, tzinfo=UTC)},
+    )  # fmt: skip
+    before = len(driver_runs)
+    got = await lite.get_conversation(conv.id)
+    found = await lite.find_conversation("voice", "CA-R")
+    assert len(driver_runs) - before == 2  # both reads went straight to the driver
+    assert await lite.get_conversation("no-such-id") is None
+    assert await lite.find_conversation("sms", "CA-R") is None
+    query = select(conversations).where(conversations.c.id == conv.id)
+    through_sqlalchemy = await lite._read(lambda conn: conn.execute(query).one())
+    assert got == found == Conversation(**through_sqlalchemy._asdict())
+    assert got is not None and got.state == state and got.test_mode is False
+    assert got.ended_at == datetime(2026, 12, 6, 15, 30, tzinfo=UTC)
+
+
+async def test_a_tool_call_is_recorded_on_the_driver(
+    lite: SqlStore, driver_runs: list[str]
+) -> None:
+    conv, _ = await lite.create_conversation(NewConversation("voice", "CA-T", "+15555550100"))
+    before = len(driver_runs)
+    record = await lite.add_tool_call(
+        conv.id, 2, "book_job", {"window": "8-10"}, {"job": "job_1"}, None, 12.5
+    )
+    assert len(driver_runs) - before == 1
+    assert await lite.list_tool_calls(conv.id) == [record]
 
 
 async def test_a_stale_version_and_a_duplicate_take_the_same_paths(

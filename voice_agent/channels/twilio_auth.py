@@ -8,6 +8,7 @@ the signature is checked; there is no switch that turns the check off.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from typing import Annotated
@@ -134,8 +135,8 @@ async def verified_twilio_params(request: Request) -> TwilioParams:
     form = await _read_form(request)
     if not signature:
         raise _reject(request, "missing signature", form)
-    validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
-    if not validator.validate(public_url(request, settings), form, signature):
+    if not _signed(settings.twilio_auth_token.get_secret_value(), public_url(request, settings),
+                   form, signature):  # fmt: skip
         raise _reject(request, "signature mismatch", form)
     params: TwilioParams = {}
     for key, value in form.multi_items():
@@ -143,6 +144,16 @@ async def verified_twilio_params(request: Request) -> TwilioParams:
             raise HTTPException(status_code=400, detail="unexpected file upload")
         params.setdefault(key, value)
     return params
+
+
+def _signed(token: str, url: str, form: FormData, signature: str) -> bool:
+    """The SDK's check of `signature`: first against the URL exactly as Twilio called it
+    (one HMAC, the usual case), then `validate`, which also tries it with and without the
+    port (two more)."""
+    validator = RequestValidator(token)
+    if hmac.compare_digest(validator.compute_signature(url, form).encode(), signature.encode()):
+        return True
+    return bool(validator.validate(url, form, signature))
 
 
 TwilioForm = Annotated[TwilioParams, Depends(verified_twilio_params)]

@@ -1,10 +1,13 @@
 """`OpenAIChatModel`: the `ChatModel` backed by any OpenAI-compatible Chat Completions server.
 
-This is the only module of the project that imports `openai`. Every request streams
-(`stream=True` with usage in the last chunk) so a channel can start speaking early through the
-`on_text` hook; tool-call fragments are assembled by their `index`. Any failure — HTTP status,
-connection, timeout, a malformed body — becomes one `ChatModelError` with a short reason, and
-the engine falls back to guided intake.
+This is the only module of the project that imports `openai`. A request with an `on_text`
+hook streams (`stream=True` with usage in the last chunk) so a channel can start speaking
+early; tool-call fragments are assembled by their `index`. A request without one (Gather
+turns, SMS: the reply is used whole) asks for the whole answer at once: the same wait, but one
+read instead of a wake-up, a parse and an SSE event per token (measured: 2.0 ms of client
+CPU for a streamed 20-token answer against 0.8 ms). Any failure — HTTP status, connection,
+timeout, a malformed body — becomes one `ChatModelError` with a short reason, and the engine
+falls back to guided intake.
 
 Hot path: the request still goes through the SDK client (auth, headers, status errors,
 connection handling), but as the SDK's plain `client.post` of the already-plain body, not
@@ -13,8 +16,7 @@ connection handling), but as the SDK's plain `client.post` of the already-plain 
 through `extra_body`). The raw streamed answer is split into lines from its bytes, and each SSE
 chunk parsed with `json.loads` instead of being built into a pydantic `ChatCompletionChunk`
 (about 0.12 ms a chunk). The SDK's own `DefaultAioHttpClient` carries the bytes (aiohttp's C
-parser instead of the pure-Python HTTP/1.1 stack). One streamed request of 13 tools and 13
-messages costs 1.7 ms of CPU, against 3.8 ms through `create` on the default client.
+parser instead of the pure-Python HTTP/1.1 stack).
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ class OpenAIChatModel:
         timeout: float,
         on_text: TextHook | None = None,
     ) -> Completion:
-        """Stream the next assistant message; see `ChatModel.complete`.
+        """The next assistant message (streamed when there is a hook); see `ChatModel.complete`.
 
         Args:
             messages: The conversation so far.
@@ -146,15 +148,18 @@ class OpenAIChatModel:
         body: dict[str, Any] = {
             "model": self.model,
             "messages": to_openai_messages(messages),
-            "stream": True,
-            "stream_options": {"include_usage": True},
+            "stream": hook is not None,
         }
+        if hook is not None:
+            body["stream_options"] = {"include_usage": True}
         if tools:
             body["tools"] = [to_openai_tool(tool) for tool in tools]
         if self.max_completion_tokens is not None:
             body["max_completion_tokens"] = self.max_completion_tokens
         try:
             async with asyncio.timeout(timeout):
+                if hook is None:
+                    return await self._whole(body, timeout)
                 return await self._stream(body, timeout, hook)
         except _HookError as failed:
             raise failed.original from None
@@ -172,9 +177,30 @@ class OpenAIChatModel:
             log.warning("model response unusable: %s", type(exc).__name__, exc_info=True)
             raise ChatModelError(f"malformed model response ({type(exc).__name__})") from exc
 
-    async def _stream(
-        self, body: dict[str, Any], timeout: float, hook: TextHook | None
-    ) -> Completion:
+    async def _whole(self, body: dict[str, Any], timeout: float) -> Completion:
+        response = await self._client.post(
+            "/chat/completions", cast_to=httpx2.Response, body=body, options={"timeout": timeout}
+        )
+        answer = json.loads(response.content)
+        if not isinstance(answer, dict):
+            raise TypeError("the answer is not a JSON object")
+        if answer.get("error"):
+            raise ChatModelError("model server reported an error")
+        choices = answer.get("choices") or [{}]
+        message = choices[0].get("message") or {}
+        calls = [{"index": n, **call} for n, call in enumerate(message.get("tool_calls") or ())]
+        delta = {**message, "tool_calls": calls}  # the whole answer as one chunk's delta
+        acc = _Accumulator()
+        acc.add(
+            {
+                "model": answer.get("model"),
+                "usage": answer.get("usage"),
+                "choices": [{"delta": delta}],
+            }
+        )
+        return acc.result()
+
+    async def _stream(self, body: dict[str, Any], timeout: float, hook: TextHook) -> Completion:
         # The SDK's request for a path it has no method for (`client.post`), as for any
         # undocumented endpoint: no walk over the typed arguments, the raw streaming response.
         response = await self._client.post(
@@ -195,7 +221,7 @@ class OpenAIChatModel:
                 if chunk.get("error"):
                     raise ChatModelError("model server reported an error mid-stream")
                 text = acc.add(chunk)
-                if text and hook is not None:
+                if text:
                     try:
                         await hook(text)
                     except Exception as exc:

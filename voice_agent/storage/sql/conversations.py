@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, Update, bindparam, select, update
+from sqlalchemy import Connection, Insert, Row, Select, Update, bindparam, select, update
 
 from voice_agent.errors import StorageError
 from voice_agent.storage.base import (
@@ -27,7 +27,7 @@ from voice_agent.storage.sql.core import (
     utc_now,
 )
 from voice_agent.storage.sql.journal import let_go
-from voice_agent.storage.sql.prepared import changed, prepared, returned
+from voice_agent.storage.sql.prepared import changed, prepared, returned, row
 
 
 class SqlConversations(SqlCore):
@@ -53,15 +53,14 @@ class SqlConversations(SqlCore):
         return _conversation(row), created
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
-        query = select(conversations).where(conversations.c.id == conversation_id)
-        row = await self._read(lambda conn: conn.execute(query).first())
-        return None if row is None else _conversation(row)
+        params = {"conversation_id": conversation_id}
+        found = await self._read(lambda conn: row(conn, _conversation_by_id(), params))
+        return None if found is None else Conversation(**found)
 
     async def find_conversation(self, channel: Channel, external_id: str) -> Conversation | None:
-        c = conversations.c
-        query = select(conversations).where(c.channel == channel, c.external_id == external_id)
-        row = await self._read(lambda conn: conn.execute(query).first())
-        return None if row is None else _conversation(row)
+        params = {"channel": channel, "external_id": external_id}
+        found = await self._read(lambda conn: row(conn, _conversation_by_key(), params))
+        return None if found is None else Conversation(**found)
 
     async def save_state(self, conversation_id: str, state: JSON, *, expected_version: int) -> int:
         def work(conn: Connection) -> int:
@@ -187,8 +186,7 @@ class SqlConversations(SqlCore):
             duration_ms=duration_ms,
             created_at=utc_now(),
         )
-        stmt = tool_calls.insert().values(**record.__dict__)
-        await self._write(lambda conn: conn.execute(stmt))
+        await self._write(lambda conn: changed(conn, _insert_tool_call(), record.__dict__))
         return record
 
     async def list_tool_calls(self, conversation_id: str) -> list[ToolCallRecord]:
@@ -207,6 +205,24 @@ CONVERSATION_FIELDS = frozenset(
     {"status", "outcome", "hcp_customer_id", "language", "ended_at", "duration_seconds"}
 )
 TURN_KEY = ["conversation_id", "seq", "role"]
+
+
+@prepared
+def _conversation_by_id() -> Select[Any]:
+    return select(conversations).where(conversations.c.id == bindparam("conversation_id"))
+
+
+@prepared
+def _conversation_by_key() -> Select[Any]:
+    c = conversations.c
+    return select(conversations).where(
+        c.channel == bindparam("channel"), c.external_id == bindparam("external_id")
+    )
+
+
+@prepared
+def _insert_tool_call() -> Insert:
+    return tool_calls.insert()
 
 
 @prepared

@@ -1,11 +1,12 @@
-"""Prepared statements: a caller turn's writes without SQLAlchemy's per-execution work.
+"""Prepared statements: a caller turn's reads and writes without SQLAlchemy's per-execution
+work.
 
 A statement built once by a `@prepared` builder is compiled once per dialect and set of
 parameter names. On the SQLite file's writer and reader threads (the `pysqlite` driver) it
 then runs straight on the driver's connection, inside the transaction SQLAlchemy opened:
-the SQL text and the value conversions (JSON, datetimes) are SQLAlchemy's own, only the
-per-execution machinery is skipped, which costs several times SQLite's work for a one-row
-write. Any other driver, statement or shape of parameters takes `Connection.execute`.
+the SQL text and the value conversions both ways (JSON, datetimes) are SQLAlchemy's own, only
+the per-execution machinery is skipped, which costs several times SQLite's work for a one-row
+read or write. Any other driver, statement or shape of parameters takes `Connection.execute`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class _Plan:
 
     sql: str
     slots: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+    columns: tuple[tuple[str, Callable[[Any], Any] | None], ...] = ()
+    """A query's result columns: each one's key and the conversion of its value."""
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
         out = []
@@ -76,6 +79,24 @@ def returned(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -> A
     if len(rows) > 1:
         raise ValueError(f"expected at most one row, got {len(rows)}")
     return rows[0][0] if rows else None
+
+
+def row(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Run a query: its first row as a dict keyed by column, or None when none came back."""
+    cursor = _direct(conn, stmt, params)
+    if cursor is None:
+        found = conn.execute(stmt, params).mappings().first()
+        return None if found is None else dict(found)
+    values = cursor.fetchone()
+    cursor.close()
+    if values is None:
+        return None
+    plan = _plans[(id(stmt), conn.dialect.name, frozenset(params))]
+    assert plan is not None
+    return {
+        key: value if convert is None or value is None else convert(value)
+        for (key, convert), value in zip(plan.columns, values, strict=True)
+    }
 
 
 def _direct(
@@ -132,4 +153,8 @@ def _compile(stmt: Executable, dialect: Dialect, names: frozenset[str]) -> _Plan
             slots.append((None, bind.value, convert))  # a constant of the statement
         else:
             return None
-    return _Plan(compiled.string, tuple(slots))
+    columns = tuple(
+        (entry.keyname, entry.type.dialect_impl(dialect).result_processor(dialect, None))
+        for entry in compiled._result_columns
+    )
+    return _Plan(compiled.string, tuple(slots), columns)
