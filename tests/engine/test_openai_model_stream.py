@@ -9,7 +9,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from voice_agent.engine.messages import ChatMessage, ChatModelError, ToolCall, ToolSchema
-from voice_agent.engine.openai_model import OpenAIChatModel, _Events
+from voice_agent.engine.openai_model import (
+    OpenAIChatModel,
+    _encode,
+    _Events,
+    to_openai_messages,
+    to_openai_tool,
+)
 from voice_agent.testing import FakeOpenAIServer, Reply
 
 KEY = "test-openai-key-not-real"
@@ -230,3 +236,15 @@ async def test_a_whole_refusal_is_the_answer(
 ) -> None:
     server.enqueue(Reply.malformed(answer({"content": None, "refusal": "I can't help with that."})))
     assert (await whole.complete(HISTORY, [], timeout=5)).content == "I can't help with that."
+
+
+def test_the_encoded_body_is_the_plain_json_with_reused_parts() -> None:
+    options = {"model": "m", "stream": False}
+    messages = to_openai_messages([ChatMessage("system", "Sé breve."), *HISTORY[1:]])
+    encoded = _encode(options, messages, TOOLS)
+    assert json.loads(encoded) == {
+        **options, "messages": messages, "tools": [to_openai_tool(t) for t in TOOLS]
+    }  # fmt: skip
+    assert "Sé breve".encode() in encoded  # UTF-8, as the SDK writes it
+    assert _encode(options, messages, TOOLS) == encoded  # the cached parts are the same
+    assert json.loads(_encode(options, messages, [])) == {**options, "messages": messages}

@@ -156,3 +156,15 @@ def test_only_the_last_line_changes_with_the_clock(business: Settings, channel: 
     evening = system_prompt(business, channel, now=datetime(2026, 1, 6, 17, 30))
     assert morning.splitlines()[:-1] == evening.splitlines()[:-1]  # cacheable prefix
     assert morning.splitlines()[-1] != evening.splitlines()[-1]
+
+
+def test_a_prompt_is_built_once_a_minute_and_anew_for_saved_settings(business: Settings) -> None:
+    at = datetime(2026, 1, 5, 9, 0)
+    first = system_prompt(business, "voice", now=at)
+    assert system_prompt(business, "voice", now=at.replace(second=40)) is first  # reused
+    assert "9:01 AM" in system_prompt(business, "voice", now=at.replace(minute=1))
+    renamed = business.model_copy(update={"business_name": "Cedar Plumbing"})
+    assert "Cedar Plumbing" in system_prompt(renamed, "voice", now=at)
+    assert "Cedar Plumbing" not in system_prompt(business, "voice", now=at)
+    spanish = system_prompt(business, "voice", now=at, language="es")
+    assert spanish != first and spanish.startswith(first)

@@ -22,6 +22,7 @@ parser instead of the pure-Python HTTP/1.1 stack).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -145,17 +146,12 @@ class OpenAIChatModel:
                 answer. An exception raised by `on_text` itself propagates unchanged.
         """
         hook = on_text or self.on_text
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": to_openai_messages(messages),
-            "stream": hook is not None,
-        }
+        options: dict[str, Any] = {"model": self.model, "stream": hook is not None}
         if hook is not None:
-            body["stream_options"] = {"include_usage": True}
-        if tools:
-            body["tools"] = [to_openai_tool(tool) for tool in tools]
+            options["stream_options"] = {"include_usage": True}
         if self.max_completion_tokens is not None:
-            body["max_completion_tokens"] = self.max_completion_tokens
+            options["max_completion_tokens"] = self.max_completion_tokens
+        body = _encode(options, to_openai_messages(messages), tools)
         try:
             async with asyncio.timeout(timeout):
                 if hook is None:
@@ -177,9 +173,9 @@ class OpenAIChatModel:
             log.warning("model response unusable: %s", type(exc).__name__, exc_info=True)
             raise ChatModelError(f"malformed model response ({type(exc).__name__})") from exc
 
-    async def _whole(self, body: dict[str, Any], timeout: float) -> Completion:
+    async def _whole(self, body: bytes, timeout: float) -> Completion:
         response = await self._client.post(
-            "/chat/completions", cast_to=httpx2.Response, body=body, options={"timeout": timeout}
+            "/chat/completions", cast_to=httpx2.Response, content=body, options={"timeout": timeout}
         )
         answer = json.loads(response.content)
         if not isinstance(answer, dict):
@@ -200,13 +196,13 @@ class OpenAIChatModel:
         )
         return acc.result()
 
-    async def _stream(self, body: dict[str, Any], timeout: float, hook: TextHook) -> Completion:
+    async def _stream(self, body: bytes, timeout: float, hook: TextHook) -> Completion:
         # The SDK's request for a path it has no method for (`client.post`), as for any
         # undocumented endpoint: no walk over the typed arguments, the raw streaming response.
         response = await self._client.post(
             "/chat/completions",
             cast_to=httpx2.Response,
-            body=body,
+            content=body,
             options={"timeout": timeout},
             stream=True,
             stream_cls=None,
@@ -374,6 +370,45 @@ class _Accumulator:
         return Completion(
             content=text or None, tool_calls=tuple(calls), usage=self.usage, model=self.model
         )
+
+
+def _encode(
+    options: dict[str, Any], messages: list[dict[str, Any]], tools: Sequence[ToolSchema]
+) -> bytes:
+    """The request body as JSON: `options`, `messages` and `tools` (none: no key). The
+    encodings of the tools and of the system prompt, most of the bytes and the same in every
+    request, are reused."""
+    parts = [_dumps(options)[:-1], b',"messages":[']
+    parts.append(b",".join(_system(m["content"]) if m["role"] == "system" else _dumps(m)
+                           for m in messages))  # fmt: skip
+    if tools:
+        parts += [b'],"tools":[', b",".join(_tool(tool) for tool in tools)]
+    parts.append(b"]}")
+    return b"".join(parts)
+
+
+def _dumps(value: Any) -> bytes:
+    """JSON as the SDK writes it (UTF-8, no spaces)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@functools.lru_cache(maxsize=32)
+def _system(content: str) -> bytes:
+    return _dumps({"role": "system", "content": content})
+
+
+_tools: dict[int, tuple[ToolSchema, bytes]] = {}  # holding each tool keeps its id unique
+
+
+def _tool(tool: ToolSchema) -> bytes:
+    known = _tools.get(id(tool))
+    if known is not None and known[0] is tool:
+        return known[1]
+    if len(_tools) >= 256:
+        _tools.clear()
+    encoded = _dumps(to_openai_tool(tool))
+    _tools[id(tool)] = (tool, encoded)
+    return encoded
 
 
 def to_openai_tool(tool: ToolSchema) -> dict[str, Any]:

@@ -189,17 +189,31 @@ def system_prompt(
         library: Where to read templates from.
     """
     moment = now or datetime.now(settings.zone)
+    today, clock = f"{moment:%A, %B} {moment.day}, {moment.year}", _clock(moment.time())
+    key = (id(settings), id(library), channel, language, today, clock)
+    built = _built.get(key)
+    if built is not None and built[0] is settings and built[1] is library:
+        return built[2]  # the same prompt for every turn of the same minute
     values = {
         "business_name": settings.business_name,
-        "today": f"{moment:%A, %B} {moment.day}, {moment.year}",
-        "now": _clock(moment.time()),
+        "today": today,
+        "now": clock,
         "business_facts": library.load("business_facts", **business_values(settings)),
         "safety": library.load("safety", **safety_values()),
     }
     prompt = library.load(f"{channel}_system", **values)
     if language == "es":
         prompt += f"\n\n{SPANISH_MARKER}\n" + library.load("language_es", channel=channel)
+    if len(_built) >= _MAX_BUILT:
+        _built.clear()
+    _built[key] = (settings, library, prompt)  # holding both keeps their ids unique
     return prompt
+
+
+_built: dict[tuple[int, int, str, str, str, str], tuple[Settings, PromptLibrary, str]] = {}
+"""Prompts built this minute, by settings (frozen: a saved change is a new object),
+library, channel, language, date and time."""
+_MAX_BUILT = 64
 
 
 DISCLOSURE = "You're speaking with an automated assistant."
