@@ -10,6 +10,7 @@ model with a whole-second timeout.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from twilio.twiml.voice_response import Connect, Gather, VoiceResponse
 
@@ -35,9 +36,15 @@ class VoiceStyle:
     @property
     def hints_text(self) -> str | None:
         """Comma-separated hints within Twilio's limits, or None."""
-        cleaned = [h.replace(",", " ").strip()[:MAX_HINT_CHARS] for h in self.hints]
-        unique = list(dict.fromkeys(h for h in cleaned if h))[:MAX_HINTS]
-        return ", ".join(unique) or None
+        return _hints_text(self.hints)
+
+
+@lru_cache(maxsize=16)
+def _hints_text(hints: tuple[str, ...]) -> str | None:
+    """(The same few hint lists come back every turn.)"""
+    cleaned = [h.replace(",", " ").strip()[:MAX_HINT_CHARS] for h in hints]
+    unique = list(dict.fromkeys(h for h in cleaned if h))[:MAX_HINTS]
+    return ", ".join(unique) or None
 
 
 def _say(node: VoiceResponse | Gather, text: str, style: VoiceStyle) -> None:
