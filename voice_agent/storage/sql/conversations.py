@@ -27,7 +27,7 @@ from voice_agent.storage.sql.core import (
     utc_now,
 )
 from voice_agent.storage.sql.journal import let_go
-from voice_agent.storage.sql.prepared import changed, prepared, returned, row
+from voice_agent.storage.sql.prepared import changed, prepared, returned
 
 
 class SqlConversations(SqlCore):
@@ -53,13 +53,12 @@ class SqlConversations(SqlCore):
         return _conversation(row), created
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
-        params = {"conversation_id": conversation_id}
-        found = await self._read(lambda conn: row(conn, _conversation_by_id(), params))
+        found = await self._row(_conversation_by_id(), {"conversation_id": conversation_id})
         return None if found is None else Conversation(**found)
 
     async def find_conversation(self, channel: Channel, external_id: str) -> Conversation | None:
         params = {"channel": channel, "external_id": external_id}
-        found = await self._read(lambda conn: row(conn, _conversation_by_key(), params))
+        found = await self._row(_conversation_by_key(), params)
         return None if found is None else Conversation(**found)
 
     async def save_state(self, conversation_id: str, state: JSON, *, expected_version: int) -> int:
@@ -121,20 +120,14 @@ class SqlConversations(SqlCore):
     async def add_turn(
         self, conversation_id: str, seq: int, role: str, text: str, meta: JSON | None = None
     ) -> bool:
-        turn = NewTurn(seq, role, text, meta or {})
-        return await self._write(lambda conn: self._insert_turn(conn, conversation_id, turn))
+        return await self._change(
+            self._insert_ignore(turns, TURN_KEY),
+            _turn_row(conversation_id, NewTurn(seq, role, text, meta or {})),
+        )
 
     def _insert_turn(self, conn: Connection, conversation_id: str, turn: NewTurn) -> bool:
         """Record `turn` in the current transaction unless it is recorded; True if new."""
-        values: dict[str, Any] = {
-            "conversation_id": conversation_id,
-            "seq": turn.seq,
-            "role": turn.role,
-            "text": turn.text,
-            "meta": turn.meta or {},
-            "created_at": utc_now(),
-        }
-        return changed(conn, self._insert_ignore(turns, TURN_KEY), values)
+        return changed(conn, self._insert_ignore(turns, TURN_KEY), _turn_row(conversation_id, turn))
 
     async def update_turn(self, conversation_id: str, seq: int, role: str, *, text: str) -> bool:
         c = turns.c
@@ -186,7 +179,7 @@ class SqlConversations(SqlCore):
             duration_ms=duration_ms,
             created_at=utc_now(),
         )
-        await self._write(lambda conn: changed(conn, _insert_tool_call(), record.__dict__))
+        await self._change(_insert_tool_call(), record.__dict__)
         return record
 
     async def list_tool_calls(self, conversation_id: str) -> list[ToolCallRecord]:
@@ -265,6 +258,17 @@ def _stale(conn: Connection, conversation_id: str, expected_version: int) -> Exc
     return StaleStateError(
         f"conversation {conversation_id} is at version {current}, not {expected_version}"
     )
+
+
+def _turn_row(conversation_id: str, turn: NewTurn) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "seq": turn.seq,
+        "role": turn.role,
+        "text": turn.text,
+        "meta": turn.meta or {},
+        "created_at": utc_now(),
+    }
 
 
 def _conversation(row: Row[Any]) -> Conversation:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
@@ -34,14 +34,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.expression import Executable
 
 from voice_agent.errors import StorageError
 from voice_agent.storage import tables as t
 from voice_agent.storage.base import JSON
 from voice_agent.storage.engine import READ_ONLY, sqlite_writer_engine
 from voice_agent.storage.migrate import SchemaStatus, upgrade_engine
+from voice_agent.storage.sql.direct_pg import NOT_PREPARED, DirectPg
 from voice_agent.storage.sql.inline import BUSY, InlineSqlite
-from voice_agent.storage.sql.prepared import changed, prepared
+from voice_agent.storage.sql.prepared import changed, prepared, row
 from voice_agent.storage.sql.writer import GroupWriter
 
 conversations = cast(Table, t.ConversationRow.__table__)
@@ -102,6 +104,9 @@ class SqlCore:
         )
         # ... and first of all on the calling thread, when the database is free (see `inline`)
         self._inline = InlineSqlite(self._writer) if self._writer else None
+        # PostgreSQL: one-statement writes and point reads straight on asyncpg (`direct_pg`)
+        asyncpg = self._postgres and engine.dialect.driver == "asyncpg"
+        self._direct = DirectPg(engine) if asyncpg else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -109,15 +114,21 @@ class SqlCore:
         return self._engine
 
     @asynccontextmanager
-    async def _tx(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def _tx(
+        self, *, read_only: bool = False, single: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """An async transaction. Read-only ones (one statement) start DEFERRED on SQLite, so
-        they never wait, and run in autocommit on PostgreSQL, saving BEGIN and COMMIT."""
+        they never wait; they and `single` statement writes run in autocommit on PostgreSQL,
+        where a statement is its own transaction: BEGIN and COMMIT would be two more round
+        trips."""
         with storage_errors():
             async with self._serial or nullcontext():
                 async with self._engine.connect() as conn:
-                    if read_only:
-                        autocommit = {"isolation_level": "AUTOCOMMIT"} if self._postgres else {}
-                        await conn.execution_options(**{READ_ONLY: True}, **autocommit)
+                    options: dict[str, Any] = {READ_ONLY: True} if read_only else {}
+                    if self._postgres and (read_only or single):
+                        options["isolation_level"] = "AUTOCOMMIT"
+                    if options:
+                        await conn.execution_options(**options)
                     async with conn.begin():
                         yield conn
 
@@ -140,6 +151,28 @@ class SqlCore:
             # `BEGIN IMMEDIATE` … `COMMIT` on the writer thread, shared with the writes
             # queued meanwhile
             return await self._group.run(work)
+
+    async def _change(self, stmt: Executable, params: Mapping[str, Any]) -> bool:
+        """Run one INSERT/UPDATE/DELETE of one row as its own transaction; True if it changed
+        a row (see `prepared.changed`)."""
+        if self._direct is not None:
+            with storage_errors():
+                done = await self._direct.changed(stmt, params)
+            if done is not NOT_PREPARED:
+                return bool(done)
+        if self._postgres:
+            async with self._tx(single=True) as conn:
+                return await conn.run_sync(lambda sync: changed(sync, stmt, params))
+        return await self._write(lambda conn: changed(conn, stmt, params))
+
+    async def _row(self, stmt: Executable, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Run a query: its first row by column key, or None (see `prepared.row`)."""
+        if self._direct is not None:
+            with storage_errors():
+                found = await self._direct.row(stmt, params)
+            if found is not NOT_PREPARED:
+                return cast(dict[str, Any] | None, found)
+        return await self._read(lambda conn: row(conn, stmt, params))
 
     async def _read(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one read-only transaction and return its result."""

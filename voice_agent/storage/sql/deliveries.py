@@ -16,7 +16,7 @@ from voice_agent.storage.sql.core import (
     utc_now,
     webhook_events,
 )
-from voice_agent.storage.sql.prepared import changed, prepared
+from voice_agent.storage.sql.prepared import prepared
 
 
 class SqlMessages(SqlCore):
@@ -81,8 +81,9 @@ class SqlWebhookEvents(SqlCore):
             "payload": payload,
             "received_at": utc_now(),
         }
-        stmt = self._insert_ignore(webhook_events, ["provider", "event_id"])
-        return await self._write(lambda conn: changed(conn, stmt, values))
+        return await self._change(
+            self._insert_ignore(webhook_events, ["provider", "event_id"]), values
+        )
 
     async def mark_webhook_processed(
         self, provider: str, event_id: str, error: str | None = None
@@ -93,7 +94,7 @@ class SqlWebhookEvents(SqlCore):
             "at": utc_now(),
             "failure": error,
         }
-        if not await self._write(lambda conn: changed(conn, _mark_processed(), values)):
+        if not await self._change(_mark_processed(), values):
             raise StorageError(f"no {provider} webhook event {event_id}")
 
     async def list_unprocessed_webhooks(self, provider: str) -> list[WebhookEvent]:

@@ -111,6 +111,8 @@ class SqlLeases(SqlCore):
         row = {"name": name, "owner": owner, "expires_at": until}
         take = {"lease_name": name, "lease_owner": owner, "now": now, "until": until}
         insert = self._insert_ignore(leases, ["name"])
+        if self._direct is not None:  # at READ COMMITTED one transaction guards no more
+            return await self._change(insert, row) or await self._change(_take_lease(), take)
 
         def work(conn: Connection) -> bool:
             return changed(conn, insert, row) or changed(conn, _take_lease(), take)

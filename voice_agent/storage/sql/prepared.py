@@ -26,7 +26,7 @@ from sqlalchemy.sql.expression import ClauseElement, Executable
 S = TypeVar("S", bound=Executable)
 
 _statements: dict[int, Executable] = {}  # the prepared statements, by id (kept alive here)
-_plans: dict[tuple[int, str, frozenset[str]], _Plan | None] = {}
+_plans: dict[tuple[int, str, str, frozenset[str]], _Plan | None] = {}
 _lock = threading.Lock()  # plans are made on the writer and reader threads
 
 
@@ -46,6 +46,13 @@ class _Plan:
             value = constant if name is None else params[name]
             out.append(value if convert is None else convert(value))
         return out
+
+    def row(self, values: Sequence[Any]) -> dict[str, Any]:
+        """A result row's values by column key, converted as SQLAlchemy would."""
+        return {
+            key: value if convert is None or value is None else convert(value)
+            for (key, convert), value in zip(self.columns, values, strict=True)
+        }
 
 
 def prepared(build: Callable[..., S]) -> Callable[..., S]:
@@ -91,12 +98,9 @@ def row(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -> dict[s
     cursor.close()
     if values is None:
         return None
-    plan = _plans[(id(stmt), conn.dialect.name, frozenset(params))]
+    plan = plan_for(stmt, conn.dialect, params)
     assert plan is not None
-    return {
-        key: value if convert is None or value is None else convert(value)
-        for (key, convert), value in zip(plan.columns, values, strict=True)
-    }
+    return plan.row(values)
 
 
 def _direct(
@@ -104,14 +108,9 @@ def _direct(
 ) -> sqlite3.Cursor | None:
     """The statement run on the driver's connection, or None when it must go through
     SQLAlchemy (not prepared, not `pysqlite`, or a shape the plan does not cover)."""
-    if params is None or id(stmt) not in _statements or conn.dialect.driver != "pysqlite":
+    if params is None or conn.dialect.driver != "pysqlite":
         return None
-    key = (id(stmt), conn.dialect.name, frozenset(params))
-    try:
-        plan = _plans[key]
-    except KeyError:
-        with _lock:
-            plan = _plans.setdefault(key, _compile(stmt, conn.dialect, key[2]))
+    plan = plan_for(stmt, conn.dialect, params)
     if plan is None:
         return None
     driver = conn.connection.dbapi_connection
@@ -123,6 +122,19 @@ def _direct(
         raise DBAPIError.instance(
             plan.sql, values, exc, sqlite3.Error, hide_parameters=True
         ) from exc
+
+
+def plan_for(stmt: Executable, dialect: Dialect, params: Mapping[str, Any]) -> _Plan | None:
+    """The compiled plan of a prepared statement with these parameter names, or None when
+    SQLAlchemy must run it (not prepared, or a shape the plan does not cover)."""
+    if id(stmt) not in _statements:
+        return None
+    key = (id(stmt), dialect.name, dialect.driver, frozenset(params))
+    try:
+        return _plans[key]
+    except KeyError:
+        with _lock:
+            return _plans.setdefault(key, _compile(stmt, dialect, key[3]))
 
 
 def _compile(stmt: Executable, dialect: Dialect, names: frozenset[str]) -> _Plan | None:

@@ -1,0 +1,81 @@
+"""`DirectPg`: PostgreSQL's one-statement writes and point reads straight on asyncpg.
+
+A call's hot statements (record a webhook, a turn, a tool call; read the conversation) are
+single statements, so on PostgreSQL each is its own transaction in autocommit. Run through
+SQLAlchemy's async engine, each also paid a pool checkout with its events, an execution
+context, a greenlet hop and result wrapping: about 0.57 ms of CPU per write against 0.16 ms
+on the driver (measured). Here a prepared statement (see `prepared`) runs on the asyncpg
+connection of a pooled SQLAlchemy connection, so the pool, its checkout check
+(`engine._replace_closed`) and the connection's codecs are SQLAlchemy's; the SQL text and
+the value conversions both ways are too. Anything not prepared takes SQLAlchemy's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.expression import Executable
+
+from voice_agent.errors import StorageError
+from voice_agent.storage.sql.prepared import plan_for
+
+NOT_PREPARED: Final = object()
+"""Returned when the statement must go through SQLAlchemy (nothing ran)."""
+
+
+class DirectPg:
+    """Prepared statements on the asyncpg connections of `engine`'s pool."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect
+
+    async def changed(self, stmt: Executable, params: Mapping[str, Any]) -> bool | object:
+        """Run a one-row INSERT/UPDATE/DELETE: True if it changed a row, or `NOT_PREPARED`.
+
+        Raises:
+            StorageError: The database refused it or could not be reached.
+        """
+        plan = plan_for(stmt, self._dialect, params)
+        if plan is None:
+            return NOT_PREPARED
+        status = await self._run("execute", plan.sql, plan.values(params))
+        return int(str(status).rsplit(" ", 1)[-1]) > 0  # "INSERT 0 1", "UPDATE 0"
+
+    async def row(
+        self, stmt: Executable, params: Mapping[str, Any]
+    ) -> dict[str, Any] | None | object:
+        """Run a query: its first row by column key, None, or `NOT_PREPARED`.
+
+        Raises:
+            StorageError: The database refused it or could not be reached.
+        """
+        plan = plan_for(stmt, self._dialect, params)
+        if plan is None:
+            return NOT_PREPARED
+        record = await self._run("fetchrow", plan.sql, plan.values(params))
+        return None if record is None else plan.row(tuple(record))
+
+    async def _run(self, method: str, sql: str, values: list[Any]) -> Any:
+        pooled = await self._engine.raw_connection()  # SQLAlchemy's errors: see `storage_errors`
+        driver: Any = pooled.driver_connection  # an asyncpg.Connection
+        try:
+            return await getattr(driver, method)(sql, *values)
+        except BaseException as exc:
+            if not isinstance(exc, asyncpg.PostgresError) or driver.is_closed():
+                pooled.invalidate()  # broken, or cancelled mid-statement: never pooled again
+            if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+                raise StorageError(f"database error: IntegrityError: {exc}") from exc
+            if isinstance(exc, asyncpg.PostgresError):
+                raise StorageError(f"database error: {type(exc).__name__}: {exc}") from exc
+            if isinstance(exc, (OSError, asyncpg.InterfaceError)):
+                raise StorageError(f"database unreachable: {exc}") from exc
+            raise
+        finally:
+            pooled.close()
+
+
+__all__ = ["NOT_PREPARED", "DirectPg"]
