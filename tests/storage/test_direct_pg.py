@@ -15,7 +15,7 @@ from voice_agent.errors import StorageError
 from voice_agent.storage.base import Conversation, NewConversation, NewTurn
 from voice_agent.storage.sql import SqlStore, open_store
 from voice_agent.storage.sql.core import conversations
-from voice_agent.storage.sql.direct_pg import DirectPg
+from voice_agent.storage.sql.direct_pg import NOT_PREPARED, DirectPg
 
 from .conftest import pg_url
 
@@ -31,13 +31,15 @@ async def pg(pg_schema: str) -> AsyncIterator[SqlStore]:
 
 @pytest.fixture
 def direct_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The SQL each statement ran straight on asyncpg."""
+    """What each statement run straight on asyncpg did (`execute`, `fetchrow`)."""
     ran: list[str] = []
     real = DirectPg._run
 
-    async def run(self: DirectPg, method: str, sql: str, values: list[Any]) -> Any:
-        ran.append(sql)
-        return await real(self, method, sql, values)
+    async def run(self: DirectPg, method: str, stmt: Any, params: Any) -> Any:
+        answer = await real(self, method, stmt, params)
+        if answer is not NOT_PREPARED:
+            ran.append(method)
+        return answer
 
     monkeypatch.setattr(DirectPg, "_run", run)
     return ran

@@ -39,10 +39,9 @@ class DirectPg:
         Raises:
             StorageError: The database refused it or could not be reached.
         """
-        plan = plan_for(stmt, self._dialect, params)
-        if plan is None:
-            return NOT_PREPARED
-        status = await self._run("execute", plan.sql, plan.values(params))
+        status = await self._run("execute", stmt, params)
+        if status is NOT_PREPARED:
+            return status
         return int(str(status).rsplit(" ", 1)[-1]) > 0  # "INSERT 0 1", "UPDATE 0"
 
     async def row(
@@ -53,17 +52,17 @@ class DirectPg:
         Raises:
             StorageError: The database refused it or could not be reached.
         """
+        found: dict[str, Any] | None | object = await self._run("fetchrow", stmt, params)
+        return found
+
+    async def _run(self, method: str, stmt: Executable, params: Mapping[str, Any]) -> Any:
         plan = plan_for(stmt, self._dialect, params)
         if plan is None:
             return NOT_PREPARED
-        record = await self._run("fetchrow", plan.sql, plan.values(params))
-        return None if record is None else plan.row(tuple(record))
-
-    async def _run(self, method: str, sql: str, values: list[Any]) -> Any:
         pooled = await self._engine.raw_connection()  # SQLAlchemy's errors: see `storage_errors`
         driver: Any = pooled.driver_connection  # an asyncpg.Connection
         try:
-            return await getattr(driver, method)(sql, *values)
+            answer = await getattr(driver, method)(plan.sql, *plan.values(params))
         except BaseException as exc:
             if not isinstance(exc, asyncpg.PostgresError) or driver.is_closed():
                 pooled.invalidate()  # broken, or cancelled mid-statement: never pooled again
@@ -76,6 +75,9 @@ class DirectPg:
             raise
         finally:
             pooled.close()
+        if method == "fetchrow":
+            return None if answer is None else plan.row(tuple(answer))
+        return answer
 
 
 __all__ = ["NOT_PREPARED", "DirectPg"]
