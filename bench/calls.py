@@ -111,6 +111,7 @@ def serve(args: argparse.Namespace) -> None:
     import hcp
     from voice_agent.app import create_app
     from voice_agent.channels.voice_turns import engine_wait_meter
+    from voice_agent.cli.serve import QuietServer
     from voice_agent.services import build_services
     from voice_agent.settings import load_settings
     from voice_agent.storage import open_store, upgrade
@@ -200,7 +201,7 @@ def serve(args: argparse.Namespace) -> None:
             timeout_keep_alive=30,
         )
         try:
-            await uvicorn.Server(config).serve()
+            await QuietServer(config).serve()  # as `voice-agent serve` runs
         finally:
             await services.aclose()
             await store.close()
