@@ -22,7 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Response, WebSocket
 from starlette.websockets import WebSocketDisconnect
-from twilio.request_validator import RequestValidator
 
 from voice_agent import phones
 from voice_agent.channels import twiml
@@ -33,7 +32,7 @@ from voice_agent.channels.relay_session import (
     key_text,
     prompt_text,
 )
-from voice_agent.channels.twilio_auth import SIGNATURE_HEADER, TwilioForm
+from voice_agent.channels.twilio_auth import SIGNATURE_HEADER, TwilioForm, signature_ok
 from voice_agent.channels.voice import (
     CALL_OVER,
     CALL_SID,
@@ -91,8 +90,8 @@ def verify_upgrade(websocket: WebSocket, settings: Settings) -> str | None:
     signature = websocket.headers.get(SIGNATURE_HEADER)
     if not signature:
         return "missing signature"
-    validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
-    if not bool(validator.validate(public_ws_url(websocket, settings), {}, signature)):
+    token = settings.twilio_auth_token.get_secret_value()
+    if not signature_ok(token, public_ws_url(websocket, settings), {}, signature):
         return "signature mismatch"
     return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -135,8 +136,8 @@ async def verified_twilio_params(request: Request) -> TwilioParams:
     form = await _read_form(request)
     if not signature:
         raise _reject(request, "missing signature", form)
-    if not _signed(settings.twilio_auth_token.get_secret_value(), public_url(request, settings),
-                   form, signature):  # fmt: skip
+    token = settings.twilio_auth_token.get_secret_value()
+    if not signature_ok(token, public_url(request, settings), form, signature):
         raise _reject(request, "signature mismatch", form)
     params: TwilioParams = {}
     for key, value in form.multi_items():
@@ -146,14 +147,16 @@ async def verified_twilio_params(request: Request) -> TwilioParams:
     return params
 
 
-def _signed(token: str, url: str, form: FormData, signature: str) -> bool:
-    """The SDK's check of `signature`: first against the URL exactly as Twilio called it
-    (one HMAC, the usual case), then `validate`, which also tries it with and without the
-    port (two more)."""
+def signature_ok(
+    token: str, url: str, params: FormData | Mapping[str, str], signature: str
+) -> bool:
+    """The SDK's check of `X-Twilio-Signature` over `url` and `params`: first against the URL
+    exactly as Twilio called it (one HMAC, the usual case), then `validate`, which also tries
+    it with and without the port (two more)."""
     validator = RequestValidator(token)
-    if hmac.compare_digest(validator.compute_signature(url, form).encode(), signature.encode()):
+    if hmac.compare_digest(validator.compute_signature(url, params).encode(), signature.encode()):
         return True
-    return bool(validator.validate(url, form, signature))
+    return bool(validator.validate(url, params, signature))
 
 
 TwilioForm = Annotated[TwilioParams, Depends(verified_twilio_params)]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
+
+from voice_agent.engine.language import fold
 
 EmergencyKind = Literal["gas", "carbon_monoxide", "flooding", "electrical_fire"]
 YesNo = Literal["yes", "no"]
@@ -50,10 +51,7 @@ SAFETY_INSTRUCTIONS: dict[EmergencyKind, str] = {
 def normalise(text: str) -> str:
     """Lower-case, drop accents ("sí" -> "si"), map curly apostrophes, drop other punctuation,
     collapse whitespace (cached: a turn's text is checked for several intents)."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    if not text.isascii():
-        decomposed = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    text = fold(text).replace("\u2019", "'").replace("\u2018", "'")
     text = re.sub(r"[^a-z0-9' ]+", " ", text)
     return " ".join(text.split())
 

@@ -114,21 +114,15 @@ class SqlCore:
         return self._engine
 
     @asynccontextmanager
-    async def _tx(
-        self, *, read_only: bool = False, single: bool = False
-    ) -> AsyncIterator[AsyncConnection]:
+    async def _tx(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
         """An async transaction. Read-only ones (one statement) start DEFERRED on SQLite, so
-        they never wait; they and `single` statement writes run in autocommit on PostgreSQL,
-        where a statement is its own transaction: BEGIN and COMMIT would be two more round
-        trips."""
+        they never wait, and run in autocommit on PostgreSQL, saving BEGIN and COMMIT."""
         with storage_errors():
             async with self._serial or nullcontext():
                 async with self._engine.connect() as conn:
-                    options: dict[str, Any] = {READ_ONLY: True} if read_only else {}
-                    if self._postgres and (read_only or single):
-                        options["isolation_level"] = "AUTOCOMMIT"
-                    if options:
-                        await conn.execution_options(**options)
+                    if read_only:
+                        autocommit = {"isolation_level": "AUTOCOMMIT"} if self._postgres else {}
+                        await conn.execution_options(**{READ_ONLY: True}, **autocommit)
                     async with conn.begin():
                         yield conn
 
@@ -160,9 +154,6 @@ class SqlCore:
                 done = await self._direct.changed(stmt, params)
             if done is not NOT_PREPARED:
                 return bool(done)
-        if self._postgres:
-            async with self._tx(single=True) as conn:
-                return await conn.run_sync(lambda sync: changed(sync, stmt, params))
         return await self._write(lambda conn: changed(conn, stmt, params))
 
     async def _row(self, stmt: Executable, params: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -110,14 +110,10 @@ class SqlLeases(SqlCore):
     async def acquire_lease(self, name: str, owner: str, *, now: datetime, until: datetime) -> bool:
         row = {"name": name, "owner": owner, "expires_at": until}
         take = {"lease_name": name, "lease_owner": owner, "now": now, "until": until}
+        # Two statements, each its own transaction: the UPDATE's guard (mine or expired) is
+        # what makes taking a lease safe, and the usual case (no lease) is the INSERT alone.
         insert = self._insert_ignore(leases, ["name"])
-        if self._direct is not None:  # at READ COMMITTED one transaction guards no more
-            return await self._change(insert, row) or await self._change(_take_lease(), take)
-
-        def work(conn: Connection) -> bool:
-            return changed(conn, insert, row) or changed(conn, _take_lease(), take)
-
-        return await self._write(work)
+        return await self._change(insert, row) or await self._change(_take_lease(), take)
 
     async def release_lease(self, name: str, owner: str) -> None:
         await self._write(lambda conn: let_go(conn, name, owner))

@@ -1,9 +1,10 @@
 """Prepared statements: a caller turn's reads and writes without SQLAlchemy's per-execution
 work.
 
-A statement built once by a `@prepared` builder is compiled once per dialect and set of
-parameter names. On the SQLite file's writer and reader threads (the `pysqlite` driver) it
-then runs straight on the driver's connection, inside the transaction SQLAlchemy opened:
+A statement built once by a `@prepared` builder is compiled once per driver and set of
+parameter names. On a SQLite file's connections (the `pysqlite` driver) it then runs
+straight on the driver's connection, inside the transaction SQLAlchemy opened (on asyncpg,
+see `direct_pg`):
 the SQL text and the value conversions both ways (JSON, datetimes) are SQLAlchemy's own, only
 the per-execution machinery is skipped, which costs several times SQLite's work for a one-row
 read or write. Any other driver, statement or shape of parameters takes `Connection.execute`.
@@ -70,19 +71,19 @@ def prepared(build: Callable[..., S]) -> Callable[..., S]:
 
 def changed(conn: Connection, stmt: Executable, params: Mapping[str, Any] | None = None) -> bool:
     """Run a one-row INSERT/UPDATE/DELETE; True if it changed a row (no RETURNING)."""
-    cursor = _direct(conn, stmt, params)
-    if cursor is not None:
-        return cursor.rowcount > 0
+    direct = _direct(conn, stmt, params)
+    if direct is not None:
+        return direct[1].rowcount > 0
     return conn.execute(stmt, params).rowcount > 0
 
 
 def returned(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -> Any:
     """Run a statement with a one-column RETURNING (or a one-column query): the first row's
     value, or None when no row came back."""
-    cursor = _direct(conn, stmt, params)
-    if cursor is None:
+    direct = _direct(conn, stmt, params)
+    if direct is None:
         return conn.execute(stmt, params).scalar_one_or_none()
-    rows = cursor.fetchall()
+    rows = direct[1].fetchall()
     if len(rows) > 1:
         raise ValueError(f"expected at most one row, got {len(rows)}")
     return rows[0][0] if rows else None
@@ -90,24 +91,21 @@ def returned(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -> A
 
 def row(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -> dict[str, Any] | None:
     """Run a query: its first row as a dict keyed by column, or None when none came back."""
-    cursor = _direct(conn, stmt, params)
-    if cursor is None:
+    direct = _direct(conn, stmt, params)
+    if direct is None:
         found = conn.execute(stmt, params).mappings().first()
         return None if found is None else dict(found)
+    plan, cursor = direct
     values = cursor.fetchone()
     cursor.close()
-    if values is None:
-        return None
-    plan = plan_for(stmt, conn.dialect, params)
-    assert plan is not None
-    return plan.row(values)
+    return None if values is None else plan.row(values)
 
 
 def _direct(
     conn: Connection, stmt: Executable, params: Mapping[str, Any] | None
-) -> sqlite3.Cursor | None:
-    """The statement run on the driver's connection, or None when it must go through
-    SQLAlchemy (not prepared, not `pysqlite`, or a shape the plan does not cover)."""
+) -> tuple[_Plan, sqlite3.Cursor] | None:
+    """The statement's plan and its run on the driver's connection, or None when it must go
+    through SQLAlchemy (not prepared, not `pysqlite`, or a shape the plan does not cover)."""
     if params is None or conn.dialect.driver != "pysqlite":
         return None
     plan = plan_for(stmt, conn.dialect, params)
@@ -117,7 +115,7 @@ def _direct(
     assert isinstance(driver, sqlite3.Connection)
     values = plan.values(params)
     try:
-        return driver.execute(plan.sql, values)
+        return plan, driver.execute(plan.sql, values)
     except sqlite3.Error as exc:
         raise DBAPIError.instance(
             plan.sql, values, exc, sqlite3.Error, hide_parameters=True
