@@ -45,6 +45,41 @@ def direct_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ran
 
 
+async def test_a_call_s_other_writes_are_one_statement_each_on_asyncpg(
+    pg: SqlStore, direct_runs: list[str]
+) -> None:
+    conv, created = await pg.create_conversation(NewConversation("voice", "CA-ONE", "+15555550100"))
+    again, created_again = await pg.create_conversation(
+        NewConversation("voice", "CA-ONE", "+15555550100")
+    )
+    assert (created, created_again, again) == (True, False, conv)
+    assert direct_runs == ["fetchrow", "fetchrow", "fetchrow"]  # insert; insert, read
+    direct_runs.clear()
+    later = datetime(2030, 1, 1, tzinfo=UTC)
+    assert await pg.acquire_lease(f"turn:{conv.id}", "w1", now=datetime.now(UTC), until=later)
+    direct_runs.clear()
+    version = await pg.finish_turn(
+        conv.id, NewTurn(1, "agent", "Hi"), {"stage": "greeted"}, expected_version=conv.version,
+        fields={"hcp_customer_id": "cus_1"}, release=(f"turn:{conv.id}", "w1"),
+    )  # fmt: skip
+    assert version == conv.version + 1
+    await pg.update_conversation(conv.id, status="completed", duration_seconds=42)
+    assert await pg.enqueue("summary", {"conversation_id": conv.id}, idempotency_key="s:1")
+    assert not await pg.enqueue("summary", {"conversation_id": conv.id}, idempotency_key="s:1")
+    assert direct_runs == ["fetchrow", "execute", "execute", "execute"]
+    got = await pg.get_conversation(conv.id)
+    assert got is not None and got.version == version and got.state == {"stage": "greeted"}
+    assert (got.hcp_customer_id, got.status, got.duration_seconds) == ("cus_1", "completed", 42)
+    assert await pg.lease_owner(f"turn:{conv.id}", now=datetime.now(UTC)) is None
+    assert [t.text for t in await pg.list_turns(conv.id)] == ["Hi"]
+    [item] = await pg.list_outbox()
+    assert (item.kind, item.payload, item.status) == (
+        "summary",
+        {"conversation_id": conv.id},
+        "pending",
+    )
+
+
 async def test_a_call_s_hot_statements_run_on_asyncpg_and_read_back_as_sqlalchemy_s(
     pg: SqlStore, direct_runs: list[str]
 ) -> None:

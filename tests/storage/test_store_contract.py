@@ -96,6 +96,34 @@ async def test_finish_turn_records_saves_and_updates_in_one_go(store: SqlStore) 
         await store.finish_turn("missing", NewTurn(1, "agent", "x"), {}, expected_version=1)
 
 
+async def test_finish_turn_releases_its_lease_even_when_stale(store: SqlStore) -> None:
+    conv, _ = await store.create_conversation(_new())
+    later = T0 + timedelta(minutes=1)
+    assert await store.acquire_lease("turn:a", "me", now=T0, until=later)
+    assert await store.acquire_lease("turn:b", "other", now=T0, until=later)
+    v2 = await store.finish_turn(
+        conv.id, NewTurn(1, "agent", "Hi."), {"n": 1}, expected_version=conv.version,
+        release=("turn:a", "me"),
+    )  # fmt: skip
+    assert v2 == conv.version + 1
+    assert await store.lease_owner("turn:a", now=T0) is None
+    stale = await store.finish_turn(
+        conv.id, NewTurn(2, "agent", "Late."), {"n": 2}, expected_version=conv.version,
+        release=("turn:b", "me"),  # not mine: it stays
+    )  # fmt: skip
+    assert stale is None
+    assert await store.lease_owner("turn:b", now=T0) == "other"
+    assert await store.acquire_lease("turn:c", "me", now=T0, until=later)
+    await store.finish_turn(
+        conv.id, NewTurn(3, "agent", "Stale again."), {}, expected_version=conv.version,
+        release=("turn:c", "me"),
+    )  # fmt: skip
+    assert await store.lease_owner("turn:c", now=T0) is None
+    loaded = await store.get_conversation(conv.id)
+    assert loaded is not None and (loaded.version, loaded.state) == (v2, {"n": 1})
+    assert [t.text for t in await store.list_turns(conv.id)] == ["Hi.", "Late.", "Stale again."]
+
+
 async def test_concurrent_save_state_has_one_winner(store_factory: StoreFactory) -> None:
     stores = [store_factory() for _ in range(2)]
     try:

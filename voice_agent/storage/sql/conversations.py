@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Row, Select, Update, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from voice_agent.errors import StorageError
 from voice_agent.storage.base import (
@@ -26,7 +27,7 @@ from voice_agent.storage.sql.core import (
     turns,
     utc_now,
 )
-from voice_agent.storage.sql.journal import let_go
+from voice_agent.storage.sql.journal import lease_release, let_go
 from voice_agent.storage.sql.prepared import changed, prepared, returned
 
 
@@ -50,7 +51,7 @@ class SqlConversations(SqlCore):
             "updated_at": now,
         }
         row, created = await self._insert_or_get(conversations, values, ["channel", "external_id"])
-        return _conversation(row), created
+        return Conversation(**row), created
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         found = await self._row(_conversation_by_id(), {"conversation_id": conversation_id})
@@ -84,6 +85,19 @@ class SqlConversations(SqlCore):
         unknown = set(fields) - CONVERSATION_FIELDS
         if unknown:
             raise ValueError(f"cannot update conversation fields {sorted(unknown)}")
+
+        if self._postgres:  # one statement: one round trip instead of five
+            params = _state_params(conversation_id, state, expected_version, fields)
+            params |= {f"turn_{k}": v for k, v in _turn_row(conversation_id, turn).items()}
+            if release is not None:
+                params |= {"lease_name": release[0], "lease_owner": release[1]}
+            found = await self._write_row(
+                _finish_turn_at_once(tuple(sorted(fields)), release is not None), params
+            )
+            assert found is not None  # a SELECT of two scalar subqueries: always one row
+            if found["saved"] is None and found["current"] is None:
+                raise StorageError(f"no conversation {conversation_id}")
+            return None if found["saved"] is None else int(found["saved"])
 
         def work(conn: Connection) -> int | None:
             self._insert_turn(conn, conversation_id, turn)
@@ -198,6 +212,7 @@ CONVERSATION_FIELDS = frozenset(
     {"status", "outcome", "hcp_customer_id", "language", "ended_at", "duration_seconds"}
 )
 TURN_KEY = ["conversation_id", "seq", "role"]
+TURN_COLUMNS = ("conversation_id", "seq", "role", "text", "meta", "created_at")
 
 
 @prepared
@@ -242,12 +257,44 @@ def _save_state(
     fields: JSON | None = None,
 ) -> int | None:
     """Bump the version if it is `expected_version`, setting `state` and any `fields`."""
+    params = _state_params(conversation_id, state, expected_version, fields)
+    version = returned(conn, _state_update(tuple(sorted(fields or ()))), params)
+    return None if version is None else int(version)
+
+
+def _state_params(
+    conversation_id: str, state: JSON, expected_version: int, fields: JSON | None
+) -> dict[str, Any]:
+    """The parameters of `_state_update`."""
     values = {**(fields or {}), "state": state, "updated_at": utc_now()}
     params = {f"new_{k}": v for k, v in values.items()}
-    params |= {"conversation_id": conversation_id, "expected": expected_version}
-    stmt = _state_update(tuple(sorted(fields or ())))
-    version = returned(conn, stmt, params)
-    return None if version is None else int(version)
+    return params | {"conversation_id": conversation_id, "expected": expected_version}
+
+
+@prepared
+def _finish_turn_at_once(fields: tuple[str, ...], release: bool) -> Select[Any]:
+    """PostgreSQL: `finish_turn` as one statement, so one atomic transaction in autocommit.
+
+    The turn, the state (see `_state_update`) and the lease's release are data-modifying
+    CTEs; PostgreSQL runs each once, to completion, whether or not the query reads it. The
+    query returns the version the state was saved at (`saved`, None when stale) and the one
+    the conversation had before (`current`: all parts see the statement's snapshot).
+    """
+    t = turns.c
+    turn = (
+        pg_insert(turns)
+        .values({k: param(turns, k, f"turn_{k}") for k in TURN_COLUMNS})
+        .on_conflict_do_nothing(index_elements=[t[k] for k in TURN_KEY])
+        .cte("new_turn")
+    )
+    saved = _state_update(fields).cte("saved")
+    c = conversations.c
+    current = select(c.version).where(c.id == bindparam("conversation_id"))
+    query = select(
+        select(saved.c.version).scalar_subquery().label("saved"),
+        current.scalar_subquery().label("current"),
+    ).add_cte(turn, saved)
+    return query.add_cte(lease_release().cte("released")) if release else query
 
 
 def _stale(conn: Connection, conversation_id: str, expected_version: int) -> Exception:

@@ -27,7 +27,7 @@ from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Row, Table, bindparam, select, update
+from sqlalchemy import Connection, Row, Select, Table, Update, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -165,6 +165,18 @@ class SqlCore:
                 return cast(dict[str, Any] | None, found)
         return await self._read(lambda conn: row(conn, stmt, params))
 
+    async def _write_row(
+        self, stmt: Executable, params: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Run one write with RETURNING as its own transaction: the first row it returned by
+        column key, or None (see `prepared.row`)."""
+        if self._direct is not None:
+            with storage_errors():
+                found = await self._direct.row(stmt, params)
+            if found is not NOT_PREPARED:
+                return cast(dict[str, Any] | None, found)
+        return await self._write(lambda conn: row(conn, stmt, params))
+
     async def _read(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one read-only transaction and return its result."""
         if self._readers is None:
@@ -194,18 +206,16 @@ class SqlCore:
 
     async def _insert_or_get(
         self, table: Table, values: dict[str, Any], keys: list[str]
-    ) -> tuple[Row[Any], bool]:
-        """Insert `values` unless a row with the same `keys` exists: the row, and if it is new."""
-        stmt = self._insert_ignore(table, keys, returning=True)
-        existing = select(table).where(*(table.c[k] == values[k] for k in keys))
-
-        def work(conn: Connection) -> tuple[Row[Any], bool]:
-            row = conn.execute(stmt, values).first()
-            if row is None:  # it exists: read the stored one
-                return conn.execute(existing).one(), False
-            return row, True
-
-        return await self._write(work)
+    ) -> tuple[dict[str, Any], bool]:
+        """Insert `values` unless a row with the same `keys` exists: the row by column key,
+        and if it is new. Two statements: the row cannot go away once it exists."""
+        found = await self._write_row(self._insert_ignore(table, keys, returning=True), values)
+        if found is not None:
+            return found, True
+        found = await self._row(_select_by(table, tuple(keys)), {k: values[k] for k in keys})
+        if found is None:
+            raise StorageError(f"no {table.name} row with {', '.join(keys)} after a conflict")
+        return found, False
 
     def _upsert(
         self, table: Table, values: dict[str, Any], keys: list[str], *, only: Iterable[str] = ()
@@ -239,8 +249,8 @@ class SqlCore:
         await self._engine.dispose()
 
     async def _update_one(self, table: Table, row_id: str, values: JSON, what: str) -> None:
-        stmt = update(table).where(table.c.id == row_id).values(values)
-        if not await self._write(lambda conn: changed(conn, stmt)):
+        params = {f"new_{k}": v for k, v in values.items()} | {"row_id": row_id}
+        if not await self._change(_update_by_id(table, tuple(sorted(values))), params):
             raise StorageError(f"no {what} {row_id}")
 
     async def _rows_between(
@@ -262,6 +272,18 @@ def _insert_ignore(dialect: str, table: Table, keys: tuple[str, ...], returning:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(table).on_conflict_do_nothing(index_elements=list(keys))
     return stmt.returning(*table.c) if returning else stmt
+
+
+@prepared
+def _select_by(table: Table, keys: tuple[str, ...]) -> Select[Any]:
+    return select(table).where(*(table.c[k] == bindparam(k) for k in keys))
+
+
+@prepared
+def _update_by_id(table: Table, columns: tuple[str, ...]) -> Update:
+    """Set `columns` (parameters `new_<column>`) of the row whose id is `row_id`."""
+    values = {c: param(table, c, f"new_{c}") for c in columns}
+    return update(table).where(table.c.id == bindparam("row_id")).values(values)
 
 
 def param(table: Table, column: str, name: str | None = None) -> Any:

@@ -40,7 +40,7 @@ class SqlInstallSecrets(SqlCore):
         row, _ = await self._insert_or_get(
             install_secrets, {"name": name, "value": new_value}, ["name"]
         )
-        return str(row.value)
+        return str(row["value"])
 
 
 class SqlScenarioRecords(SqlCore):

@@ -49,7 +49,7 @@ class SqlMessages(SqlCore):
             await self._write(lambda conn: conn.execute(plain))
             return Message(**values), True
         row, created = await self._insert_or_get(messages, values, ["provider_id"])
-        return Message(**row._asdict()), created
+        return Message(**row), created
 
     async def update_message_status(self, provider_id: str, status: str) -> bool:
         stmt = (

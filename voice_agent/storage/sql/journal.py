@@ -46,7 +46,7 @@ class SqlHcpWriteJournal(SqlCore):
             "lease_until": lease_until,
         }
         row, created = await self._insert_or_get(hcp_writes, values, ["idempotency_key"])
-        return HcpWrite(**row._asdict()), created
+        return HcpWrite(**row), created
 
     async def claim_hcp_write(
         self, write_id: str, owner: str, *, now: datetime, lease_until: datetime
@@ -139,11 +139,11 @@ def _take_lease() -> Update:
 
 def let_go(conn: Connection, name: str, owner: str) -> None:
     """Release lease `name` if `owner` holds it, inside the caller's transaction."""
-    changed(conn, _release_lease(), {"lease_name": name, "lease_owner": owner})
+    changed(conn, lease_release(), {"lease_name": name, "lease_owner": owner})
 
 
 @prepared
-def _release_lease() -> Delete:
+def lease_release() -> Delete:
     c = leases.c
     return delete(leases).where(
         c.name == bindparam("lease_name"), c.owner == bindparam("lease_owner")

@@ -9,7 +9,6 @@ from sqlalchemy import and_, or_, select, update
 
 from voice_agent.storage.base import JSON, OutboxItem
 from voice_agent.storage.sql.core import SqlCore, new_id, outbox, utc_now
-from voice_agent.storage.sql.prepared import changed
 
 
 class SqlOutbox(SqlCore):
@@ -30,7 +29,7 @@ class SqlOutbox(SqlCore):
             "created_at": now,
         }
         stmt = self._insert_ignore(outbox, ["idempotency_key"])
-        return await self._write(lambda conn: changed(conn, stmt, values))
+        return await self._change(stmt, values)
 
     async def claim_due(
         self, now: datetime, *, worker: str, limit: int = 10, lease_seconds: int = 60
