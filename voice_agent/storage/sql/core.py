@@ -13,7 +13,9 @@ hand-off, which cost more CPU than the write), and otherwise on this process's s
 thread (`GroupWriter`, which waits for the lock there, not on the event loop, and commits the
 writes queued meanwhile together). The hot point reads of a call (its conversation, a
 turn's claim) run the same way (`_read`): here, or on a reader thread when SQLite is busy;
-the other reads stay on the async engine (WAL readers never wait for the writer).
+the other reads stay on the async engine (WAL readers never wait for the writer). On
+PostgreSQL, one-statement writes and point reads (`_change`, `_write_row`, `_row`) run
+straight on asyncpg in autocommit (`direct_pg`).
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """`DirectPg`: PostgreSQL's one-statement writes and point reads straight on asyncpg.
 
-A call's hot statements (record a webhook, a turn, a tool call; read the conversation) are
-single statements, so on PostgreSQL each is its own transaction in autocommit. Run through
-SQLAlchemy's async engine, each also paid a pool checkout with its events, an execution
-context, a greenlet hop and result wrapping: measured through the store, 0.57 ms of CPU per
-write (0.63 with BEGIN and COMMIT) against 0.21 ms this way, and 0.40 against 0.17 ms per
-read. Here a prepared statement (see `prepared`) runs on the asyncpg connection of a pooled
+A call's hot statements are single statements, so on PostgreSQL each is its own transaction
+in autocommit: record a webhook, a turn, a tool call, a conversation or an outbox job; read
+the conversation; and `finish_turn`, one statement of data-modifying CTEs on PostgreSQL.
+Run through SQLAlchemy's async engine, each also paid a pool checkout with its events, an
+execution context, a greenlet hop and result wrapping: measured through the store, 0.57 ms
+of CPU per write (0.63 with BEGIN and COMMIT) against 0.21 ms this way, 0.40 against
+0.17 ms per read, and 0.74 against 0.16 ms for `finish_turn` (five round trips before).
+Here a prepared statement (see `prepared`) runs on the asyncpg connection of a pooled
 SQLAlchemy connection, so the pool, its checkout check (`engine._replace_closed`) and the
 connection's codecs are SQLAlchemy's; the SQL text and the value conversions both ways are
 too. Anything not prepared takes SQLAlchemy's path.
