@@ -91,9 +91,8 @@ class SqlConversations(SqlCore):
             params |= {f"turn_{k}": v for k, v in _turn_row(conversation_id, turn).items()}
             if release is not None:
                 params |= {"lease_name": release[0], "lease_owner": release[1]}
-            found = await self._write_row(
-                _finish_turn_at_once(tuple(sorted(fields)), release is not None), params
-            )
+            at_once = _finish_turn_at_once(tuple(sorted(fields)), release is not None)
+            found = await self._row(at_once, params, write=True)
             assert found is not None  # a SELECT of two scalar subqueries: always one row
             if found["saved"] is None and found["current"] is None:
                 raise StorageError(f"no conversation {conversation_id}")

@@ -14,7 +14,7 @@ thread (`GroupWriter`, which waits for the lock there, not on the event loop, an
 writes queued meanwhile together). The hot point reads of a call (its conversation, a
 turn's claim) run the same way (`_read`): here, or on a reader thread when SQLite is busy;
 the other reads stay on the async engine (WAL readers never wait for the writer). On
-PostgreSQL, one-statement writes and point reads (`_change`, `_write_row`, `_row`) run
+PostgreSQL, one-statement writes and point reads (`_change`, `_row`) run
 straight on asyncpg in autocommit (`direct_pg`).
 """
 
@@ -158,26 +158,21 @@ class SqlCore:
                 return bool(done)
         return await self._write(lambda conn: changed(conn, stmt, params))
 
-    async def _row(self, stmt: Executable, params: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Run a query: its first row by column key, or None (see `prepared.row`)."""
-        if self._direct is not None:
-            with storage_errors():
-                found = await self._direct.row(stmt, params)
-            if found is not NOT_PREPARED:
-                return cast(dict[str, Any] | None, found)
-        return await self._read(lambda conn: row(conn, stmt, params))
-
-    async def _write_row(
-        self, stmt: Executable, params: Mapping[str, Any]
+    async def _row(
+        self, stmt: Executable, params: Mapping[str, Any], *, write: bool = False
     ) -> dict[str, Any] | None:
-        """Run one write with RETURNING as its own transaction: the first row it returned by
-        column key, or None (see `prepared.row`)."""
+        """Run a query, or with `write` one write with RETURNING as its own transaction: the
+        first row by column key, or None (see `prepared.row`)."""
         if self._direct is not None:
             with storage_errors():
                 found = await self._direct.row(stmt, params)
             if found is not NOT_PREPARED:
                 return cast(dict[str, Any] | None, found)
-        return await self._write(lambda conn: row(conn, stmt, params))
+
+        def work(conn: Connection) -> dict[str, Any] | None:
+            return row(conn, stmt, params)
+
+        return await (self._write(work) if write else self._read(work))
 
     async def _read(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one read-only transaction and return its result."""
@@ -211,7 +206,8 @@ class SqlCore:
     ) -> tuple[dict[str, Any], bool]:
         """Insert `values` unless a row with the same `keys` exists: the row by column key,
         and if it is new. Two statements: the row cannot go away once it exists."""
-        found = await self._write_row(self._insert_ignore(table, keys, returning=True), values)
+        insert = self._insert_ignore(table, keys, returning=True)
+        found = await self._row(insert, values, write=True)
         if found is not None:
             return found, True
         found = await self._row(_select_by(table, tuple(keys)), {k: values[k] for k in keys})
