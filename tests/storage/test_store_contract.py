@@ -142,6 +142,36 @@ async def test_concurrent_save_state_has_one_winner(store_factory: StoreFactory)
     assert sum(isinstance(o, StaleStateError) for o in outcomes) == 5
 
 
+async def test_concurrent_finish_turns_have_one_winner_and_keep_every_turn(
+    store_factory: StoreFactory,
+) -> None:
+    stores = [store_factory() for _ in range(2)]
+    try:
+        conv, _ = await stores[0].create_conversation(_new())
+        outcomes = await asyncio.gather(
+            *(
+                stores[i % 2].finish_turn(
+                    conv.id,
+                    NewTurn(i + 1, "agent", f"reply {i}"),
+                    {"writer": i},
+                    expected_version=conv.version,
+                    fields={"outcome": f"o{i}"},
+                )  # fmt: skip
+                for i in range(6)
+            )
+        )
+        stored = await stores[1].get_conversation(conv.id)
+        turns = await stores[1].list_turns(conv.id)
+    finally:
+        for s in stores:
+            await s.close()
+    assert sorted(outcomes, key=str) == [conv.version + 1] + [None] * 5
+    winner = next(i for i, o in enumerate(outcomes) if o is not None)
+    assert stored is not None and stored.version == conv.version + 1
+    assert (stored.state, stored.outcome) == ({"writer": winner}, f"o{winner}")
+    assert sorted(t.text for t in turns) == [f"reply {i}" for i in range(6)]
+
+
 async def test_update_and_list_conversations(store: SqlStore) -> None:
     a, _ = await store.create_conversation(_new("A"))
     b, _ = await store.create_conversation(_new("B", channel="sms"))
