@@ -163,3 +163,28 @@ async def test_a_session_that_breaks_on_our_side_is_closed_and_rescued(
         rescued = await call.session_over("failed", error="64105")
         assert rescued.gather is not None and rescued.text.startswith("Sorry, we got cut off")
         assert "How can I help" in rescued.text  # the greeting, from storage
+
+
+@pytest.mark.parametrize(
+    ("base", "socket"),
+    [
+        ("https://voice.example.test", PUBLIC_WSS),
+        ("https://voice.example.test/agent/", "wss://voice.example.test/agent/twilio/relay"),
+        ("http://127.0.0.1:8000", "ws://127.0.0.1:8000/twilio/relay"),
+    ],
+)
+def test_the_socket_url_in_the_twiml_is_the_one_the_upgrade_is_checked_against(
+    base: str, socket: str
+) -> None:
+    from starlette.websockets import WebSocket
+
+    from voice_agent.channels.relay import public_ws_url, relay_url
+    from voice_agent.settings import Settings
+
+    assert relay_url(base) == socket
+    path = socket.split("://", 1)[1].partition("/")[2]
+    scope = {"type": "websocket", "path": "/" + path.removeprefix("agent/"), "headers": []}
+    scope |= {"query_string": b"", "server": ("10.0.0.5", 8080), "scheme": "ws"}
+    opened = WebSocket(scope, receive=None, send=None)  # type: ignore[arg-type]
+    assert public_ws_url(opened, Settings(public_base_url=base)) == socket  # type: ignore[call-arg]
+    assert public_ws_url(opened, Settings(public_base_url=None)).startswith("ws://10.0.0.5:8080/")  # type: ignore[call-arg]

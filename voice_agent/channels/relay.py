@@ -18,7 +18,6 @@ import contextlib
 import json
 import logging
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Response, WebSocket
 from starlette.websockets import WebSocketDisconnect
@@ -32,7 +31,12 @@ from voice_agent.channels.relay_session import (
     key_text,
     prompt_text,
 )
-from voice_agent.channels.twilio_auth import SIGNATURE_HEADER, TwilioForm, signature_ok
+from voice_agent.channels.twilio_auth import (
+    SIGNATURE_HEADER,
+    TwilioForm,
+    public_url,
+    signature_ok,
+)
 from voice_agent.channels.voice import (
     CALL_OVER,
     CALL_SID,
@@ -67,20 +71,18 @@ router = APIRouter(tags=["twilio conversationrelay"])
 
 def relay_url(base: str) -> str:
     """The public `wss://` URL of the relay socket, from the public `https://` base URL."""
-    parts = urlsplit(base)
-    scheme = "ws" if parts.scheme == "http" else "wss"
-    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + RELAY_PATH, "", ""))
+    return ws_scheme(base.rstrip("/") + RELAY_PATH)
 
 
 def public_ws_url(websocket: WebSocket, settings: Settings) -> str:
-    """The URL Twilio opened: `PUBLIC_BASE_URL` as `wss://` + path + raw query, else our own."""
-    if settings.public_base_url is None:
-        return str(websocket.url)
-    parts = urlsplit(str(settings.public_base_url))
-    scheme = "ws" if parts.scheme == "http" else "wss"
-    query = bytes(websocket.scope.get("query_string", b"")).decode("latin-1")
-    path = parts.path.rstrip("/") + websocket.url.path
-    return urlunsplit((scheme, parts.netloc, path, query, ""))
+    """The URL Twilio opened: `twilio_auth.public_url`, as `wss://` (`ws://` for http)."""
+    return ws_scheme(public_url(websocket, settings))
+
+
+def ws_scheme(url: str) -> str:
+    """`url` with `http` as `ws` and `https` as `wss` (`ws` and `wss` stay)."""
+    scheme, sep, rest = url.partition("://")
+    return {"http": "ws", "https": "wss"}.get(scheme, scheme) + sep + rest
 
 
 def verify_upgrade(websocket: WebSocket, settings: Settings) -> str | None:

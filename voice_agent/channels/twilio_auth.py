@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData, UploadFile
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 
@@ -34,8 +35,9 @@ TwilioParams = dict[str, str]
 ARRIVED = "twilio_received"  # request.state: when the request reached the app
 
 
-def public_url(request: Request, settings: Settings) -> str:
-    """The URL Twilio called: `PUBLIC_BASE_URL` + path + raw query, else the request's own URL."""
+def public_url(request: HTTPConnection, settings: Settings) -> str:
+    """The URL Twilio called (or opened, for a WebSocket): `PUBLIC_BASE_URL` + path + raw
+    query, else the request's own URL."""
     if settings.public_base_url is None:
         return str(request.url)
     base = str(settings.public_base_url).rstrip("/")
