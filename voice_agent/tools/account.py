@@ -16,7 +16,7 @@ from voice_agent.engine.session import PendingAction, Window
 from voice_agent.engine.toolbox import ToolContext
 from voice_agent.operations import SlotTakenError, reschedule
 from voice_agent.operations import request_cancellation as request_cancellation_of
-from voice_agent.tools.booking import NEED_YES, confirmation, offered_window, taken
+from voice_agent.tools.booking import confirmation, offered_window, said_yes_to, taken
 from voice_agent.tools.common import require_account, spoken_window
 from voice_agent.tools.registry import ToolError, tool, writes
 
@@ -98,12 +98,9 @@ async def propose_reschedule(ctx: ToolContext, job_id: str, window_id: str) -> d
 async def reschedule_appointment(ctx: ToolContext) -> dict[str, Any]:
     """Move the appointment the caller just agreed to move (after propose_reschedule)."""
     customer_id = require_account(ctx)
-    pending = ctx.session.is_confirmed("reschedule")
-    if pending is None:
-        done = ctx.session.consumed("reschedule")
-        if done is not None:
-            return done
-        raise ToolError(NEED_YES)
+    pending = said_yes_to(ctx.session, "reschedule")
+    if isinstance(pending, dict):
+        return pending
     job_id = str(pending.data["job_id"])
     await own_job(ctx, customer_id, job_id)
     window = Window.model_validate(pending.data["window"])
@@ -171,12 +168,9 @@ async def request_cancellation(ctx: ToolContext) -> dict[str, Any]:
     message to the office (there is no automatic cancel; the office confirms by text).
     """
     customer_id = require_account(ctx)
-    pending = ctx.session.is_confirmed("cancel")
-    if pending is None:
-        done = ctx.session.consumed("cancel")
-        if done is not None:
-            return done
-        raise ToolError(NEED_YES)
+    pending = said_yes_to(ctx.session, "cancel")
+    if isinstance(pending, dict):
+        return pending
     job_id = str(pending.data["job_id"])
     await own_job(ctx, customer_id, job_id)
     await request_cancellation_of(

@@ -11,7 +11,7 @@ from hcp.models.jobs import Job
 from hcp.models.schedule import BookingWindow
 from voice_agent.engine.i18n import t
 from voice_agent.engine.questions import answer_lines, ask_instruction, pending_questions
-from voice_agent.engine.session import PendingAction, Window
+from voice_agent.engine.session import PendingAction, Session, Window
 from voice_agent.engine.toolbox import ToolContext
 from voice_agent.operations import BookingRequest, SlotTakenError, book
 from voice_agent.phones import mask
@@ -202,12 +202,9 @@ async def book_job(ctx: ToolContext) -> dict[str, Any]:
     when this returns a job id, and read back its confirmation.
     """
     session = ctx.session
-    pending = session.is_confirmed("book")
-    if pending is None:
-        done = session.consumed("book")
-        if done is not None:
-            return done  # one yes, one booking: a second call gets the same answer
-        raise ToolError(NEED_YES)
+    pending = said_yes_to(session, "book")
+    if isinstance(pending, dict):
+        return pending  # one yes, one booking: a second call gets the same answer
     if session.customer_id is None or session.address_id is None:
         raise ToolError(NEED_YES)
     refusal = await session_refusal(ctx)
@@ -241,6 +238,22 @@ async def book_job(ctx: ToolContext) -> dict[str, Any]:
     session.intake_nudged = False
     result = {"booked": True, "job_id": job_id, "confirmation": confirmation(ctx, booking.job)}
     return session.consume(pending, result)
+
+
+def said_yes_to(session: Session, kind: str) -> PendingAction | dict[str, Any]:
+    """The action of `kind` the caller said yes to in this turn or, when it already ran, the
+    answer it got then: one yes, one write, and a repeated call gets the same answer.
+
+    Raises:
+        ToolError: The caller has not said yes to an action of `kind` in this turn.
+    """
+    pending = session.is_confirmed(kind)
+    if pending is not None:
+        return pending
+    done = session.consumed(kind)
+    if done is None:
+        raise ToolError(NEED_YES)
+    return done
 
 
 def taken(

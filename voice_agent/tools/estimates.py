@@ -21,7 +21,7 @@ from voice_agent.operations import (
 from voice_agent.operations import create_estimate as create_estimate_in_hcp
 from voice_agent.outbox import Outbox, SendSms
 from voice_agent.speech import speak_money
-from voice_agent.tools.booking import NEED_YES, confirmation, offered_window
+from voice_agent.tools.booking import confirmation, offered_window, said_yes_to
 from voice_agent.tools.common import require_account
 from voice_agent.tools.registry import ToolError, tool, writes
 
@@ -194,12 +194,9 @@ async def _own_option(
 async def approve_estimate_option(ctx: ToolContext) -> dict[str, Any]:
     """Approve the estimate option the caller just said yes to and schedule it as a job."""
     customer_id = require_account(ctx)
-    pending = ctx.session.is_confirmed("approve_estimate")
-    if pending is None:
-        done = ctx.session.consumed("approve_estimate")
-        if done is not None:
-            return done
-        raise ToolError(NEED_YES)
+    pending = said_yes_to(ctx.session, "approve_estimate")
+    if isinstance(pending, dict):
+        return pending
     option_id = str(pending.data["option_id"])
     estimate, _, _ = await _own_option(ctx, customer_id, option_id)
     window = Window.model_validate(pending.data["window"])
