@@ -3,16 +3,25 @@ windows from each technician's open time and assigns nobody by itself; so does t
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 
 import hcp
-from hcp.sandbox import SandboxState
+from hcp import Job, JobCreate, JobScheduleCreate
+from hcp.sandbox import FaultRule, Faults, SandboxState
 from tests.engine.conftest import CountingTransport, EngineFactory
 from tests.engine.fakes import ScriptedChatModel, call, calls, say, talk, tool_results
 from tests.engine.test_exactly_once import _leave_one_technician_free, at_the_yes, open_call
 from voice_agent.engine.dialogue import DialogueEngine
 from voice_agent.engine.events import ToolFinished
 from voice_agent.engine.messages import Completion
+from voice_agent.followups.gateway import ClientGateway
+from voice_agent.operations import BookingRequest, OperationError, Operations, book
+from voice_agent.operations import booking as booking_ops
+from voice_agent.settings import Settings
 from voice_agent.storage.sql import SqlStore
 
 
@@ -151,3 +160,74 @@ async def test_guided_intake_offers_the_other_windows_when_one_is_taken(
     assert others[0]["spoken"] in reply
     reply, _ = await talk(engine, conv, "yes")
     assert "booked" in reply.lower()
+
+
+async def test_a_texted_booking_and_a_phone_booking_never_share_the_last_technician(
+    sandbox_state: SandboxState,
+    store: SqlStore,
+    hcp_client: hcp.HcpClient,
+    business: Settings,
+    faults: Faults,
+) -> None:
+    [first, *_] = await hcp_client.schedule.booking_windows(
+        start_date=datetime.now(business.zone).date(), show_for_days=7, service_duration=120
+    )
+    start, end = first.start_time, first.end_time
+    free = await _leave_one_technician_free(sandbox_state, hcp_client, start, end)
+    texter, caller = [c for c in sandbox_state.all("customers") if c.get("addresses")][:2]
+    by_text = ClientGateway(hcp_client, store).create_job(
+        JobCreate(
+            customer_id=texter["id"],
+            address_id=texter["addresses"][0]["id"],
+            schedule=JobScheduleCreate(scheduled_start=start, scheduled_end=end),
+        )
+    )
+    ops = Operations.build(hcp_client=hcp_client, store=store, settings=business)
+    by_phone = book(
+        ops,
+        BookingRequest(
+            key="CA-race:book",
+            customer_id=caller["id"],
+            address_id=caller["addresses"][0]["id"],
+            start=start.astimezone(business.zone),  # the same instant, written another way
+            end=end.astimezone(business.zone),
+            notes="Booked by phone agent.",
+        ),
+    )
+    # creating a job takes a moment, as on live HCP: the other booking checks meanwhile
+    faults.replace([FaultRule("latency", path="^/jobs$", method="POST", seconds=0.05)])
+
+    async def texted_a_moment_later() -> Job:
+        await asyncio.sleep(0.01)
+        return await by_text
+
+    outcomes = await asyncio.gather(by_phone, texted_a_moment_later(), return_exceptions=True)
+    # the loser (usually the texted one) hears "just taken" and is offered other times; the
+    # old gateway checked outside the window's lease and got HCP's refusal instead
+    assert sorted(type(o).__name__ for o in outcomes) in (
+        ["Booking", "SlotTakenError"],
+        ["Job", "SlotTakenError"],
+    ), outcomes
+    in_window = [
+        j
+        for j in sandbox_state.all("jobs")
+        for a in j.get("appointments", [])
+        if free in a["dispatched_employees_ids"]
+        and datetime.fromisoformat(a["start_time"].replace("Z", "+00:00")) == start
+    ]
+    assert len(in_window) == 1
+
+
+async def test_one_window_is_one_lease_however_its_start_is_written(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(booking_ops, "WINDOW_WAIT_SECONDS", 0.05)
+    start = datetime(2026, 12, 7, 14, tzinfo=UTC)
+    async with booking_ops.window_lease(store, start):
+        with pytest.raises(OperationError):  # the old name held the zone: a second lease
+            async with booking_ops.window_lease(
+                store, start.astimezone(ZoneInfo("America/Chicago"))
+            ):
+                pass
+    async with booking_ops.window_lease(store, start.astimezone(ZoneInfo("America/Chicago"))):
+        pass  # let go: free again

@@ -11,18 +11,22 @@ from hcp import (
     Estimate,
     HcpBadRequestError,
     HcpClient,
+    HcpUnprocessableError,
     Invoice,
     Job,
     JobCreate,
 )
-from voice_agent.operations.booking import existing_job_at
+from voice_agent.operations.booking import existing_job_at, window_lease
 from voice_agent.operations.cache import ReferenceCache
 from voice_agent.operations.errors import SlotTakenError
 from voice_agent.operations.lead_source import is_unknown_lead_source
 from voice_agent.operations.technicians import free_technician_of
 from voice_agent.operations.visits import move_visit
+from voice_agent.storage.base import Store
 
 log = logging.getLogger(__name__)
+
+JUST_TAKEN = "That time was just taken."
 
 
 class FollowupHcp(Protocol):
@@ -68,10 +72,15 @@ class FollowupHcp(Protocol):
 
 
 class ClientGateway:
-    """`FollowupHcp` over `hcp.HcpClient`."""
+    """`FollowupHcp` over `hcp.HcpClient`. Its bookings and moves pick a technician under the
+    window's lease in `store`, as the phone's do, so the two never give one technician the
+    same window."""
 
-    def __init__(self, client: HcpClient, cache: ReferenceCache | None = None) -> None:
+    def __init__(
+        self, client: HcpClient, store: Store, cache: ReferenceCache | None = None
+    ) -> None:
         self._client = client
+        self._store = store
         self._cache = cache or ReferenceCache()
 
     async def get_job(self, job_id: str) -> Job:
@@ -100,10 +109,12 @@ class ClientGateway:
             SlotTakenError: No technician is free in the new window.
         """
         minutes = arrival_window_minutes or int((end - start).total_seconds() // 60)
-        technician = await free_technician_of(self._client, self._cache, start, end, moving=job_id)
-        if technician is None:
-            raise SlotTakenError("That time was just taken.")
-        via = await move_visit(self._client, self._cache, job_id, start, end, minutes, technician)
+        async with window_lease(self._store, start):
+            client, cache = self._client, self._cache
+            technician = await free_technician_of(client, cache, start, end, moving=job_id)
+            if technician is None:
+                raise SlotTakenError(JUST_TAKEN)
+            via = await move_visit(client, cache, job_id, start, end, minutes, technician)
         return via != "office"
 
     async def find_job(self, customer_id: str, start: datetime) -> Job | None:
@@ -123,14 +134,22 @@ class ClientGateway:
             SlotTakenError: No technician is free in the job's window any more.
         """
         schedule = job.schedule
-        if not job.assigned_employee_ids and schedule and schedule.scheduled_start:
-            end = schedule.scheduled_end or schedule.scheduled_start
-            technician = await free_technician_of(
-                self._client, self._cache, schedule.scheduled_start, end
-            )
+        if job.assigned_employee_ids or not schedule or not schedule.scheduled_start:
+            return await self._create(job)
+        start = schedule.scheduled_start
+        async with window_lease(self._store, start):
+            end = schedule.scheduled_end or start
+            technician = await free_technician_of(self._client, self._cache, start, end)
             if technician is None:
-                raise SlotTakenError("That time was just taken.")
-            job = job.model_copy(update={"assigned_employee_ids": [technician]})
+                raise SlotTakenError(JUST_TAKEN)
+            try:
+                return await self._create(
+                    job.model_copy(update={"assigned_employee_ids": [technician]})
+                )
+            except HcpUnprocessableError as exc:  # HCP: the technician is booked after all
+                raise SlotTakenError(JUST_TAKEN) from exc
+
+    async def _create(self, job: JobCreate) -> Job:
         try:
             return await self._client.jobs.create(job)
         except HcpBadRequestError as exc:

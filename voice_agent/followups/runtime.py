@@ -127,7 +127,7 @@ def build_runtime(
     """
     clock = clock or (lambda: datetime.now(UTC))
     config = config or FollowupConfig.from_settings(settings)
-    gateway = ClientGateway(hcp) if isinstance(hcp, HcpClient) else hcp
+    gateway = ClientGateway(hcp, store) if isinstance(hcp, HcpClient) else hcp
     sender = sender if sender is not None else sender_from_settings(settings)
     optouts = OptOuts(store, clock=clock)
     threads = SmsThreads(store)

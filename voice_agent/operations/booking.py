@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import hcp
@@ -136,8 +136,9 @@ async def create_in_window(
 
 @asynccontextmanager
 async def window_lease(store: Store, start: datetime) -> AsyncIterator[None]:
-    """Hold the booking window starting at `start` (one booking or move at a time)."""
-    name = f"window:{start.isoformat()}"
+    """Hold the booking window starting at `start` (one booking or move at a time, whichever
+    channel makes it: the name is the instant in UTC, however `start` is written)."""
+    name = f"window:{start.astimezone(UTC).isoformat()}"
     owner = uuid.uuid4().hex
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WINDOW_WAIT_SECONDS
