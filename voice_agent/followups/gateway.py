@@ -11,22 +11,17 @@ from hcp import (
     Estimate,
     HcpBadRequestError,
     HcpClient,
-    HcpUnprocessableError,
     Invoice,
     Job,
     JobCreate,
 )
-from voice_agent.operations.booking import existing_job_at, window_lease
+from voice_agent.operations.booking import existing_job_at, technician_in_window
 from voice_agent.operations.cache import ReferenceCache
-from voice_agent.operations.errors import SlotTakenError
 from voice_agent.operations.lead_source import is_unknown_lead_source
-from voice_agent.operations.technicians import free_technician_of
 from voice_agent.operations.visits import move_visit
 from voice_agent.storage.base import Store
 
 log = logging.getLogger(__name__)
-
-JUST_TAKEN = "That time was just taken."
 
 
 class FollowupHcp(Protocol):
@@ -109,11 +104,9 @@ class ClientGateway:
             SlotTakenError: No technician is free in the new window.
         """
         minutes = arrival_window_minutes or int((end - start).total_seconds() // 60)
-        async with window_lease(self._store, start):
-            client, cache = self._client, self._cache
-            technician = await free_technician_of(client, cache, start, end, moving=job_id)
-            if technician is None:
-                raise SlotTakenError(JUST_TAKEN)
+        client, cache = self._client, self._cache
+        lease = technician_in_window(self._store, client, cache, start, end, moving=job_id)
+        async with lease as technician:
             via = await move_visit(client, cache, job_id, start, end, minutes, technician)
         return via != "office"
 
@@ -137,17 +130,12 @@ class ClientGateway:
         if job.assigned_employee_ids or not schedule or not schedule.scheduled_start:
             return await self._create(job)
         start = schedule.scheduled_start
-        async with window_lease(self._store, start):
-            end = schedule.scheduled_end or start
-            technician = await free_technician_of(self._client, self._cache, start, end)
-            if technician is None:
-                raise SlotTakenError(JUST_TAKEN)
-            try:
-                return await self._create(
-                    job.model_copy(update={"assigned_employee_ids": [technician]})
-                )
-            except HcpUnprocessableError as exc:  # HCP: the technician is booked after all
-                raise SlotTakenError(JUST_TAKEN) from exc
+        end = schedule.scheduled_end or start
+        lease = technician_in_window(self._store, self._client, self._cache, start, end)
+        async with lease as technician:
+            return await self._create(
+                job.model_copy(update={"assigned_employee_ids": [technician]})
+            )
 
     async def _create(self, job: JobCreate) -> Job:
         try:

@@ -38,7 +38,7 @@ from voice_agent.operations.estimates import (
 )
 from voice_agent.operations.journal import WriteJournal
 from voice_agent.operations.messages import can_call_back, send_pay_link, take_message
-from voice_agent.operations.technicians import bookable_technicians, free_technician
+from voice_agent.operations.technicians import bookable_technicians
 from voice_agent.operations.visits import Rescheduled, add_note, request_cancellation, reschedule
 
 __all__ = [
@@ -62,7 +62,6 @@ __all__ = [
     "can_call_back",
     "create_estimate",
     "existing_job_at",
-    "free_technician",
     "request_cancellation",
     "reschedule",
     "schedule_approved_work",

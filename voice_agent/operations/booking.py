@@ -20,11 +20,12 @@ from typing import Any
 
 import hcp
 from hcp.models.jobs import Job
+from voice_agent.operations.cache import ReferenceCache
 from voice_agent.operations.context import Operations
 from voice_agent.operations.errors import OperationError, SlotTakenError
 from voice_agent.operations.journal import utcnow
 from voice_agent.operations.lead_source import without_unknown_lead_source
-from voice_agent.operations.technicians import free_technician
+from voice_agent.operations.technicians import free_technician_of
 from voice_agent.storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -121,15 +122,38 @@ async def create_in_window(
     ops: Operations, body: dict[str, Any], start: datetime, end: datetime
 ) -> Job:
     """Under the window's lease: pick a free technician (re-check) and create the job."""
-    async with window_lease(ops.store, start):
-        technician = await free_technician(ops, start, end)
+    async with technician_in_window(ops.store, ops.hcp, ops.cache, start, end) as technician:
+        with_tech = {**body, "assigned_employee_ids": [technician]}
+        create = ops.hcp.jobs.create
+        return await without_unknown_lead_source(create, with_tech, note_field="notes")
+
+
+@asynccontextmanager
+async def technician_in_window(
+    store: Store,
+    client: hcp.HcpClient,
+    cache: ReferenceCache,
+    start: datetime,
+    end: datetime,
+    *,
+    moving: str | None = None,
+) -> AsyncIterator[str]:
+    """Under the window's lease, a technician free in [start, end) right now (re-checked;
+    `moving`: the job being moved there), for the write done inside: every booking and move,
+    by phone or by text, takes its technician this way.
+
+    Raises:
+        SlotTakenError: No technician is free, or HCP refused the write inside with a 422
+            (the technician is booked after all).
+        OperationError: Another booking held the window too long.
+    """
+    async with window_lease(store, start):
+        technician = await free_technician_of(client, cache, start, end, moving=moving)
         if technician is None:
             raise SlotTakenError(TAKEN)
-        with_tech = {**body, "assigned_employee_ids": [technician]}
         try:
-            create = ops.hcp.jobs.create
-            return await without_unknown_lead_source(create, with_tech, note_field="notes")
-        except hcp.HcpUnprocessableError as exc:  # HCP says the technician is booked after all
+            yield technician
+        except hcp.HcpUnprocessableError as exc:
             log.info("window %s refused by HCP: %s", start.isoformat(), exc)
             raise SlotTakenError(TAKEN) from exc
 

@@ -67,16 +67,6 @@ def free_technicians(technicians: list[Employee], jobs: list[Job]) -> list[str]:
     return free[unassigned:] if unassigned < len(free) else []
 
 
-async def free_technician(
-    ops: Operations, start: datetime, end: datetime, *, moving: str | None = None
-) -> str | None:
-    """A technician who can take [start, end) right now, or None (the window is full).
-
-    `moving` is the job being moved into the window (its own visit does not count).
-    """
-    return await free_technician_of(ops.hcp, ops.cache, start, end, moving=moving)
-
-
 async def free_technician_of(
     client: HcpClient,
     cache: ReferenceCache,
@@ -85,7 +75,10 @@ async def free_technician_of(
     *,
     moving: str | None = None,
 ) -> str | None:
-    """`free_technician` for a bare client and cache."""
+    """A technician who can take [start, end) right now, or None (the window is full).
+
+    `moving` is the job being moved into the window (its own visit does not count).
+    """
     technicians = await technicians_of(client, cache)
     jobs = [j for j in await jobs_in_window(client, start, end) if j.id != moving]
     free = free_technicians(technicians, jobs)

@@ -17,11 +17,11 @@ from typing import Any, Literal
 
 import hcp
 from hcp.models.jobs import Appointment
-from voice_agent.operations.booking import TAKEN, window_lease
+from voice_agent.operations.booking import technician_in_window
 from voice_agent.operations.cache import ReferenceCache
 from voice_agent.operations.context import Operations
-from voice_agent.operations.errors import SlotTakenError, WriteQueuedError
-from voice_agent.operations.technicians import free_technician, free_technician_of
+from voice_agent.operations.errors import WriteQueuedError
+from voice_agent.operations.technicians import free_technician_of
 
 log = logging.getLogger(__name__)
 Via = Literal["schedule", "appointment", "office"]
@@ -79,10 +79,8 @@ async def reschedule(
 
 
 async def _move(ops: Operations, job_id: str, start: datetime, end: datetime, minutes: int) -> Via:
-    async with window_lease(ops.store, start):
-        technician = await free_technician(ops, start, end, moving=job_id)
-        if technician is None:
-            raise SlotTakenError(TAKEN)
+    lease = technician_in_window(ops.store, ops.hcp, ops.cache, start, end, moving=job_id)
+    async with lease as technician:
         return await move_visit(ops.hcp, ops.cache, job_id, start, end, minutes, technician)
 
 
